@@ -1,0 +1,25 @@
+"""ddprune: pruning at the interpolation threshold of deep double descent.
+
+Run the study in config.yaml with `snakemake --cores N`, another with `--configfile`.
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.21")
+
+
+configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/dense.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,85 @@
+"""Dataset registry: every dataset is loaded by name into tensors with a fixed split.
+
+A loader returns the *clean* labels; label noise is applied afterwards by
+:mod:`ddprune.noise`, identically for every dataset. New datasets plug in with
+``@register_dataset("name")`` and become valid values of ``sweep[].dataset`` once the
+config schema lists them (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split held as tensors (features float32, labels int64)."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    num_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+
+Loader = Callable[..., Dataset]
+_REGISTRY: dict[str, Loader] = {}
+
+
+def register_dataset(name: str) -> Callable[[Loader], Loader]:
+    """Register a loader under ``name``; its keyword arguments are the config options."""
+
+    def decorate(loader: Loader) -> Loader:
+        _REGISTRY[name] = loader
+        return loader
+
+    return decorate
+
+
+def dataset_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
+    """Load dataset ``name`` with its config ``options`` (e.g. ``{"n_train": 1000}``)."""
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown dataset {name!r}; registered: {dataset_names()}")
+    return _REGISTRY[name](**(options or {}))
+
+
+@register_dataset("digits")
+def load_digits(n_train: int = 1000, split_seed: int = 0) -> Dataset:
+    """scikit-learn's bundled 8x8 digits (1,797 images, 10 classes), pixels scaled to [0, 1].
+
+    The stratified split depends only on ``split_seed``, never on the run's seed, so every
+    run of a study is evaluated on the same test set.
+    """
+    from sklearn.datasets import load_digits as sk_load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = sk_load_digits()
+    x = (bunch.data / 16.0).astype(np.float32)
+    y = bunch.target.astype(np.int64)
+    if not 10 <= n_train <= len(y) - 10:
+        raise ValueError(f"digits: n_train must lie in [10, {len(y) - 10}], got {n_train}")
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, y, train_size=n_train, stratify=y, random_state=split_seed
+    )
+    return Dataset(
+        name="digits",
+        x_train=torch.from_numpy(x_tr),
+        y_train=torch.from_numpy(y_tr),
+        x_test=torch.from_numpy(x_te),
+        y_test=torch.from_numpy(y_te),
+        num_classes=10,
+    )

@@ -1,0 +1,151 @@
+"""A study: the validated configuration and the runs it expands to.
+
+``load_study`` is the single entry point for a config: it validates against
+``workflow/schemas/config.schema.yaml``, fills in defaults and rejects bad input with one
+message that names every offending field and what is allowed -- before any job starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names each field and what is allowed."""
+
+
+@dataclass(frozen=True, order=True)
+class Run:
+    """One training run; its fields are the wildcards of every path that belongs to it."""
+
+    dataset: str
+    model: str
+    width: int
+    noise: float
+    seed: int
+
+    @property
+    def noise_label(self) -> str:
+        """The noise rate as it appears in paths: ``repr`` round-trips through ``float``."""
+        return repr(float(self.noise))
+
+    @property
+    def wildcards(self) -> dict[str, str]:
+        values = asdict(self)
+        values["noise"] = self.noise_label
+        return {k: str(v) for k, v in values.items()}
+
+    @classmethod
+    def from_wildcards(cls, wildcards: Mapping[str, str]) -> Run:
+        return cls(
+            dataset=wildcards["dataset"],
+            model=wildcards["model"],
+            width=int(wildcards["width"]),
+            noise=float(wildcards["noise"]),
+            seed=int(wildcards["seed"]),
+        )
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated configuration (with defaults filled in)."""
+
+    config: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.config["study"]
+
+    @property
+    def runs(self) -> list[Run]:
+        runs = []
+        for grid in self.config["sweep"]:
+            for width, noise, seed in itertools.product(
+                grid["widths"], grid["noise"], grid["seeds"]
+            ):
+                runs.append(Run(grid["dataset"], grid["model"], width, float(noise), seed))
+        return sorted(runs)
+
+    def dataset_options(self, dataset: str) -> dict[str, Any]:
+        return dict(self.config["datasets"].get(dataset, {}))
+
+
+def _extend_with_defaults(validator_class: type) -> type:
+    """A validator that fills in each property's ``default`` while it validates."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if isinstance(subschema, dict) and "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties_with_defaults})
+
+
+_Validator = _extend_with_defaults(jsonschema.Draft202012Validator)
+
+
+def _field(path: Any) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One line per problem: the field, what was found, and what is allowed."""
+    field = _field(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        return f"{field}: unknown key(s) {unknown}; allowed keys: {allowed}"
+    if error.validator == "enum":
+        return f"{field}: {error.instance!r} is not allowed; allowed values: {error.validator_value}"
+    if error.validator == "required":
+        return f"{field}: {error.message}"
+    if error.validator == "type":
+        return f"{field}: {error.instance!r} has the wrong type; expected {error.validator_value}"
+    return f"{field}: {error.message}"
+
+
+def validate_config(config: Mapping[str, Any], schema_path: str | os.PathLike) -> dict[str, Any]:
+    """Return a validated copy of ``config`` with defaults filled in, or raise ConfigError."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    filled = copy.deepcopy(dict(config))
+    errors = sorted(
+        _Validator(schema).iter_errors(filled), key=lambda e: [str(p) for p in e.absolute_path]
+    )
+    if errors:
+        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+        raise ConfigError(f"invalid configuration ({len(errors)} problem(s)):\n{lines}")
+    _check_unique_runs(filled)
+    return filled
+
+
+def _check_unique_runs(config: dict[str, Any]) -> None:
+    seen: dict[Run, int] = {}
+    for index, grid in enumerate(config["sweep"]):
+        for run in Study({**config, "sweep": [grid]}).runs:
+            if run in seen:
+                raise ConfigError(
+                    f"invalid configuration:\n  - sweep[{index}]: run {run} is already in "
+                    f"sweep[{seen[run]}]; each (dataset, model, width, noise, seed) once"
+                )
+            seen[run] = index
+
+
+def load_study(config: Mapping[str, Any], schema_path: str | os.PathLike) -> Study:
+    """Validate ``config`` (a dict, e.g. Snakemake's ``config``) and wrap it as a Study."""
+    return Study(validate_config(config, schema_path))

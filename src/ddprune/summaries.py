@@ -1,0 +1,58 @@
+"""Reductions of the dense table that the figures, tables and threshold rule share."""
+
+from __future__ import annotations
+
+import html
+import os
+
+import pandas as pd
+
+from ddprune.atomic import write_text
+
+RUN_KEYS = ["study", "dataset", "model", "width", "noise", "seed"]
+
+
+def select_family(dense: pd.DataFrame, dataset: str, model: str) -> pd.DataFrame:
+    """Rows of one (dataset, model) family; an empty selection is an error, not a blank plot."""
+    rows = dense[(dense["dataset"] == dataset) & (dense["model"] == model)]
+    if rows.empty:
+        raise ValueError(f"the dense table has no rows for dataset {dataset!r}, model {model!r}")
+    return rows
+
+
+def final_rows(dense: pd.DataFrame) -> pd.DataFrame:
+    """The last evaluation of every run (runs may stop early once they fit the data)."""
+    last = dense.groupby(RUN_KEYS, sort=True)["epoch"].transform("max")
+    return dense[dense["epoch"] == last].reset_index(drop=True)
+
+
+def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
+    """Seed mean and standard deviation of the final metrics per (noise, width)."""
+    final = final_rows(dense)
+    grouped = final.groupby(["dataset", "model", "noise", "width"], sort=True)
+    table = grouped.agg(
+        n_params=("n_params", "first"),
+        seeds=("seed", "nunique"),
+        epochs=("epoch", "mean"),
+        test_error=("test_error", "mean"),
+        test_error_sd=("test_error", "std"),
+        test_loss=("test_loss", "mean"),
+        train_error=("train_error", "mean"),
+        train_error_clean=("train_error_clean", "mean"),
+        memorization=("memorization", "mean"),
+    )
+    return table.reset_index()
+
+
+def write_html(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
+    """A self-contained HTML page holding ``table`` (numbers to four decimals)."""
+    body = table.to_html(index=False, float_format=lambda v: f"{v:.4f}", border=0)
+    style = (
+        "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+        "td,th{padding:.25em .7em;text-align:right;border-bottom:1px solid #ddd}"
+    )
+    write_text(
+        path,
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h2>{html.escape(title)}</h2>{body}</body></html>\n",
+    )

@@ -1,0 +1,202 @@
+"""Train one run, evaluating and checkpointing on a fixed schedule, resumably.
+
+The hot loop (:func:`train_epoch`) is deliberately bare -- index into device-resident
+tensors, forward, backward, step -- so that its throughput matches a hand-written PyTorch
+loop (``benchmarks/train_step.py`` measures the ratio). Everything else (evaluation,
+checkpoints, bookkeeping) happens between epochs.
+
+Resuming: a checkpoint holds the model, the optimizer, every RNG the loop draws from and the
+metric rows so far. A rerun of a killed job continues from the newest checkpoint and ends
+with the same numbers as an uninterrupted run (wall seconds aside).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ddprune.checkpoints import (
+    CheckpointError,
+    latest_periodic,
+    load_checkpoint,
+    periodic_path,
+    save_checkpoint,
+)
+from ddprune.data import RunData
+from ddprune.evaluation import evaluate
+from ddprune.models import build_model, count_nonzero_parameters, count_parameters
+from ddprune.platform import Platform
+from ddprune.seeds import derive_seed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training hyper-parameters (the ``train`` section of a study); part of run identity."""
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    batch_size: int | None = None
+    max_epochs: int = 3000
+    stop_at_train_error: float | None = 0.0
+    eval_every: int = 50
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+        )
+    raise ValueError(f"train.optimizer: {config.optimizer!r}; allowed: adam, sgd")
+
+
+def batch_indices(
+    n: int, batch_size: int | None, generator: torch.Generator, device: torch.device
+) -> Iterator[slice | torch.Tensor]:
+    """One epoch of batch indices: the whole set for full batch, else a seeded permutation."""
+    if batch_size is None or batch_size >= n:
+        yield slice(None)
+        return
+    order = torch.randperm(n, generator=generator).to(device)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int | None,
+    generator: torch.Generator,
+) -> int:
+    """One pass over the training set; returns the number of optimizer steps taken."""
+    steps = 0
+    for index in batch_indices(len(x), batch_size, generator, x.device):
+        loss = F.cross_entropy(model(x[index]), y[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        steps += 1
+    return steps
+
+
+def _spec_text(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, sort_keys=True, default=str)
+
+
+def train_run(
+    spec: dict[str, Any],
+    identity: dict[str, Any],
+    width: int,
+    model_name: str,
+    seed: int,
+    config: TrainConfig,
+    platform: Platform,
+    data: RunData,
+    run_dir: str | os.PathLike,
+    final_path: str | os.PathLike,
+) -> list[dict[str, Any]]:
+    """Train (or resume) one run and return its metric rows, one per evaluation.
+
+    ``spec`` is everything that determines the numbers (run, hyper-parameters, data
+    options); a checkpoint written under another spec is refused rather than silently
+    continued. ``identity`` holds the columns that every metric row carries.
+    """
+    device = data.x_train.device
+    checkpoint_dir = Path(run_dir) / "checkpoints"
+    torch.manual_seed(derive_seed("init", seed))
+    model = build_model(model_name, width, data.input_shape, data.num_classes).to(device)
+    optimizer = make_optimizer(model, config)
+    order = torch.Generator().manual_seed(derive_seed("data-order", seed))
+    n_params = count_parameters(model)
+
+    epoch, step, wall, rows, finished = 0, 0, 0.0, [], False
+    resume_from = latest_periodic(checkpoint_dir)
+    if resume_from is not None:
+        state = load_checkpoint(resume_from, map_location=device)
+        if _spec_text(state["spec"]) != _spec_text(spec):
+            raise CheckpointError(
+                f"{resume_from} was written for a different run or hyper-parameters:\n"
+                f"  checkpoint: {_spec_text(state['spec'])}\n  this job:   {_spec_text(spec)}\n"
+                "Use a new study name for new hyper-parameters, or delete the run's folder."
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng_torch"])
+        order.set_state(state["rng_order"])
+        epoch, step, wall, rows = state["epoch"], state["step"], state["wall"], state["rows"]
+        finished = state["finished"]
+        log.info("resumed from %s at epoch %d", resume_from, epoch)
+
+    def record() -> dict[str, Any]:
+        nonzero = count_nonzero_parameters(model)
+        row = {
+            **identity,
+            "epoch": epoch,
+            "step": step,
+            "lr": optimizer.param_groups[0]["lr"],
+            **evaluate(model, data, platform.eval_batch_size),
+            "n_params": n_params,
+            "n_nonzero": nonzero,
+            "sparsity": 1.0 - nonzero / n_params,
+            "wall_seconds": wall + (time.perf_counter() - started),
+        }
+        rows.append(row)
+        log.info(
+            "epoch %d step %d: train_error %.4f test_error %.4f test_loss %.4f",
+            epoch, step, row["train_error"], row["test_error"], row["test_loss"],
+        )  # fmt: skip
+        return row
+
+    def state() -> dict[str, Any]:
+        return {
+            "spec": spec,
+            "epoch": epoch,
+            "step": step,
+            "wall": wall + (time.perf_counter() - started),
+            "rows": rows,
+            "finished": finished,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng_torch": torch.get_rng_state(),
+            "rng_order": order.get_state(),
+        }
+
+    started = time.perf_counter()
+    if not rows:
+        record()
+    while not finished:
+        step += train_epoch(model, optimizer, data.x_train, data.y_train, config.batch_size, order)
+        epoch += 1
+        if epoch % config.eval_every == 0 or epoch == config.max_epochs:
+            row = record()
+            if not math.isfinite(row["train_loss"]):
+                raise FloatingPointError(f"training diverged at epoch {epoch} (loss is not finite)")
+            fitted = config.stop_at_train_error is not None and (
+                row["train_error"] <= config.stop_at_train_error
+            )
+            finished = fitted or epoch >= config.max_epochs
+        if finished or epoch % platform.checkpoint_every == 0:
+            save_checkpoint(state(), periodic_path(checkpoint_dir, epoch))
+    save_checkpoint(state(), final_path)
+    return rows

@@ -1,0 +1,62 @@
+"""Configuration, validation and path helpers shared by every rule file."""
+
+import os
+import sys
+from pathlib import Path
+
+# Jobs import ddprune from this checkout, whether or not it is installed into the
+# interpreter or conda environment that runs them.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+
+from snakemake.exceptions import WorkflowError
+
+from ddprune.study import ConfigError, load_study
+
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+
+try:
+    STUDY = load_study(config, SCHEMAS / "config.schema.yaml")
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+config.update(STUDY.config)  # defaults filled in, for every rule and script
+
+RESULTS = f"results/{STUDY.name}"
+LOGS = f"{RESULTS}/logs"
+RUN = "{dataset}/{model}/noise{noise}/width{width}/seed{seed}"
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9-]+",
+    model=r"[A-Za-z0-9-]+",
+    noise=r"[0-9]+\.[0-9]+(e-?[0-9]+)?",
+    width=r"[0-9]+",
+    seed=r"[0-9]+",
+
+
+def schema(table):
+    """Path of a table's schema, passed to the scripts that write or read the table."""
+    return str(SCHEMAS / f"{table}.schema.yaml")
+
+
+def run_paths(pattern, runs=None):
+    """``pattern`` (with run wildcards) filled in for every run of the study."""
+    return [pattern.format(**run.wildcards) for run in (runs or STUDY.runs)]
+
+
+def model_families():
+    """The (dataset, model) pairs of the study, each with its own figures."""
+    return sorted({(run.dataset, run.model) for run in STUDY.runs})
+
+
+def family_paths(pattern):
+    return [pattern.format(dataset=d, model=m) for d, m in model_families()]
+
+
+def all_targets():
+    return [
+        f"{RESULTS}/dense.parquet",
+        *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/double_descent.png"),
+        *family_paths(f"{RESULTS}/tables/{{dataset}}/{{model}}/dense_summary.html"),
+    ]
