@@ -1,3 +1,3 @@
-"""ddprune: what happens when a network at the interpolation threshold of double descent is pruned."""
+"""ddprune: what happens when a network at the interpolation threshold is pruned?"""
 
 __version__ = "0.1.0"

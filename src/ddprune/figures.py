@@ -1,7 +1,8 @@
-"""plotnine figures. Each function takes tidy tables and returns a ggplot; :func:`save` writes it."""
+"""plotnine figures: each function takes tidy tables and returns a ggplot; ``save`` writes it."""
 
 from __future__ import annotations
 
+import math
 import os
 
 import pandas as pd
@@ -36,13 +37,11 @@ COLORS = {
 
 
 def _log2_breaks(limits: tuple[float, float]) -> list[float]:
-    low, high = limits
-    breaks, value = [], 1.0
-    while value <= high * 1.0001:
-        if value >= low * 0.9999:
-            breaks.append(value)
-        value *= 2
-    return breaks
+    """Powers of two covering ``limits``; at least two, so a single-width sweep still plots."""
+    low, high = (math.log2(v) for v in limits)
+    exponents = range(math.floor(low + 1e-9), math.ceil(high - 1e-9) + 1)
+    breaks = [2.0**e for e in exponents]
+    return breaks if len(breaks) > 1 else [breaks[0] / 2, breaks[0], breaks[0] * 2]
 
 
 def _integer_labels(breaks: list[float]) -> list[str]:

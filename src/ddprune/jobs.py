@@ -39,8 +39,14 @@ def draw_labels(
     rows = labels_table(labels, study, dataset, noise, seed)
     table_schema = TableSchema.load(schema)
     write_table(frame(rows, table_schema), output, table_schema)
-    log.info("%s noise %s seed %d: %d of %d labels corrupted", dataset, noise, seed,
-             int(labels.is_noisy.sum()), len(rows))  # fmt: skip
+    log.info(
+        "%s noise %s seed %d: %d of %d labels corrupted",
+        dataset,
+        noise,
+        seed,
+        int(labels.is_noisy.sum()),
+        len(rows),
+    )
 
 
 def train(
@@ -87,16 +93,18 @@ def aggregate(inputs: list[PathLike], output: PathLike, schema: PathLike) -> Non
     write_table(concat_tables(inputs, table_schema), output, table_schema)
 
 
-def dense_summary(dense_path: PathLike, schema: PathLike, dataset: str, model: str,
-                  output: PathLike) -> None:  # fmt: skip
+def dense_summary(
+    dense_path: PathLike, schema: PathLike, dataset: str, model: str, output: PathLike
+) -> None:
     """Write the seed-mean final metrics of one model family as an HTML table."""
     dense = read_table(dense_path, TableSchema.load(schema))
     table = summaries.final_summary(summaries.select_family(dense, dataset, model))
     summaries.write_html(table, output, title=f"Dense sweep: {dataset} / {model}")
 
 
-def double_descent_figure(dense_path: PathLike, schema: PathLike, dataset: str, model: str,
-                          output: PathLike) -> None:  # fmt: skip
+def double_descent_figure(
+    dense_path: PathLike, schema: PathLike, dataset: str, model: str, output: PathLike
+) -> None:
     """Draw the double-descent figure of one model family."""
     from ddprune import figures
 

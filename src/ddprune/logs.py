@@ -1,15 +1,22 @@
-"""Route a job's log records to the file Snakemake assigned it (``log:`` of the rule)."""
+"""Route a job's output to the file Snakemake assigned it (``log:`` of the rule)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 
 
 def log_to_file(path: str | os.PathLike) -> None:
-    """Send INFO and above from every logger (and warnings) to ``path``."""
+    """Send log records (INFO and above), warnings and any traceback to ``path``.
+
+    stderr is redirected as well, so that an uncaught exception -- the one thing a user
+    looks for when Snakemake says "check log file(s) for error details" -- lands in the log.
+    """
+    stream = open(path, "a", buffering=1)  # noqa: SIM115 -- lives as long as the job
+    sys.stderr = stream
     logging.basicConfig(
-        filename=os.fspath(path),
+        stream=stream,
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,

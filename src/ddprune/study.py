@@ -112,7 +112,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
         unknown = sorted(set(error.instance) - set(allowed))
         return f"{field}: unknown key(s) {unknown}; allowed keys: {allowed}"
     if error.validator == "enum":
-        return f"{field}: {error.instance!r} is not allowed; allowed values: {error.validator_value}"
+        return (
+            f"{field}: {error.instance!r} is not allowed; allowed values: {error.validator_value}"
+        )
     if error.validator == "required":
         return f"{field}: {error.message}"
     if error.validator == "type":

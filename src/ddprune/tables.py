@@ -52,7 +52,7 @@ class TableSchema:
 
 
 def validate_table(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
-    """Return ``df`` with columns in schema order, or raise :class:`SchemaError` naming the problem."""
+    """Return ``df`` with columns in schema order, or raise a SchemaError naming the problem."""
     where = f"table {schema.name!r}"
     missing = [c for c in schema.columns if c not in df.columns]
     extra = [c for c in df.columns if c not in schema.columns]
@@ -62,7 +62,9 @@ def validate_table(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     for column, rules in schema.columns.items():
         series = df[column]
         if not _DTYPE_CHECKS[rules["dtype"]](series):
-            problems.append(f"column {column!r} has dtype {series.dtype}, expected {rules['dtype']}")
+            problems.append(
+                f"column {column!r} has dtype {series.dtype}, expected {rules['dtype']}"
+            )
             continue
         if series.isna().any() and not rules.get("nullable", False):
             problems.append(f"column {column!r} has missing values but is not nullable")

@@ -164,8 +164,12 @@ def train_run(
         rows.append(row)
         log.info(
             "epoch %d step %d: train_error %.4f test_error %.4f test_loss %.4f",
-            epoch, step, row["train_error"], row["test_error"], row["test_loss"],
-        )  # fmt: skip
+            epoch,
+            step,
+            row["train_error"],
+            row["test_error"],
+            row["test_loss"],
+        )
         return row
 
     def state() -> dict[str, Any]:

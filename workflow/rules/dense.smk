@@ -4,12 +4,14 @@
 rule labels:
     output:
         f"{RESULTS}/labels/{{dataset}}/noise{{noise}}/seed{{seed}}.parquet",
+    log:
+        f"{LOGS}/labels/{{dataset}}/noise{{noise}}/seed{{seed}}.log",
+    conda:
+        "../../envs/ddprune.yaml"
     params:
         study=STUDY.name,
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         schema=schema("labels"),
-    log:
-        f"{LOGS}/labels/{{dataset}}/noise{{noise}}/seed{{seed}}.log",
     script:
         "../scripts/draw_labels.py"
 
@@ -20,15 +22,17 @@ rule train:
     output:
         metrics=f"{RESULTS}/train/{RUN}/metrics.parquet",
         model=f"{RESULTS}/train/{RUN}/final.pt",
+    log:
+        f"{LOGS}/train/{RUN}.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    threads: config["platform"]["threads"]
     params:
         study=STUDY.name,
         train=config["train"],
         platform=config["platform"],
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         schemas={"labels": schema("labels"), "dense": schema("dense")},
-    threads: config["platform"]["threads"]
-    log:
-        f"{LOGS}/train/{RUN}.log",
     script:
         "../scripts/train.py"
 
@@ -38,9 +42,11 @@ rule aggregate_dense:
         run_paths(f"{RESULTS}/train/{RUN}/metrics.parquet"),
     output:
         f"{RESULTS}/dense.parquet",
-    params:
-        schema=schema("dense"),
     log:
         f"{LOGS}/aggregate_dense.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        schema=schema("dense"),
     script:
         "../scripts/aggregate.py"

@@ -10,12 +10,18 @@ rule double_descent_figure:
             caption="../report/double_descent.rst",
             category="1. Double descent",
             subcategory="{dataset} / {model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "double descent"},
+            labels={
+                "dataset": "{dataset}",
+                "model": "{model}",
+                "figure": "double descent",
+            },
         ),
-    params:
-        schema=schema("dense"),
     log:
         f"{LOGS}/figures/{{dataset}}/{{model}}/double_descent.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        schema=schema("dense"),
     script:
         "../scripts/plot_double_descent.py"
 
@@ -29,11 +35,17 @@ rule dense_summary_table:
             caption="../report/dense_summary.rst",
             category="1. Double descent",
             subcategory="{dataset} / {model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "summary table"},
+            labels={
+                "dataset": "{dataset}",
+                "model": "{model}",
+                "figure": "summary table",
+            },
         ),
-    params:
-        schema=schema("dense"),
     log:
         f"{LOGS}/tables/{{dataset}}/{{model}}/dense_summary.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        schema=schema("dense"),
     script:
         "../scripts/dense_summary.py"

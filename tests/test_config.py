@@ -1,0 +1,105 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CONFIG_SCHEMA, REPO
+from ddprune.study import ConfigError, Run, load_study
+
+
+def default_config():
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_default_study_is_valid_and_fills_defaults():
+    study = load_study(default_config(), CONFIG_SCHEMA)
+    assert study.name == "digits-mlp"
+    assert len(study.runs) == 15 * 3
+    assert study.config["platform"]["eval_batch_size"] == 4096
+
+
+def test_defaults_fill_missing_sections():
+    minimal = {"study": "s", "sweep": [{"dataset": "digits", "model": "mlp", "widths": [4]}]}
+    study = load_study(minimal, CONFIG_SCHEMA)
+    assert study.runs == [Run("digits", "mlp", 4, 0.0, 0)]
+    assert study.config["train"]["optimizer"] == "adam"
+    assert study.dataset_options("digits") == {"n_train": 1000, "split_seed": 0}
+    assert "train" not in minimal  # the caller's dict is not modified
+
+
+def edit(path, value):
+    def apply(config):
+        *parents, last = path
+        node = config
+        for key in parents:
+            node = node[key]
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+
+    return apply
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (edit(["trian"], {}), ["<top level>", "'trian'", "allowed keys", "train"]),
+        (edit(["train", "lrr"], 0.1), ["train:", "'lrr'", "allowed keys", "'lr'"]),
+        (edit(["train", "optimizer"], "adamw"), ["train.optimizer", "'adamw'", "adam", "sgd"]),
+        (edit(["train", "lr"], -1.0), ["train.lr", "-1.0", "minimum"]),
+        (edit(["train", "lr"], "fast"), ["train.lr", "'fast'", "number"]),
+        (edit(["sweep", 0, "noise"], [1.5]), ["sweep[0].noise[0]", "1.5", "maximum"]),
+        (edit(["sweep", 0, "widths"], []), ["sweep[0].widths", "should be non-empty"]),
+        (edit(["sweep", 0, "dataset"], "imagenet"), ["sweep[0].dataset", "'imagenet'", "digits"]),
+        (edit(["sweep", 0, "model"], "vit"), ["sweep[0].model", "'vit'", "mlp"]),
+        (edit(["study"], "bad name!"), ["study", "does not match"]),
+        (edit(["study"], DELETE), ["<top level>", "'study' is a required property"]),
+        (edit(["platform", "device"], "tpu"), ["platform.device", "'tpu'", "cuda"]),
+        (edit(["datasets", "digits", "n_train"], 5000), ["datasets.digits.n_train", "maximum"]),
+    ],
+)
+def test_bad_config_names_the_field_and_what_is_allowed(change, expected):
+    config = default_config()
+    change(config)
+    with pytest.raises(ConfigError) as error:
+        load_study(config, CONFIG_SCHEMA)
+    for fragment in expected:
+        assert fragment in str(error.value), str(error.value)
+
+
+def test_every_problem_is_reported_at_once():
+    config = default_config()
+    config["train"]["lr"] = 0
+    config["sweep"][0]["seeds"] = [-1]
+    with pytest.raises(ConfigError, match=r"2 problem") as error:
+        load_study(config, CONFIG_SCHEMA)
+    assert "train.lr" in str(error.value) and "sweep[0].seeds[0]" in str(error.value)
+
+
+def test_a_run_listed_twice_is_rejected():
+    config = default_config()
+    config["sweep"].append(copy.deepcopy(config["sweep"][0]))
+    with pytest.raises(ConfigError, match=r"sweep\[1\].*already in sweep\[0\]"):
+        load_study(config, CONFIG_SCHEMA)
+
+
+@pytest.mark.parametrize("path", [*sorted((REPO / "configs").glob("*.yaml")), REPO / "config.yaml"])
+def test_shipped_configs_are_valid(path: Path):
+    load_study(yaml.safe_load(path.read_text()), CONFIG_SCHEMA)
+
+
+def test_run_wildcards_round_trip():
+    run = Run("digits", "mlp", 48, 0.2, 1)
+    assert run.wildcards == {
+        "dataset": "digits",
+        "model": "mlp",
+        "width": "48",
+        "noise": "0.2",
+        "seed": "1",
+    }
+    assert Run.from_wildcards(run.wildcards) == run

@@ -1,0 +1,41 @@
+"""Formatting and lint gates, run as tests so that CI runs exactly the README's command."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path=str(REPO / ".venv" / "bin"))
+    if path is None:
+        pytest.fail(f"{name} is not installed; install the test extras: pip install -e '.[test]'")
+    return path
+
+
+def test_ruff_lint():
+    result = run(tool("ruff"), "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format():
+    result = run(tool("ruff"), "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakefmt():
+    result = run(tool("snakefmt"), "--check", "Snakefile", "workflow/rules")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakemake_lint():
+    result = run(sys.executable, "-m", "snakemake", "--lint", "--cores", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr, result.stdout + result.stderr

@@ -1,0 +1,79 @@
+import pandas as pd
+import pytest
+
+from ddprune.atomic import atomic_path
+from ddprune.tables import SchemaError, frame, read_table, validate_table, write_table
+
+
+def label_rows(n=4):
+    return [
+        {
+            "study": "s",
+            "dataset": "digits",
+            "noise": 0.5,
+            "seed": 0,
+            "index": i,
+            "label_clean": i % 2,
+            "label_noisy": (i + 1) % 2 if i < 2 else i % 2,
+            "is_noisy": i < 2,
+        }
+        for i in range(n)
+    ]
+
+
+def test_round_trip(tmp_path, labels_schema):
+    df = frame(label_rows(), labels_schema)
+    write_table(df, tmp_path / "t.parquet", labels_schema)
+    back = read_table(tmp_path / "t.parquet", labels_schema)
+    pd.testing.assert_frame_equal(back, df)
+
+
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (lambda df: df.drop(columns="is_noisy"), "missing columns \\['is_noisy'\\]"),
+        (lambda df: df.assign(extra=1), "unexpected columns \\['extra'\\]"),
+        (lambda df: df.assign(seed=df["seed"].astype("float64")), "'seed' has dtype float64"),
+        (lambda df: df.assign(noise=1.5), "'noise' has 1.5 > maximum 1"),
+        (lambda df: df.assign(label_clean=-1), "'label_clean' has -1 < minimum 0"),
+        (lambda df: df.assign(index=0), "not unique by key"),
+        (lambda df: df.assign(noise=float("nan")), "'noise' has missing values"),
+    ],
+)
+def test_a_table_that_breaks_its_schema_is_rejected(labels_schema, breakage, message):
+    df = breakage(frame(label_rows(), labels_schema))
+    with pytest.raises(SchemaError, match=message):
+        validate_table(df, labels_schema)
+
+
+def test_a_rejected_table_leaves_the_file_on_disk_untouched(tmp_path, labels_schema):
+    path = tmp_path / "t.parquet"
+    good = frame(label_rows(), labels_schema)
+    write_table(good, path, labels_schema)
+    with pytest.raises(SchemaError):
+        write_table(good.assign(noise=2.0), path, labels_schema)
+    pd.testing.assert_frame_equal(read_table(path, labels_schema), good)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.parquet"]
+
+
+def test_atomic_path_never_exposes_a_partial_file(tmp_path):
+    path = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nullable_columns_accept_missing_values(dense_schema):
+    row = {c: 0 for c in dense_schema.columns} | {
+        "study": "s",
+        "dataset": "digits",
+        "model": "mlp",
+        "width": 1,
+        "n_params": 1,
+        "memorization": None,
+    }
+    df = frame([row], dense_schema)
+    assert df["memorization"].isna().all()
+    validate_table(df, dense_schema)

@@ -1,0 +1,145 @@
+"""Training: determinism, resume after SIGKILL, and checkpoints that must not be trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import SCHEMAS
+from ddprune import jobs
+from ddprune.checkpoints import CheckpointError, latest_periodic
+from ddprune.study import Run
+from ddprune.tables import TableSchema, read_table
+
+SCHEMA_PATHS = {"labels": SCHEMAS / "labels.schema.yaml", "dense": SCHEMAS / "dense.schema.yaml"}
+OPTIONS = {"n_train": 300, "split_seed": 0}
+RUN = Run("digits", "mlp", 32, 0.2, 0)
+TRAIN = {
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "momentum": 0.0,
+    "weight_decay": 0.0,
+    "batch_size": 64,
+    "max_epochs": 40,
+    "stop_at_train_error": None,
+    "eval_every": 5,
+}
+PLATFORM = {"device": "cpu", "threads": 1, "eval_batch_size": 4096, "checkpoint_every": 10}
+
+
+def job_arguments(
+    directory: Path, run: Run = RUN, train: dict | None = None, platform: dict | None = None
+) -> dict:
+    """Keyword arguments of ``jobs.train`` for ``run`` under ``directory``."""
+    labels = directory / "labels.parquet"
+    if not labels.exists():
+        jobs.draw_labels(
+            "test", run.dataset, run.noise, run.seed, OPTIONS, labels, SCHEMA_PATHS["labels"]
+        )
+    run_dir = directory / "run"
+    return {
+        "study": "test",
+        "run": run,
+        "train_config": {**TRAIN, **(train or {})},
+        "platform_config": {**PLATFORM, **(platform or {})},
+        "options": OPTIONS,
+        "labels_path": labels,
+        "metrics_path": run_dir / "metrics.parquet",
+        "model_path": run_dir / "final.pt",
+        "schemas": SCHEMA_PATHS,
+        "threads": 1,
+    }
+
+
+def metrics(arguments: dict) -> pd.DataFrame:
+    table = read_table(arguments["metrics_path"], TableSchema.load(SCHEMA_PATHS["dense"]))
+    return table.drop(columns="wall_seconds")
+
+
+def test_same_seed_same_numbers_and_other_seed_other_numbers(tmp_path):
+    first, again = job_arguments(tmp_path / "a"), job_arguments(tmp_path / "b")
+    other = job_arguments(tmp_path / "c", run=Run("digits", "mlp", 32, 0.2, 1))
+    for arguments in (first, again, other):
+        jobs.train(**arguments)
+    pd.testing.assert_frame_equal(metrics(first), metrics(again))
+    assert not metrics(first)["test_loss"].equals(metrics(other)["test_loss"])
+    table = metrics(first)
+    assert table["epoch"].tolist() == list(range(0, 41, 5))
+    assert table["step"].iloc[-1] == 40 * 5  # 300 samples in batches of 64: 5 steps an epoch
+
+
+def test_training_stops_once_the_noisy_labels_are_fit(tmp_path):
+    arguments = job_arguments(
+        tmp_path,
+        run=Run("digits", "mlp", 256, 0.0, 0),
+        train={
+            "batch_size": None,
+            "max_epochs": 2000,
+            "stop_at_train_error": 0.0,
+            "eval_every": 10,
+        },
+    )
+    jobs.train(**arguments)
+    table = metrics(arguments)
+    assert table["train_error"].iloc[-1] == 0.0
+    assert (table["train_error"].iloc[:-1] > 0).all()
+    assert table["epoch"].iloc[-1] < 2000
+
+
+def _train_in_subprocess(arguments: dict) -> subprocess.Popen:
+    code = (
+        "import json, sys; from pathlib import Path; from ddprune import jobs; "
+        "from ddprune.study import Run; a = json.loads(sys.argv[1]); a['run'] = Run(**a['run']); "
+        "jobs.train(**a)"
+    )
+    payload = {**arguments, "run": RUN.__dict__}
+    return subprocess.Popen([sys.executable, "-c", code, json.dumps(payload, default=str)])
+
+
+def test_a_job_killed_mid_run_resumes_to_the_same_numbers(tmp_path):
+    long = {"max_epochs": 400}
+    reference = job_arguments(tmp_path / "reference", train=long)
+    jobs.train(**reference)
+
+    killed = job_arguments(tmp_path / "killed", train=long)
+    checkpoints = killed["metrics_path"].parent / "checkpoints"
+    process = _train_in_subprocess(killed)
+    deadline = time.monotonic() + 120
+    while latest_periodic(checkpoints) is None and process.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.002)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert not killed["model_path"].exists(), "the job finished before it could be killed"
+    stopped_at = latest_periodic(checkpoints)
+    assert stopped_at is not None and stopped_at.name != "epoch0000400.pt"
+
+    jobs.train(**killed)
+    pd.testing.assert_frame_equal(metrics(killed), metrics(reference))
+
+
+def test_a_checkpoint_of_other_hyper_parameters_is_refused(tmp_path):
+    jobs.train(**job_arguments(tmp_path))
+    changed = job_arguments(tmp_path, train={"lr": 1e-2})
+    changed["model_path"].unlink()  # as Snakemake does before rerunning a job
+    with pytest.raises(CheckpointError, match="different run or hyper-parameters"):
+        jobs.train(**changed)
+
+
+def test_a_corrupted_checkpoint_gives_a_clear_error(tmp_path):
+    arguments = job_arguments(tmp_path)
+    jobs.train(**arguments)
+    arguments["model_path"].unlink()
+    newest = latest_periodic(arguments["metrics_path"].parent / "checkpoints")
+    newest.write_bytes(newest.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match=r"unreadable.*Delete it"):
+        jobs.train(**arguments)

@@ -1,0 +1,135 @@
+"""End to end: the tiny study through `snakemake --cores 2` in a temporary directory."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, SCHEMAS
+from ddprune.tables import TableSchema, read_table
+
+TINY = REPO / "tests" / "configs" / "tiny.yaml"
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *arguments: str, configfile: Path = TINY):
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        *arguments,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_dense_table_rows_columns_dtypes_and_ranges(tiny_study):
+    schema = TableSchema.load(SCHEMAS / "dense.schema.yaml")
+    dense = read_table(tiny_study / "results/tiny/dense.parquet", schema)
+    assert list(dense.columns) == list(schema.columns)
+    assert dense["study"].unique().tolist() == ["tiny"]
+    runs = dense.groupby(["width", "noise", "seed"])
+    assert runs.ngroups == 3 * 2 * 2
+    assert all(sorted(g["epoch"]) == [0, 25, 50, 75, 100] for _, g in runs)
+    assert len(dense) == 12 * 5
+    for width, params in dense.groupby("width")["n_params"].unique().items():
+        assert params.tolist() == [64 * width + width + width * 10 + 10]
+    assert (dense["sparsity"] == 0).all() and (dense["n_nonzero"] == dense["n_params"]).all()
+    clean = dense[dense["noise"] == 0.0]
+    noisy = dense[dense["noise"] == 0.2]
+    assert clean["memorization"].isna().all()
+    assert noisy["memorization"].between(0, 1).all()
+    assert (clean["train_error"] == clean["train_error_clean"]).all()
+    final = dense[(dense["epoch"] == 100) & (dense["width"] == 64)]
+    assert (final["test_error"] < 0.3).all()  # the widest model learned the task
+    assert dense["wall_seconds"].ge(0).all() and not dense["lr"].map(math.isnan).any()
+
+
+def test_label_noise_is_recorded_once_per_noise_and_seed(tiny_study):
+    schema = TableSchema.load(SCHEMAS / "labels.schema.yaml")
+    files = sorted((tiny_study / "results/tiny/labels/digits").rglob("*.parquet"))
+    assert len(files) == 2 * 2
+    for path in files:
+        labels = read_table(path, schema)
+        assert len(labels) == 300
+        expected = round(labels["noise"].iloc[0] * 300)
+        assert labels["is_noisy"].sum() == expected
+        assert (labels["is_noisy"] == (labels["label_clean"] != labels["label_noisy"])).all()
+
+
+def test_figure_summary_and_report(tiny_study):
+    figure = tiny_study / "results/tiny/figures/digits/mlp/double_descent.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 20_000
+    summary = (tiny_study / "results/tiny/tables/digits/mlp/dense_summary.html").read_text()
+    assert summary.count("<tr") == 1 + 3 * 2  # header + (width, noise) rows
+    report = tiny_study / "report.html"
+    result = snakemake(tiny_study, "--report", str(report))
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert report.stat().st_size > 100_000
+    text = report.read_text(errors="replace")
+    assert "double_descent.png" in text and "dense_summary.html" in text
+
+
+def test_rerun_is_a_no_op(tiny_study):
+    result = snakemake(tiny_study, "--cores", "2", "--dry-run")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_bad_config_fails_before_any_job_and_keeps_results(tiny_study, tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    config["train"]["optimizer"] = "adamw"
+    config["sweep"][0]["noise"] = [0.2, 2.0]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    dense = tiny_study / "results/tiny/dense.parquet"
+    before = dense.read_bytes()
+    result = snakemake(tiny_study, "--cores", "2", configfile=bad)
+    assert result.returncode != 0
+    assert "train.optimizer: 'adamw' is not allowed; allowed values: ['adam', 'sgd']" in (
+        result.stderr
+    )
+    assert "sweep[0].noise[1]: 2.0 is greater than the maximum of 1" in result.stderr
+    assert dense.read_bytes() == before
+
+
+def test_killed_training_job_is_resumed_by_snakemake(tmp_path):
+    """A training job whose outputs are gone (as after a kill: Snakemake deletes the outputs
+    of incomplete jobs) reruns from its newest checkpoint, not from scratch."""
+    workdir = tmp_path / "w"
+    config = yaml.safe_load(TINY.read_text())
+    config["sweep"][0].update(widths=[8], noise=[0.2], seeds=[0])
+    configfile = tmp_path / "one.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    assert snakemake(workdir, "--cores", "1", configfile=configfile).returncode == 0
+    run = workdir / "results/tiny/train/digits/mlp/noise0.2/width8/seed0"
+    first = pd.read_parquet(run / "metrics.parquet").drop(columns="wall_seconds")
+    (run / "final.pt").unlink()
+    (run / "metrics.parquet").unlink()
+    (run / "checkpoints" / "epoch0000100.pt").unlink()
+    target = str(run.relative_to(workdir) / "metrics.parquet")
+    result = snakemake(workdir, "--cores", "1", target, configfile=configfile)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (workdir / "results/tiny/logs/train/digits/mlp/noise0.2/width8/seed0.log").read_text()
+    assert "resumed from" in log and "epoch0000050.pt" in log
+    again = pd.read_parquet(run / "metrics.parquet").drop(columns="wall_seconds")
+    pd.testing.assert_frame_equal(first, again)
