@@ -82,8 +82,10 @@ def main() -> None:
                 f"{width:>6} {batch or 'full':>6} {args.steps / statistics.median(bare):>13.0f} "
                 f"{args.steps / statistics.median(ours):>16.0f} {ratio:>6.3f}"
             )
-    print(f"throughput ratio ddprune / bare: min {min(ratios):.3f}, "
-          f"median {statistics.median(ratios):.3f} (goal >= 0.9)")  # fmt: skip
+    print(
+        f"throughput ratio ddprune / bare: min {min(ratios):.3f}, "
+        f"median {statistics.median(ratios):.3f} (goal >= 0.9)"
+    )
 
 
 if __name__ == "__main__":

@@ -72,6 +72,8 @@ def test_nullable_columns_accept_missing_values(dense_schema):
         "model": "mlp",
         "width": 1,
         "n_params": 1,
+        "n_train": 1,
+        "n_test": 1,
         "memorization": None,
     }
     df = frame([row], dense_schema)

@@ -49,7 +49,7 @@ def test_dense_table_rows_columns_dtypes_and_ranges(tiny_study):
     assert dense["study"].unique().tolist() == ["tiny"]
     runs = dense.groupby(["width", "noise", "seed"])
     assert runs.ngroups == 3 * 2 * 2
-    assert all(sorted(g["epoch"]) == [0, 25, 50, 75, 100] for _, g in runs)
+    assert all(sorted(g["epoch"]) == [0, 150, 300, 450, 600] for _, g in runs)
     assert len(dense) == 12 * 5
     for width, params in dense.groupby("width")["n_params"].unique().items():
         assert params.tolist() == [64 * width + width + width * 10 + 10]
@@ -59,7 +59,7 @@ def test_dense_table_rows_columns_dtypes_and_ranges(tiny_study):
     assert clean["memorization"].isna().all()
     assert noisy["memorization"].between(0, 1).all()
     assert (clean["train_error"] == clean["train_error_clean"]).all()
-    final = dense[(dense["epoch"] == 100) & (dense["width"] == 64)]
+    final = dense[(dense["epoch"] == 600) & (dense["width"] == 64)]
     assert (final["test_error"] < 0.3).all()  # the widest model learned the task
     assert dense["wall_seconds"].ge(0).all() and not dense["lr"].map(math.isnan).any()
 
@@ -76,9 +76,31 @@ def test_label_noise_is_recorded_once_per_noise_and_seed(tiny_study):
         assert (labels["is_noisy"] == (labels["label_clean"] != labels["label_noisy"])).all()
 
 
+def test_threshold_selection_fans_out_to_existing_checkpoints(tiny_study):
+    results = tiny_study / "results/tiny"
+    document = yaml.safe_load((results / "threshold.yaml").read_text())
+    assert [f["noise"] for f in document["families"]] == [0.0, 0.2]
+    entries = [(f, e) for f in document["families"] for e in f["selection"]]
+    assert entries, "the tiny study should select checkpoints"
+    for family, entry in entries:
+        assert family["it"]["status"] == "ok"
+        assert (tiny_study / entry["checkpoint"]).is_file()
+        assert entry["role"] in {"before", "at", "after", "control"}
+    selection = read_table(
+        results / "selection.parquet", TableSchema.load(SCHEMAS / "selection.schema.yaml")
+    )
+    assert len(selection) == len(entries) == len(list((results / "selected").rglob("*.parquet")))
+    assert (selection["it_width"] > 0).all()
+    assert set(selection["role"]) <= {"before", "at", "after", "control"}
+
+
 def test_figure_summary_and_report(tiny_study):
-    figure = tiny_study / "results/tiny/figures/digits/mlp/double_descent.png"
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 20_000
+    figures = tiny_study / "results/tiny/figures/digits/mlp"
+    for name in ("double_descent.png", "epochwise_heatmap.png"):
+        figure = figures / name
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 20_000
+    thresholds = (tiny_study / "results/tiny/tables/thresholds.html").read_text()
+    assert thresholds.count("<tr") == 1 + 2 and "interpolation" in thresholds
     summary = (tiny_study / "results/tiny/tables/digits/mlp/dense_summary.html").read_text()
     assert summary.count("<tr") == 1 + 3 * 2  # header + (width, noise) rows
     report = tiny_study / "report.html"
@@ -86,7 +108,13 @@ def test_figure_summary_and_report(tiny_study):
     assert result.returncode == 0, result.stderr[-5000:]
     assert report.stat().st_size > 100_000
     text = report.read_text(errors="replace")
-    assert "double_descent.png" in text and "dense_summary.html" in text
+    for name in (
+        "double_descent.png",
+        "epochwise_heatmap.png",
+        "dense_summary.html",
+        "thresholds.html",
+    ):
+        assert name in text, name
 
 
 def test_rerun_is_a_no_op(tiny_study):
@@ -125,11 +153,11 @@ def test_killed_training_job_is_resumed_by_snakemake(tmp_path):
     first = pd.read_parquet(run / "metrics.parquet").drop(columns="wall_seconds")
     (run / "final.pt").unlink()
     (run / "metrics.parquet").unlink()
-    (run / "checkpoints" / "epoch0000100.pt").unlink()
+    (run / "checkpoints" / "epoch0000600.pt").unlink()
     target = str(run.relative_to(workdir) / "metrics.parquet")
     result = snakemake(workdir, "--cores", "1", target, configfile=configfile)
     assert result.returncode == 0, result.stderr[-3000:]
     log = (workdir / "results/tiny/logs/train/digits/mlp/noise0.2/width8/seed0.log").read_text()
-    assert "resumed from" in log and "epoch0000050.pt" in log
+    assert "resumed from" in log and "epoch0000300.pt" in log
     again = pd.read_parquet(run / "metrics.parquet").drop(columns="wall_seconds")
     pd.testing.assert_frame_equal(first, again)

@@ -9,11 +9,17 @@ import pandas as pd
 from plotnine import (
     aes,
     facet_grid,
+    facet_wrap,
     geom_line,
     geom_point,
+    geom_tile,
+    geom_vline,
     ggplot,
     labs,
     scale_color_manual,
+    scale_fill_cmap,
+    scale_linetype_manual,
+    scale_shape_manual,
     scale_x_continuous,
     theme,
     theme_bw,
@@ -48,11 +54,13 @@ def _integer_labels(breaks: list[float]) -> list[str]:
     return [f"{b:g}" for b in breaks]
 
 
-def double_descent(dense: pd.DataFrame) -> ggplot:
+def double_descent(dense: pd.DataFrame, families: list[dict] | None = None) -> ggplot:
     """Final test error, train error and test loss vs width (log axis), a column per noise.
 
     Points are single seeds, lines the seed mean; errors and loss get separate rows because
     their scales differ (and because loss often keeps rising where error descends again).
+    With ``families`` (from threshold.yaml) every IT criterion is a vertical line, one line
+    type per criterion, and the selected checkpoints are ringed on the test-error curve.
     """
     final = final_rows(dense)
     long = final.melt(
@@ -65,21 +73,117 @@ def double_descent(dense: pd.DataFrame) -> ggplot:
     long["panel"] = pd.Categorical(
         long["key"].map(lambda k: METRICS[k][1]), categories=["error", "cross-entropy"]
     )
-    long["noise_label"] = long["noise"].map(lambda p: f"label noise {p:.0%}")
+    long["noise_label"] = long["noise"].map(_noise_label)
     mean = long.groupby(["width", "noise_label", "metric", "panel"], observed=True, as_index=False)[
         "value"
     ].mean()
-    return (
+    figure = (
         ggplot(long, aes("width", "value", color="metric"))
         + geom_point(alpha=0.35, size=1.2)
         + geom_line(data=mean, size=0.9)
         + geom_point(data=mean, size=1.8)
+    )
+    if families:
+        markers, selected = _threshold_layers(families, mean)
+        if not markers.empty:
+            figure += geom_vline(
+                aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"
+            )
+            figure += scale_linetype_manual(values=LINETYPES)
+        if not selected.empty:
+            figure += geom_point(
+                aes("width", "value", shape="role"),
+                data=selected, color="black", fill="none", size=4.5, stroke=0.8,
+                inherit_aes=False,
+            )  # fmt: skip
+            figure += scale_shape_manual(values=SHAPES)
+    return (
+        figure
         + scale_x_continuous(trans="log2", breaks=_log2_breaks, labels=_integer_labels)
         + scale_color_manual(values=COLORS)
         + facet_grid("panel ~ noise_label", scales="free_y")
-        + labs(x="width (log scale)", y="", color="", title=_title(dense))
+        + labs(
+            x="width (log scale)",
+            y="",
+            color="",
+            linetype="IT",
+            shape="selected",
+            title=_title(dense),
+        )
         + theme_bw()
         + theme(legend_position="bottom", figure_size=(4.5 + 3 * final["noise"].nunique(), 6))
+    )
+
+
+CRITERION_LABELS = {
+    "test_error_peak": "test-error peak",
+    "test_loss_peak": "test-loss peak",
+    "interpolation": "interpolation point",
+}
+LINETYPES = {
+    "test-error peak": "solid",
+    "test-loss peak": "dashed",
+    "interpolation point": "dotted",
+}
+SHAPES = {"before": "v", "at": "o", "after": "^", "control": "s"}
+
+
+def _noise_label(noise: float) -> str:
+    return f"label noise {noise:.0%}"
+
+
+def _threshold_layers(families: list[dict], mean: pd.DataFrame):
+    """Vertical IT markers (every criterion with an answer) and the selected widths."""
+    markers, selected = [], []
+    for family in families:
+        label = _noise_label(family["noise"])
+        for name, criterion in family["criteria"].items():
+            if criterion["status"] == "ok":
+                markers.append({"noise_label": label, "width": criterion["width"],
+                                "criterion": CRITERION_LABELS[name]})  # fmt: skip
+        for entry in family["selection"]:
+            selected.append({"noise_label": label, "width": entry["width"],
+                             "role": entry["role"]})  # fmt: skip
+    markers = pd.DataFrame(markers, columns=["noise_label", "width", "criterion"])
+    selected = pd.DataFrame(selected, columns=["noise_label", "width", "role"]).drop_duplicates()
+    test_error = mean[mean["metric"] == METRICS["test_error"][0]]
+    selected = selected.merge(test_error, on=["noise_label", "width"])
+    return markers, selected
+
+
+def epochwise_heatmap(dense: pd.DataFrame) -> ggplot:
+    """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
+
+    A run that stopped early (it fit its training labels) keeps its last value for the
+    remaining epochs: the model no longer changes.
+    """
+    keys = ["noise", "width", "seed"]
+    epochs = sorted(dense["epoch"].unique())
+    filled = []
+    for (noise, width, seed), rows in dense.groupby(keys):
+        series = rows.set_index("epoch")["test_error"].reindex(epochs).ffill()
+        filled.append(pd.DataFrame({"noise": noise, "width": width, "seed": seed,
+                                    "epoch": epochs, "test_error": series.to_numpy()}))  # fmt: skip
+    table = (
+        pd.concat(filled).groupby(["noise", "width", "epoch"], as_index=False)["test_error"].mean()
+    )
+    widths = sorted(table["width"].unique())
+    table["width_label"] = pd.Categorical(table["width"].astype(str), [str(w) for w in widths])
+    table["noise_label"] = table["noise"].map(_noise_label)
+    dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
+    return (
+        ggplot(table, aes("width_label", "epoch", fill="test_error"))
+        + geom_tile()
+        + scale_fill_cmap("magma")
+        + facet_wrap("~noise_label")
+        + labs(
+            x="width",
+            y="epoch",
+            fill="test error",
+            title=f"Epoch-wise test error: {dataset} / {model} (seed mean)",
+        )
+        + theme_bw()
+        + theme(figure_size=(3 + 4 * table["noise"].nunique(), 5))
     )
 
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ddprune import summaries
+from ddprune.atomic import write_text
+from ddprune.checkpoints import CheckpointError, load_checkpoint
 from ddprune.data import RunData, labels_from_table, labels_table
 from ddprune.datasets import load_dataset
+from ddprune.evaluation import evaluate
+from ddprune.models import build_model, count_parameters
 from ddprune.noise import corrupt_labels
 from ddprune.platform import Platform, configure
 from ddprune.study import Run
 from ddprune.tables import TableSchema, concat_tables, frame, read_table, write_table
+from ddprune.threshold import ThresholdConfig, detect, to_yaml_ready
 from ddprune.training import TrainConfig, train_run
 
 log = logging.getLogger(__name__)
@@ -64,13 +72,15 @@ def train(
     """Train (or resume) one run; write its metric table and final checkpoint."""
     config = TrainConfig(**train_config)
     platform = Platform(**platform_config)
-    device = configure(platform, threads)
-    dataset = load_dataset(run.dataset, options)
-    labels = labels_from_table(read_table(labels_path, TableSchema.load(schemas["labels"])))
-    data = RunData.build(dataset, labels, device)
-    identity = {"study": study, **asdict(run)}
+    data = _run_data(run, options, labels_path, schemas["labels"], configure(platform, threads))
+    identity = {
+        "study": study,
+        **asdict(run),
+        "n_train": len(data.y_train),
+        "n_test": len(data.y_test),
+    }
     spec = {"run": asdict(run), "train": asdict(config), "data": options}
-    log.info("training %s on %s with %s", run, device, config)
+    log.info("training %s on %s with %s", run, data.x_train.device, config)
     rows = train_run(
         spec=spec,
         identity=identity,
@@ -85,6 +95,132 @@ def train(
     )
     dense = TableSchema.load(schemas["dense"])
     write_table(frame(rows, dense), metrics_path, dense)
+
+
+def _run_data(
+    run: Run, options: dict[str, Any], labels_path: PathLike, schema: PathLike, device
+) -> RunData:
+    dataset = load_dataset(run.dataset, options)
+    labels = labels_from_table(read_table(labels_path, TableSchema.load(schema)))
+    return RunData.build(dataset, labels, device)
+
+
+def threshold(
+    study: str,
+    dense_path: PathLike,
+    schema: PathLike,
+    threshold_config: dict[str, Any],
+    checkpoint_template: str,
+    output: PathLike,
+) -> None:
+    """Find the IT of every family and select the checkpoints around it (threshold.yaml)."""
+    dense = read_table(dense_path, TableSchema.load(schema))
+    families = detect(
+        dense,
+        ThresholdConfig(**threshold_config),
+        lambda run: checkpoint_template.format(**Run(**run).wildcards),
+    )
+    missing = [
+        entry["checkpoint"]
+        for family in families
+        for entry in family["selection"]
+        if not Path(entry["checkpoint"]).is_file()
+    ]
+    if missing:
+        raise FileNotFoundError(
+            f"the selection names {len(missing)} checkpoint(s) that were not trained: "
+            + ", ".join(missing)
+        )
+    for family in families:
+        it = family["it"]
+        log.info(
+            "%s/%s noise %s: IT %s",
+            family["dataset"],
+            family["model"],
+            family["noise"],
+            f"width {it['width']} by {it['criterion']}"
+            if it["status"] == "ok"
+            else f"undefined ({it['reason']})",
+        )
+    document = {"study": study, "config": threshold_config, "families": to_yaml_ready(families)}
+    write_text(output, yaml.safe_dump(document, sort_keys=False))
+
+
+def load_threshold(path: PathLike) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def selected_runs(threshold_document: dict[str, Any]) -> list[Run]:
+    """Every run that the threshold rule selected, in a stable order."""
+    return sorted(
+        Run(f["dataset"], f["model"], entry["width"], f["noise"], entry["seed"])
+        for f in threshold_document["families"]
+        for entry in f["selection"]
+    )
+
+
+def verify_selected(
+    study: str,
+    run: Run,
+    threshold_path: PathLike,
+    checkpoint_path: PathLike,
+    metrics_path: PathLike,
+    labels_path: PathLike,
+    options: dict[str, Any],
+    platform_config: dict[str, Any],
+    schemas: dict[str, PathLike],
+    output: PathLike,
+    threads: int | None = None,
+) -> None:
+    """Reload a selected checkpoint and check that it reproduces its recorded final metrics.
+
+    Pruning starts from these files, so a checkpoint that does not reproduce the dense table
+    (a changed dataset split, a corrupted file) stops the study here, loudly.
+    """
+    family, entry = _selection_entry(load_threshold(threshold_path), run)
+    platform = Platform(**platform_config)
+    device = configure(platform, threads)
+    data = _run_data(run, options, labels_path, schemas["labels"], device)
+    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
+    model.load_state_dict(load_checkpoint(checkpoint_path, map_location=device)["model"])
+    measured = evaluate(model, data, platform.eval_batch_size)
+    recorded = read_table(metrics_path, TableSchema.load(schemas["dense"])).iloc[-1]
+    keys = ["train_error", "train_error_clean", "test_error", "test_loss"]
+    off = {
+        k: (measured[k], float(recorded[k])) for k in keys if abs(measured[k] - recorded[k]) > 1e-6
+    }
+    if off:
+        raise CheckpointError(
+            f"{checkpoint_path} does not reproduce its recorded metrics (measured, recorded): {off}"
+        )
+    row = {
+        "study": study,
+        **asdict(run),
+        "role": entry["role"],
+        "offset": entry["offset"],
+        "it_criterion": family["it"]["criterion"],
+        "it_width": family["it"]["width"],
+        "epoch": entry["epoch"],
+        "checkpoint": os.fspath(checkpoint_path),
+        "n_params": count_parameters(model),
+        **{k: measured[k] for k in [*keys, "memorization"]},
+    }
+    table = TableSchema.load(schemas["selection"])
+    write_table(frame([row], table), output, table)
+
+
+def _selection_entry(document: dict[str, Any], run: Run) -> tuple[dict, dict]:
+    for family in document["families"]:
+        if (family["dataset"], family["model"], family["noise"]) != (
+            run.dataset,
+            run.model,
+            run.noise,
+        ):
+            continue
+        for entry in family["selection"]:
+            if (entry["width"], entry["seed"]) == (run.width, run.seed):
+                return family, entry
+    raise KeyError(f"{run} is not in the threshold selection")
 
 
 def aggregate(inputs: list[PathLike], output: PathLike, schema: PathLike) -> None:
@@ -102,12 +238,36 @@ def dense_summary(
     summaries.write_html(table, output, title=f"Dense sweep: {dataset} / {model}")
 
 
-def double_descent_figure(
-    dense_path: PathLike, schema: PathLike, dataset: str, model: str, output: PathLike
+def figure(
+    kind: str,
+    dense_path: PathLike,
+    schema: PathLike,
+    dataset: str,
+    model: str,
+    output: PathLike,
+    threshold_path: PathLike | None = None,
 ) -> None:
-    """Draw the double-descent figure of one model family."""
+    """Draw figure ``kind`` (double_descent, epochwise_heatmap) of one model family."""
     from ddprune import figures
 
-    dense = read_table(dense_path, TableSchema.load(schema))
-    figure = figures.double_descent(summaries.select_family(dense, dataset, model))
-    figures.save(figure, output)
+    dense = summaries.select_family(
+        read_table(dense_path, TableSchema.load(schema)), dataset, model
+    )
+    if kind == "double_descent":
+        families = None
+        if threshold_path is not None:
+            families = [f for f in load_threshold(threshold_path)["families"]
+                        if (f["dataset"], f["model"]) == (dataset, model)]  # fmt: skip
+        drawing = figures.double_descent(dense, families)
+    elif kind == "epochwise_heatmap":
+        drawing = figures.epochwise_heatmap(dense)
+    else:
+        raise ValueError(f"unknown figure {kind!r}; allowed: double_descent, epochwise_heatmap")
+    figures.save(drawing, output)
+
+
+def threshold_table(threshold_path: PathLike, output: PathLike) -> None:
+    """The thresholds of every family as an HTML table for the report."""
+    families = load_threshold(threshold_path)["families"]
+    summaries.write_html(summaries.threshold_table(families), output,
+                         title="Interpolation thresholds and selected checkpoints")  # fmt: skip

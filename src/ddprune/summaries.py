@@ -56,3 +56,42 @@ def write_html(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{style}</style></head><body><h2>{html.escape(title)}</h2>{body}</body></html>\n",
     )
+
+
+def threshold_table(families: list[dict]) -> pd.DataFrame:
+    """One row per family: the chosen IT, every criterion and the selection, for the report."""
+
+    def describe(criterion: dict, *fields: str) -> str:
+        if criterion["status"] != "ok":
+            return f"{criterion['status']}: {criterion.get('reason', '')}"
+        return ", ".join(f"{f} {criterion[f]:.4g}" for f in fields if f in criterion)
+
+    rows = []
+    for family in families:
+        it, criteria = family["it"], family["criteria"]
+        boot = it.get("bootstrap", {})
+        roles: dict[str, list[int]] = {}
+        for entry in family["selection"]:
+            roles.setdefault(entry["role"], [])
+            if entry["width"] not in roles[entry["role"]]:
+                roles[entry["role"]].append(entry["width"])
+        rows.append({
+            "dataset": family["dataset"],
+            "model": family["model"],
+            "noise": family["noise"],
+            "IT width": it.get("width", "undefined"),
+            "IT criterion": it["criterion"] + (" (fallback)" if it.get("fallback_used") else ""),
+            "95% bootstrap": f"{boot['low']}-{boot['high']}" if boot.get("status") == "ok"
+            else boot.get("status", ""),
+            "criteria agree": it.get("criteria_agree", ""),
+            "test-error peak": describe(criteria["test_error_peak"], "width", "height",
+                                        "prominence"),
+            "test-loss peak": describe(criteria["test_loss_peak"], "width", "height",
+                                       "prominence"),
+            "interpolation": describe(criteria["interpolation"], "width", "n_params",
+                                      "params_per_sample"),
+            "selected widths": "; ".join(f"{r} {', '.join(map(str, w))}"
+                                         for r, w in roles.items()),
+            "notes": "; ".join(family["notes"]),
+        })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -111,6 +111,6 @@ def read_table(path: str | os.PathLike, schema: TableSchema) -> pd.DataFrame:
 def concat_tables(paths: list[str | os.PathLike], schema: TableSchema) -> pd.DataFrame:
     """Read and concatenate many tables of one schema (e.g. per-run metrics into a sweep)."""
     frames = [read_table(p, schema) for p in paths]
-    if not frames:
-        raise SchemaError(f"table {schema.name!r}: nothing to concatenate")
+    if not frames:  # e.g. an empty selection: a table with no rows, not a missing file
+        return frame([], schema)
     return validate_table(pd.concat(frames, ignore_index=True), schema)

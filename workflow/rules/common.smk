@@ -14,6 +14,7 @@ os.environ.update(
 
 from snakemake.exceptions import WorkflowError
 
+from ddprune.jobs import load_threshold, selected_runs
 from ddprune.study import ConfigError, load_study
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -27,6 +28,8 @@ config.update(STUDY.config)  # defaults filled in, for every rule and script
 RESULTS = f"results/{STUDY.name}"
 LOGS = f"{RESULTS}/logs"
 RUN = "{dataset}/{model}/noise{noise}/width{width}/seed{seed}"
+CHECKPOINT = f"{RESULTS}/train/{RUN}/final.pt"
+FAMILY = "{dataset}/{model}"
 
 
 wildcard_constraints:
@@ -43,8 +46,17 @@ def schema(table):
 
 
 def run_paths(pattern, runs=None):
-    """``pattern`` (with run wildcards) filled in for every run of the study."""
-    return [pattern.format(**run.wildcards) for run in (runs or STUDY.runs)]
+    """``pattern`` (with run wildcards) filled in for every run of the study (or of ``runs``)."""
+    return [
+        pattern.format(**run.wildcards)
+        for run in (STUDY.runs if runs is None else runs)
+    ]
+
+
+def selected_paths(pattern):
+    """``pattern`` for every run selected by the threshold checkpoint (known once it ran)."""
+    document = load_threshold(checkpoints.threshold.get().output[0])
+    return run_paths(pattern, selected_runs(document))
 
 
 def model_families():
@@ -59,6 +71,20 @@ def family_paths(pattern):
 def all_targets():
     return [
         f"{RESULTS}/dense.parquet",
+        f"{RESULTS}/threshold.yaml",
+        f"{RESULTS}/selection.parquet",
+        f"{RESULTS}/tables/thresholds.html",
         *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/double_descent.png"),
+        *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/epochwise_heatmap.png"),
         *family_paths(f"{RESULTS}/tables/{{dataset}}/{{model}}/dense_summary.html"),
     ]
+
+
+def family_report(caption, label):
+    """Report metadata shared by every per-family figure and table."""
+    return dict(
+        caption=f"../report/{caption}.rst",
+        category="1. Double descent",
+        subcategory="{dataset} / {model}",
+        labels={"dataset": "{dataset}", "model": "{model}", "figure": label},
+    )

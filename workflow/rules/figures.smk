@@ -3,27 +3,41 @@
 
 rule double_descent_figure:
     input:
-        f"{RESULTS}/dense.parquet",
+        dense=f"{RESULTS}/dense.parquet",
+        threshold=f"{RESULTS}/threshold.yaml",
     output:
         report(
-            f"{RESULTS}/figures/{{dataset}}/{{model}}/double_descent.png",
-            caption="../report/double_descent.rst",
-            category="1. Double descent",
-            subcategory="{dataset} / {model}",
-            labels={
-                "dataset": "{dataset}",
-                "model": "{model}",
-                "figure": "double descent",
-            },
+            f"{RESULTS}/figures/{FAMILY}/double_descent.png",
+            **family_report("double_descent", "double descent"),
         ),
     log:
-        f"{LOGS}/figures/{{dataset}}/{{model}}/double_descent.log",
+        f"{LOGS}/figures/{FAMILY}/double_descent.log",
     conda:
         "../../envs/ddprune.yaml"
     params:
+        kind="double_descent",
         schema=schema("dense"),
     script:
-        "../scripts/plot_double_descent.py"
+        "../scripts/figure.py"
+
+
+rule epochwise_heatmap:
+    input:
+        dense=f"{RESULTS}/dense.parquet",
+    output:
+        report(
+            f"{RESULTS}/figures/{FAMILY}/epochwise_heatmap.png",
+            **family_report("epochwise_heatmap", "epoch-wise heatmap"),
+        ),
+    log:
+        f"{LOGS}/figures/{FAMILY}/epochwise_heatmap.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        kind="epochwise_heatmap",
+        schema=schema("dense"),
+    script:
+        "../scripts/figure.py"
 
 
 rule dense_summary_table:
@@ -31,21 +45,32 @@ rule dense_summary_table:
         f"{RESULTS}/dense.parquet",
     output:
         report(
-            f"{RESULTS}/tables/{{dataset}}/{{model}}/dense_summary.html",
-            caption="../report/dense_summary.rst",
-            category="1. Double descent",
-            subcategory="{dataset} / {model}",
-            labels={
-                "dataset": "{dataset}",
-                "model": "{model}",
-                "figure": "summary table",
-            },
+            f"{RESULTS}/tables/{FAMILY}/dense_summary.html",
+            **family_report("dense_summary", "summary table"),
         ),
     log:
-        f"{LOGS}/tables/{{dataset}}/{{model}}/dense_summary.log",
+        f"{LOGS}/tables/{FAMILY}/dense_summary.log",
     conda:
         "../../envs/ddprune.yaml"
     params:
         schema=schema("dense"),
     script:
         "../scripts/dense_summary.py"
+
+
+rule threshold_table:
+    input:
+        f"{RESULTS}/threshold.yaml",
+    output:
+        report(
+            f"{RESULTS}/tables/thresholds.html",
+            caption="../report/thresholds.rst",
+            category="2. Interpolation threshold",
+            labels={"table": "thresholds and selection"},
+        ),
+    log:
+        f"{LOGS}/tables/thresholds.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    script:
+        "../scripts/threshold_table.py"

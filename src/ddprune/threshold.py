@@ -1,0 +1,368 @@
+"""Where is the interpolation threshold (IT)? Every criterion, a choice, and what to prune.
+
+The criteria disagree in practice, so each is reported with its own status:
+
+* ``test_error_peak`` -- the largest seed-mean test error *after the first local minimum*
+  (the second peak, not the error of tiny models), with its height and prominence;
+* ``test_loss_peak`` -- the same on test cross-entropy, which with label noise often keeps
+  rising with width while test error already descends again;
+* ``interpolation`` -- the smallest width whose seed-mean training error on the noisy labels
+  is at or below a tolerance, also in parameters and parameters per training sample.
+
+A quantity that does not exist gets a status and a reason (no second peak, never
+interpolates, a single width, ...), never a made-up number. The IT used downstream is the
+configured criterion, falling back to the interpolation point when it has no answer; a seed
+bootstrap gives an interval for it, and the selection names the checkpoints to prune with
+their roles: ``before``, ``at``, ``after`` the IT, and far-away ``control`` widths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ddprune.summaries import final_rows
+
+FAMILY_KEYS = ["dataset", "model", "noise"]
+METRIC_OF = {"test_error_peak": "test_error", "test_loss_peak": "test_loss"}
+CRITERIA = ("test_error_peak", "test_loss_peak", "interpolation")
+
+
+@dataclass(frozen=True)
+class ThresholdConfig:
+    """The ``threshold`` section of a study."""
+
+    criterion: str = "test_error_peak"
+    fallback: str = "interpolation"
+    interpolation_tolerance: float = 0.01
+    smoothing: int = 1
+    min_prominence: dict[str, float] = field(
+        default_factory=lambda: {"test_error": 0.01, "test_loss": 0.02}
+    )
+    bootstrap: int = 1000
+    bootstrap_seed: int = 0
+    neighbours: int = 1
+    controls: tuple[str, ...] = ("first_minimum", "largest")
+
+
+def smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average over ``window`` neighbouring widths (1 = no smoothing)."""
+    if window <= 1:
+        return values.copy()
+    half = window // 2
+    return np.array([values[max(0, i - half) : i + half + 1].mean() for i in range(len(values))])
+
+
+def find_peak(
+    widths: list[int], values: np.ndarray, min_prominence: float, window: int = 1
+) -> dict[str, Any]:
+    """The second peak of a curve over increasing widths, or a status saying why there is none.
+
+    The first local minimum ends the initial descent (ties continue it); the peak is the
+    largest value after it (the smallest width among ties). The peak must descend again
+    before the largest width and stand ``min_prominence`` above the higher of the minima on
+    its two sides.
+    """
+    if len(widths) < 3:
+        return {
+            "status": "single_width" if len(widths) == 1 else "too_few_widths",
+            "reason": f"{len(widths)} width(s); a peak needs at least 3",
+        }
+    curve = smooth(values, window)
+    first_min = 0
+    while first_min + 1 < len(curve) and curve[first_min + 1] <= curve[first_min]:
+        first_min += 1
+    base = {
+        "first_minimum_width": int(widths[first_min]),
+        "first_minimum_value": float(values[first_min]),
+    }
+    if first_min >= len(curve) - 2:
+        return {"status": "no_peak", "reason": "the curve decreases over the whole grid", **base}
+    peak = first_min + 1 + int(np.argmax(curve[first_min + 1 :]))
+    if peak == len(curve) - 1:
+        return {"status": "no_peak", "reason": "still rising at the largest width", **base}
+    prominence = float(curve[peak] - max(curve[first_min], curve[peak + 1 :].min()))
+    result = {
+        "width": int(widths[peak]),
+        "height": float(values[peak]),
+        "prominence": prominence,
+        **base,
+    }
+    if prominence < min_prominence:
+        return {
+            "status": "no_peak",
+            **result,
+            "reason": f"prominence {prominence:.4f} below {min_prominence}",
+        }
+    return {"status": "ok", **result}
+
+
+def interpolation_point(
+    widths: list[int], train_error: np.ndarray, tolerance: float
+) -> dict[str, Any]:
+    """The smallest width whose seed-mean training error (noisy labels) is <= ``tolerance``."""
+    if len(widths) == 0:
+        return {"status": "no_data", "reason": "no runs"}
+    fitted = np.flatnonzero(train_error <= tolerance)
+    if len(fitted) == 0:
+        return {
+            "status": "never_interpolates",
+            "reason": f"train error never <= {tolerance} (lowest {train_error.min():.4f})",
+        }
+    index = int(fitted[0])
+    return {
+        "status": "ok",
+        "width": int(widths[index]),
+        "train_error": float(train_error[index]),
+        "tolerance": tolerance,
+    }
+
+
+@dataclass
+class FamilyCurves:
+    """Final metrics of one (dataset, model, noise) family as width x seed matrices."""
+
+    widths: list[int]
+    seeds: list[int]
+    matrices: dict[str, np.ndarray]  # metric -> (widths, seeds), NaN where a run is missing
+    n_params: dict[int, int]
+    n_train: int | None
+    notes: list[str]
+
+    @classmethod
+    def from_final(cls, final: pd.DataFrame) -> FamilyCurves:
+        metrics = ["test_error", "test_loss", "train_error"]
+        notes = []
+        finite = np.isfinite(final[metrics].to_numpy(dtype=float)).all(axis=1)
+        for _, row in final[~finite].iterrows():
+            notes.append(f"excluded diverged run width {row.width} seed {row.seed}")
+        final = final[finite]
+        widths = sorted(int(w) for w in final["width"].unique())
+        seeds = sorted(int(s) for s in final["seed"].unique())
+        matrices = {
+            m: final.pivot_table(index="width", columns="seed", values=m, aggfunc="first")
+            .reindex(index=widths, columns=seeds)
+            .to_numpy(dtype=float)
+            for m in metrics
+        }
+        for i, width in enumerate(widths):
+            present = int(np.isfinite(matrices["test_error"][i]).sum())
+            if present < len(seeds):
+                notes.append(f"width {width}: {present} of {len(seeds)} seeds")
+        n_params = final.groupby("width")["n_params"].first().astype(int).to_dict()
+        n_train = int(final["n_train"].iloc[0]) if len(final) else None
+        return cls(widths, seeds, matrices, n_params, n_train, notes)
+
+    @property
+    def valid_widths(self) -> list[int]:
+        """Widths with at least one finite run."""
+        keep = np.isfinite(self.mean("test_error"))
+        return [w for w, k in zip(self.widths, keep, strict=True) if k]
+
+    def mean(self, metric: str, weights: np.ndarray | None = None) -> np.ndarray:
+        """Seed mean per width; ``weights`` (per seed) resample seeds for the bootstrap."""
+        matrix = self.matrices[metric]
+        w = np.ones(len(self.seeds)) if weights is None else weights
+        mask = np.isfinite(matrix) & (w > 0)
+        total = np.where(mask, matrix, 0.0) @ w
+        count = mask.astype(float) @ w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / count
+
+
+def _criteria(curves: FamilyCurves, config: ThresholdConfig, weights=None) -> dict[str, dict]:
+    keep = np.isfinite(curves.mean("test_error", weights))
+    widths = [w for w, k in zip(curves.widths, keep, strict=True) if k]
+    result = {
+        name: find_peak(
+            widths,
+            curves.mean(metric, weights)[keep],
+            config.min_prominence[metric],
+            config.smoothing,
+        )
+        for name, metric in METRIC_OF.items()
+    }
+    result["interpolation"] = interpolation_point(
+        widths, curves.mean("train_error", weights)[keep], config.interpolation_tolerance
+    )
+    return result
+
+
+def _choose(criteria: dict[str, dict], config: ThresholdConfig) -> tuple[str | None, bool]:
+    if criteria[config.criterion]["status"] == "ok":
+        return config.criterion, False
+    if config.fallback != "none" and criteria[config.fallback]["status"] == "ok":
+        return config.fallback, True
+    return None, False
+
+
+def _bootstrap(curves: FamilyCurves, config: ThresholdConfig) -> dict[str, Any]:
+    if config.bootstrap == 0 or len(curves.seeds) < 2:
+        return {"status": "skipped", "reason": "needs at least 2 seeds and bootstrap > 0"}
+    rng = np.random.default_rng(config.bootstrap_seed)
+    found = []
+    for _ in range(config.bootstrap):
+        weights = np.bincount(
+            rng.integers(0, len(curves.seeds), len(curves.seeds)), minlength=len(curves.seeds)
+        ).astype(float)
+        criteria = _criteria(curves, config, weights)
+        chosen, _ = _choose(criteria, config)
+        if chosen is not None:
+            found.append(curves.widths.index(criteria[chosen]["width"]))
+    if not found:
+        return {"status": "undefined", "samples": config.bootstrap, "defined_fraction": 0.0}
+    low, high = np.percentile(found, [2.5, 97.5], method="nearest")
+    return {
+        "status": "ok",
+        "samples": config.bootstrap,
+        "level": 0.95,
+        "low": curves.widths[int(low)],
+        "high": curves.widths[int(high)],
+        "defined_fraction": len(found) / config.bootstrap,
+    }
+
+
+def _select(
+    curves: FamilyCurves,
+    criteria: dict,
+    it_width: int,
+    config: ThresholdConfig,
+    checkpoint: Callable[[int, int], str],
+    epochs: dict,
+) -> tuple[list, list]:
+    """Widths around the IT with roles, plus controls; one entry per (width, seed) run."""
+    widths = curves.valid_widths
+    at = widths.index(it_width)
+    chosen: dict[int, tuple[str, int]] = {}
+    for offset in range(-config.neighbours, config.neighbours + 1):
+        if 0 <= at + offset < len(widths):
+            role = "at" if offset == 0 else ("before" if offset < 0 else "after")
+            chosen[widths[at + offset]] = (role, offset)
+    notes = []
+    control_width = {
+        "first_minimum": criteria["test_error_peak"].get("first_minimum_width"),
+        "smallest": widths[0],
+        "largest": widths[-1],
+    }
+    for control in config.controls:
+        width = control_width[control]
+        if width is None:
+            notes.append(f"control {control}: undefined (no first minimum of test error)")
+        elif width in chosen:
+            notes.append(
+                f"control {control}: width {width} is already selected as {chosen[width][0]}"
+            )
+        else:
+            chosen[width] = ("control", widths.index(width) - at)
+    selection = []
+    for width, (role, offset) in sorted(chosen.items()):
+        row = curves.widths.index(width)
+        for j, seed in enumerate(curves.seeds):
+            if np.isfinite(curves.matrices["test_error"][row, j]):
+                selection.append(
+                    {
+                        "width": width,
+                        "seed": seed,
+                        "role": role,
+                        "offset": offset,
+                        "epoch": epochs[(width, seed)],
+                        "checkpoint": checkpoint(width, seed),
+                    }
+                )
+    return selection, notes
+
+
+def analyse_family(
+    final: pd.DataFrame, config: ThresholdConfig, checkpoint: Callable[[int, int], str]
+) -> dict[str, Any]:
+    """Every criterion, the chosen IT, its bootstrap interval and the selection, for one family."""
+    curves = FamilyCurves.from_final(final)
+    criteria = _criteria(curves, config)
+    for name in ("test_error_peak", "test_loss_peak"):
+        if "width" in criteria[name]:
+            criteria[name]["n_params"] = curves.n_params[criteria[name]["width"]]
+    if criteria["interpolation"]["status"] == "ok":
+        width = criteria["interpolation"]["width"]
+        criteria["interpolation"]["n_params"] = curves.n_params[width]
+        if curves.n_train:
+            criteria["interpolation"]["params_per_sample"] = curves.n_params[width] / curves.n_train
+    result: dict[str, Any] = {
+        "widths": curves.widths,
+        "seeds": curves.seeds,
+        "n_train": curves.n_train,
+        "criteria": criteria,
+        "notes": curves.notes,
+    }
+    chosen, fallback_used = _choose(criteria, config)
+    if chosen is None:
+        result["it"] = {
+            "status": "undefined",
+            "criterion": config.criterion,
+            "reason": f"{config.criterion}: {criteria[config.criterion]['reason']}; "
+            f"fallback {config.fallback} has no answer either",
+        }
+        result["selection"] = []
+        return result
+    it_width = criteria[chosen]["width"]
+    grid = curves.valid_widths
+    steps = {
+        name: abs(grid.index(c["width"]) - grid.index(it_width))
+        for name, c in criteria.items()
+        if c["status"] == "ok"
+    }
+    result["it"] = {
+        "status": "ok",
+        "criterion": chosen,
+        "fallback_used": fallback_used,
+        "width": it_width,
+        "n_params": curves.n_params[it_width],
+        "grid_steps_from_it": steps,
+        "criteria_agree": all(s <= 1 for s in steps.values()),
+        "bootstrap": _bootstrap(curves, config),
+    }
+    epochs = {(int(r.width), int(r.seed)): int(r.epoch) for r in final.itertuples()}
+    result["selection"], notes = _select(curves, criteria, it_width, config, checkpoint, epochs)
+    result["notes"] += notes
+    return result
+
+
+def detect(
+    dense: pd.DataFrame, config: ThresholdConfig, checkpoint: Callable[[dict], str]
+) -> list[dict[str, Any]]:
+    """Analyse every (dataset, model, noise) family of a dense table.
+
+    ``checkpoint(run)`` maps a run (dict of dataset, model, width, noise, seed) to the path
+    of its final checkpoint, which the selection names.
+    """
+    families = []
+    final = final_rows(dense)
+    for (dataset, model, noise), rows in final.groupby(FAMILY_KEYS, sort=True):
+
+        def path(width, seed, dataset=dataset, model=model, noise=noise):
+            return checkpoint(
+                {"dataset": dataset, "model": model, "width": width, "noise": noise, "seed": seed}
+            )
+
+        analysis = analyse_family(rows, config, path)
+        families.append({"dataset": dataset, "model": model, "noise": float(noise), **analysis})
+    return families
+
+
+def _finite(value: Any) -> Any:
+    """YAML-friendly: NaN becomes None (YAML's .nan reads back as a float but confuses people)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_yaml_ready(families: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _finite(families)

@@ -1,0 +1,223 @@
+"""The threshold rule on synthetic dense tables with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SCHEMAS
+from ddprune import jobs
+from ddprune.tables import TableSchema, frame, write_table
+from ddprune.threshold import ThresholdConfig, detect, find_peak, interpolation_point
+
+WIDTHS = [2, 4, 8, 16, 32, 64, 128, 256]
+#          descent    min  rise   peak  second descent
+ERROR = [0.50, 0.30, 0.15, 0.20, 0.30, 0.22, 0.18, 0.16]
+TRAIN = [0.55, 0.35, 0.20, 0.08, 0.005, 0.0, 0.0, 0.0]
+LOSS = [1.5, 1.0, 0.6, 0.8, 1.1, 1.3, 1.4, 1.5]  # keeps rising: no test-loss peak
+
+
+def dense_table(
+    error=ERROR, train=TRAIN, loss=LOSS, widths=WIDTHS, seeds=(0, 1, 2), jitter=0.0, drop=(), nan=()
+) -> pd.DataFrame:
+    """One final row per (width, seed); ``drop`` removes runs, ``nan`` makes them diverge."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, width in enumerate(widths):
+        for seed in seeds:
+            if (width, seed) in drop:
+                continue
+            noise = jitter * rng.standard_normal()
+            bad = math.nan if (width, seed) in nan else 0.0
+            rows.append(
+                {
+                    "study": "s",
+                    "dataset": "digits",
+                    "model": "mlp",
+                    "width": width,
+                    "noise": 0.2,
+                    "seed": seed,
+                    "n_train": 1000,
+                    "n_test": 797,
+                    "epoch": 100,
+                    "step": 100,
+                    "lr": 1e-3,
+                    "train_loss": 0.1,
+                    "train_error": train[i] + bad,
+                    "train_error_clean": 0.2,
+                    "memorization": 0.5,
+                    "test_loss": loss[i] + bad,
+                    "test_error": error[i] + noise + bad,
+                    "n_params": 13 * width,
+                    "n_nonzero": 13 * width,
+                    "sparsity": 0.0,
+                    "wall_seconds": 1.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def checkpoint(run):
+    return f"ckpt/w{run['width']}/s{run['seed']}.pt"
+
+
+def analyse(table, **config):
+    families = detect(table, ThresholdConfig(**config), checkpoint)
+    assert len(families) == 1
+    return families[0]
+
+
+def test_known_peak_crossing_and_selection():
+    family = analyse(dense_table())
+    error = family["criteria"]["test_error_peak"]
+    assert error["status"] == "ok" and error["width"] == 32
+    assert error["height"] == pytest.approx(0.30)
+    assert error["prominence"] == pytest.approx(0.30 - 0.16)  # above the higher side minimum
+    assert error["first_minimum_width"] == 8
+    assert family["criteria"]["test_loss_peak"]["status"] == "no_peak"
+    assert "still rising" in family["criteria"]["test_loss_peak"]["reason"]
+    interpolation = family["criteria"]["interpolation"]
+    assert interpolation["width"] == 32 and interpolation["params_per_sample"] == 13 * 32 / 1000
+    it = family["it"]
+    assert it["criterion"] == "test_error_peak" and it["width"] == 32 and not it["fallback_used"]
+    assert it["grid_steps_from_it"] == {"test_error_peak": 0, "interpolation": 0}
+    assert it["criteria_agree"]
+    roles = {(s["width"], s["role"]) for s in family["selection"]}
+    assert roles == {(16, "before"), (32, "at"), (64, "after"), (8, "control"), (256, "control")}
+    assert len(family["selection"]) == 5 * 3
+    assert {s["checkpoint"] for s in family["selection"] if s["width"] == 32} == {
+        "ckpt/w32/s0.pt",
+        "ckpt/w32/s1.pt",
+        "ckpt/w32/s2.pt",
+    }
+
+
+def test_more_neighbours_and_other_controls():
+    family = analyse(dense_table(), neighbours=2, controls=("smallest", "largest"))
+    roles = sorted({(s["offset"], s["role"], s["width"]) for s in family["selection"]})
+    assert roles == [
+        (-4, "control", 2),
+        (-2, "before", 8),
+        (-1, "before", 16),
+        (0, "at", 32),
+        (1, "after", 64),
+        (2, "after", 128),
+        (3, "control", 256),
+    ]
+
+
+def test_ties_pick_the_smallest_width():
+    error = [0.5, 0.3, 0.15, 0.30, 0.30, 0.2, 0.18, 0.16]
+    assert analyse(dense_table(error=error))["criteria"]["test_error_peak"]["width"] == 16
+    flat_start = [0.3, 0.3, 0.15, 0.2, 0.3, 0.2, 0.18, 0.16]  # tie continues the descent
+    assert analyse(dense_table(error=flat_start))["criteria"]["test_error_peak"]["width"] == 32
+
+
+def test_noisy_seeds_still_find_the_peak_and_the_bootstrap_brackets_it():
+    family = analyse(dense_table(jitter=0.02), bootstrap=300)
+    assert family["it"]["width"] == 32
+    boot = family["it"]["bootstrap"]
+    assert boot["status"] == "ok" and boot["low"] <= 32 <= boot["high"]
+    assert boot["low"] >= 16 and boot["high"] <= 64
+    assert 0 < boot["defined_fraction"] <= 1
+
+
+def test_missing_widths_and_missing_seeds_are_noted_not_fatal():
+    drop = {(16, 0), (16, 1), (16, 2), (64, 1)}
+    family = analyse(dense_table(drop=drop))
+    assert 16 not in family["widths"]
+    assert "width 64: 2 of 3 seeds" in family["notes"]
+    assert family["it"]["width"] == 32
+    before = {s["width"] for s in family["selection"] if s["role"] == "before"}
+    assert before == {8}  # the neighbour on the grid that was actually trained
+    assert not any(s["width"] == 64 and s["seed"] == 1 for s in family["selection"])
+
+
+def test_diverged_runs_are_excluded_and_reported():
+    family = analyse(dense_table(nan={(32, 0)}))
+    assert any("diverged" in note and "width 32 seed 0" in note for note in family["notes"])
+    assert family["it"]["width"] == 32
+    assert not any(s["width"] == 32 and s["seed"] == 0 for s in family["selection"])
+
+
+def test_a_whole_width_diverged():
+    family = analyse(dense_table(nan={(32, 0), (32, 1), (32, 2)}))
+    assert 32 not in family["selection"] and family["it"]["status"] == "ok"
+
+
+def test_monotone_curve_falls_back_to_the_interpolation_point():
+    error = [0.5, 0.4, 0.3, 0.25, 0.2, 0.18, 0.16, 0.15]
+    family = analyse(dense_table(error=error))
+    assert family["criteria"]["test_error_peak"]["status"] == "no_peak"
+    assert "decreases over the whole grid" in family["criteria"]["test_error_peak"]["reason"]
+    assert family["it"]["criterion"] == "interpolation" and family["it"]["fallback_used"]
+    assert family["it"]["width"] == 32
+
+
+def test_no_peak_and_no_fallback_is_undefined_with_a_reason():
+    error = [0.5, 0.4, 0.3, 0.25, 0.2, 0.18, 0.16, 0.15]
+    family = analyse(dense_table(error=error), fallback="none")
+    assert family["it"]["status"] == "undefined" and "decreases" in family["it"]["reason"]
+    assert family["selection"] == []
+
+
+def test_never_interpolates():
+    train = [0.5, 0.4, 0.3, 0.25, 0.2, 0.18, 0.16, 0.15]
+    family = analyse(dense_table(train=train))
+    assert family["criteria"]["interpolation"]["status"] == "never_interpolates"
+    assert family["it"]["criterion"] == "test_error_peak"
+    assert "interpolation" not in family["it"]["grid_steps_from_it"]
+
+
+def test_single_width():
+    family = analyse(dense_table(error=[0.3], train=[0.0], loss=[1.0], widths=[16]))
+    assert family["criteria"]["test_error_peak"]["status"] == "single_width"
+    assert family["criteria"]["interpolation"]["width"] == 16
+    assert family["it"]["criterion"] == "interpolation"
+
+
+def test_small_bumps_are_not_peaks():
+    error = [0.5, 0.4, 0.3, 0.302, 0.25, 0.2, 0.18, 0.15]
+    family = analyse(dense_table(error=error), fallback="none")
+    assert family["criteria"]["test_error_peak"]["status"] == "no_peak"
+    assert "prominence" in family["criteria"]["test_error_peak"]["reason"]
+
+
+def test_smoothing_removes_a_one_width_spike():
+    values = np.array([0.5, 0.3, 0.2, 0.45, 0.2, 0.15, 0.3, 0.35, 0.2])  # spike at width 4
+    widths = list(range(1, 10))
+    assert find_peak(widths, values, 0.0)["width"] == 4
+    smoothed = find_peak(widths, values, 0.0, window=3)
+    assert smoothed["width"] == 8 and smoothed["height"] == 0.35  # height from the raw curve
+
+
+def test_interpolation_tolerance_is_inclusive():
+    result = interpolation_point([1, 2, 3], np.array([0.5, 0.01, 0.0]), 0.01)
+    assert result["width"] == 2
+
+
+def test_a_selection_naming_an_untrained_checkpoint_fails_clearly(tmp_path):
+    schema = TableSchema.load(SCHEMAS / "dense.schema.yaml")
+    dense = tmp_path / "dense.parquet"
+    write_table(frame(dense_table().to_dict("records"), schema), dense, schema)
+    arguments = {
+        "study": "s",
+        "dense_path": dense,
+        "schema": SCHEMAS / "dense.schema.yaml",
+        "threshold_config": {},
+        "output": tmp_path / "threshold.yaml",
+    }
+    template = str(tmp_path / "{dataset}/{model}/noise{noise}/width{width}/seed{seed}.pt")
+    with pytest.raises(FileNotFoundError, match=r"15 checkpoint.*not trained.*width16/seed0\.pt"):
+        jobs.threshold(checkpoint_template=template, **arguments)
+    assert not (tmp_path / "threshold.yaml").exists()
+    for width in WIDTHS:
+        for seed in range(3):
+            path = tmp_path / f"digits/mlp/noise0.2/width{width}/seed{seed}.pt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+    jobs.threshold(checkpoint_template=template, **arguments)
+    assert "width: 32" in (tmp_path / "threshold.yaml").read_text()

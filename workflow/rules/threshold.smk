@@ -1,0 +1,60 @@
+"""Find the interpolation threshold and fan out over the checkpoints selected around it."""
+
+
+checkpoint threshold:
+    input:
+        f"{RESULTS}/dense.parquet",
+    output:
+        f"{RESULTS}/threshold.yaml",
+    log:
+        f"{LOGS}/threshold.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        study=STUDY.name,
+        config=config["threshold"],
+        schema=schema("dense"),
+        checkpoint=lambda wildcards: CHECKPOINT,
+    script:
+        "../scripts/threshold.py"
+
+
+rule verify_selected:
+    input:
+        threshold=f"{RESULTS}/threshold.yaml",
+        checkpoint=lambda wildcards: CHECKPOINT,
+        metrics=f"{RESULTS}/train/{RUN}/metrics.parquet",
+        labels=rules.labels.output[0],
+    output:
+        f"{RESULTS}/selected/{RUN}.parquet",
+    log:
+        f"{LOGS}/selected/{RUN}.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    threads: config["platform"]["threads"]
+    params:
+        study=STUDY.name,
+        platform=config["platform"],
+        options=lambda wc: STUDY.dataset_options(wc.dataset),
+        schemas={
+            "labels": schema("labels"),
+            "dense": schema("dense"),
+            "selection": schema("selection"),
+        },
+    script:
+        "../scripts/verify_selected.py"
+
+
+rule aggregate_selection:
+    input:
+        lambda wildcards: selected_paths(f"{RESULTS}/selected/{RUN}.parquet"),
+    output:
+        f"{RESULTS}/selection.parquet",
+    log:
+        f"{LOGS}/aggregate_selection.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        schema=schema("selection"),
+    script:
+        "../scripts/aggregate.py"
