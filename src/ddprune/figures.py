@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
 import pandas as pd
+from mizani.bounds import squish
 from plotnine import (
     aes,
     facet_grid,
@@ -111,7 +113,7 @@ def double_descent(dense: pd.DataFrame, families: list[dict] | None = None) -> g
             title=_title(dense),
         )
         + theme_bw()
-        + theme(legend_position="bottom", figure_size=(4.5 + 3 * final["noise"].nunique(), 6))
+        + theme(legend_position="right", figure_size=(6.5 + 3 * final["noise"].nunique(), 6))
     )
 
 
@@ -167,14 +169,27 @@ def epochwise_heatmap(dense: pd.DataFrame) -> ggplot:
     table = (
         pd.concat(filled).groupby(["noise", "width", "epoch"], as_index=False)["test_error"].mean()
     )
-    widths = sorted(table["width"].unique())
-    table["width_label"] = pd.Categorical(table["width"].astype(str), [str(w) for w in widths])
+    # geom_tile reads a column named "width" as the tile width: keep the model width elsewhere.
+    table = table.rename(columns={"width": "model_width"})
+    widths = sorted(table["model_width"].unique())
+    table["width_label"] = pd.Categorical(
+        table["model_width"].astype(str), [str(w) for w in widths]
+    )
     table["noise_label"] = table["noise"].map(_noise_label)
+    # Tiles span the gap to the next evaluation (plotnine's own estimate is unreliable here).
+    gaps = np.diff(epochs)
+    table["tile_height"] = float(gaps.min()) if len(gaps) else 1.0
     dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
     return (
-        ggplot(table, aes("width_label", "epoch", fill="test_error"))
+        ggplot(table, aes("width_label", "epoch", fill="test_error", height="tile_height"))
         + geom_tile()
-        + scale_fill_cmap("magma")
+        # Untrained models (~90% error) would take the whole colour range; saturate above the
+        # 90th percentile so that differences between trained models stay visible.
+        + scale_fill_cmap(
+            "magma",
+            limits=(table["test_error"].min(), table["test_error"].quantile(0.9)),
+            oob=squish,
+        )
         + facet_wrap("~noise_label")
         + labs(
             x="width",
