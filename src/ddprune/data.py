@@ -16,20 +16,15 @@ from ddprune.noise import NoisyLabels
 
 
 @dataclass(frozen=True)
-class RunData:
-    """Training inputs with the labels the model is trained on (noisy) and the clean ones."""
+class RunData(Dataset):
+    """A dataset on the run's device, trained on noisy labels.
 
-    x_train: torch.Tensor
-    y_train: torch.Tensor
+    ``y_train`` holds the labels the model is trained on (noisy); the clean ones and the mask
+    of corrupted samples are kept beside them for the metrics.
+    """
+
     y_train_clean: torch.Tensor
     is_noisy: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    num_classes: int
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
 
     @classmethod
     def build(cls, dataset: Dataset, labels: NoisyLabels, device: torch.device) -> RunData:
@@ -39,6 +34,7 @@ class RunData:
                 "labels; the split changed since the labels were drawn (rerun the labels rule)"
             )
         return cls(
+            name=dataset.name,
             x_train=dataset.x_train.to(device),
             y_train=labels.noisy.to(device),
             y_train_clean=labels.clean.to(device),

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ddprune.registry import Registry
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -32,29 +34,14 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
 
-Loader = Callable[..., Dataset]
-_REGISTRY: dict[str, Loader] = {}
-
-
-def register_dataset(name: str) -> Callable[[Loader], Loader]:
-    """Register a loader under ``name``; its keyword arguments are the config options."""
-
-    def decorate(loader: Loader) -> Loader:
-        _REGISTRY[name] = loader
-        return loader
-
-    return decorate
-
-
-def dataset_names() -> list[str]:
-    return sorted(_REGISTRY)
+DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
+register_dataset = DATASETS.register
+dataset_names = DATASETS.names
 
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
     """Load dataset ``name`` with its config ``options`` (e.g. ``{"n_train": 1000}``)."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown dataset {name!r}; registered: {dataset_names()}")
-    return _REGISTRY[name](**(options or {}))
+    return DATASETS[name](**(options or {}))
 
 
 @register_dataset("digits")

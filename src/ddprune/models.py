@@ -12,29 +12,20 @@ from collections.abc import Callable
 
 from torch import nn
 
+from ddprune.registry import Registry
+
 Builder = Callable[[int, tuple[int, ...], int], nn.Module]
-_REGISTRY: dict[str, Builder] = {}
-
-
-def register_model(name: str) -> Callable[[Builder], Builder]:
-    """Register ``builder(width, input_shape, num_classes) -> nn.Module`` under ``name``."""
-
-    def decorate(builder: Builder) -> Builder:
-        _REGISTRY[name] = builder
-        return builder
-
-    return decorate
-
-
-def model_names() -> list[str]:
-    return sorted(_REGISTRY)
+MODELS: Registry[Builder] = Registry("model")
+register_model = MODELS.register
+model_names = MODELS.names
 
 
 def build_model(name: str, width: int, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    """Build model ``name`` at ``width`` for inputs of ``input_shape`` (without the batch axis)."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown model {name!r}; registered: {model_names()}")
-    return _REGISTRY[name](width, tuple(input_shape), num_classes)
+    """Build model ``name`` at ``width`` for inputs of ``input_shape`` (without the batch axis).
+
+    A builder is ``builder(width, input_shape, num_classes) -> nn.Module``.
+    """
+    return MODELS[name](width, tuple(input_shape), num_classes)
 
 
 def count_parameters(model: nn.Module) -> int:
