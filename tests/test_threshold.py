@@ -11,7 +11,13 @@ import pytest
 from conftest import SCHEMAS
 from ddprune import jobs
 from ddprune.tables import TableSchema, frame, write_table
-from ddprune.threshold import ThresholdConfig, detect, find_peak, interpolation_point
+from ddprune.threshold import (
+    CheckpointFiles,
+    ThresholdConfig,
+    detect,
+    find_peak,
+    interpolation_point,
+)
 
 WIDTHS = [2, 4, 8, 16, 32, 64, 128, 256]
 #          descent    min  rise   peak  second descent
@@ -64,8 +70,15 @@ def checkpoint(run):
     return f"ckpt/w{run['width']}/s{run['seed']}.pt"
 
 
+def periodic(run):
+    """Synthetic runs are checkpointed every 20 epochs."""
+    return {
+        epoch: f"ckpt/w{run['width']}/s{run['seed']}/e{epoch}.pt" for epoch in range(0, 101, 20)
+    }
+
+
 def analyse(table, **config):
-    families = detect(table, ThresholdConfig(**config), checkpoint)
+    families = detect(table, ThresholdConfig(**config), CheckpointFiles(checkpoint, periodic))
     assert len(families) == 1
     return families[0]
 
@@ -221,3 +234,62 @@ def test_a_selection_naming_an_untrained_checkpoint_fails_clearly(tmp_path):
             path.touch()
     jobs.threshold(checkpoint_template=template, **arguments)
     assert "width: 32" in (tmp_path / "threshold.yaml").read_text()
+
+
+EPOCHS = list(range(0, 101, 10))
+#               descent        min   rise        peak  second descent
+EPOCH_ERROR = [0.9, 0.5, 0.3, 0.2, 0.25, 0.3, 0.35, 0.32, 0.28, 0.26, 0.25]
+
+
+def with_epochs(table: pd.DataFrame, width: int, stop_seed_at: int | None = None) -> pd.DataFrame:
+    """Give ``width`` an epoch-wise curve (one seed may stop early, as a fitted run does)."""
+    rows = [table[table["width"] != width]]
+    for _, run in table[table["width"] == width].iterrows():
+        for epoch, error in zip(EPOCHS, EPOCH_ERROR, strict=True):
+            if stop_seed_at is not None and run["seed"] == 0 and epoch > stop_seed_at:
+                break
+            rows.append(run.to_frame().T.assign(epoch=epoch, test_error=error))
+    return pd.concat(rows, ignore_index=True).astype(table.dtypes.to_dict())
+
+
+def test_epochwise_peak_selects_checkpointed_epochs_around_it():
+    table = with_epochs(dense_table(), width=256)
+    family = analyse(table, epochwise={"width": 256, "neighbours": 1})
+    assert family["epochwise"]["status"] == "ok"
+    assert family["epochwise"]["epoch"] == 60 and family["epochwise"]["first_minimum_epoch"] == 30
+    entries = [e for e in family["selection"] if e["axis"] == "epoch"]
+    # checkpoints exist every 20 epochs: 60 is "at", 40 and 80 are its neighbours
+    assert sorted({(e["epoch"], e["role"]) for e in entries}) == [
+        (40, "before"),
+        (60, "at"),
+        (80, "after"),
+    ]
+    assert {e["checkpoint"] for e in entries if e["seed"] == 1 and e["epoch"] == 60} == {
+        "ckpt/w256/s1/e60.pt"
+    }
+    assert all(e["axis"] == "width" for e in family["selection"] if e not in entries)
+
+
+def test_epochwise_width_it_uses_the_threshold_width():
+    table = with_epochs(dense_table(), width=32)
+    family = analyse(table, epochwise={"width": "it", "neighbours": 0})
+    assert family["epochwise"]["width"] == 32
+    assert {(e["epoch"], e["role"]) for e in family["selection"] if e["axis"] == "epoch"} == {
+        (60, "at")
+    }
+
+
+def test_epochwise_runs_that_stop_early_keep_their_last_value():
+    table = with_epochs(dense_table(), width=256, stop_seed_at=60)
+    family = analyse(table, epochwise={"width": 256, "neighbours": 1})
+    entries = [e for e in family["selection"] if e["axis"] == "epoch"]
+    # epoch 80 was not evaluated for seed 0, so the neighbour after 60 cannot be selected
+    assert sorted({e["epoch"] for e in entries}) == [40, 60]
+
+
+def test_epochwise_without_a_peak_or_a_width_says_so():
+    family = analyse(dense_table(), epochwise={"width": 256, "neighbours": 1})
+    assert family["epochwise"]["status"] == "single_epoch"  # one evaluation: nothing to find
+    family = analyse(dense_table(), epochwise={"width": 3, "neighbours": 1})
+    assert family["epochwise"]["status"] == "no_data"
+    assert all(e["axis"] == "width" for e in family["selection"])

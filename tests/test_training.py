@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import SCHEMAS
 from ddprune import jobs
@@ -143,3 +144,57 @@ def test_a_corrupted_checkpoint_gives_a_clear_error(tmp_path):
     newest.write_bytes(newest.read_bytes()[:100])
     with pytest.raises(CheckpointError, match=r"unreadable.*Delete it"):
         jobs.train(**arguments)
+
+
+def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
+    arguments = job_arguments(tmp_path)
+    jobs.train(**arguments)
+    checkpoints = arguments["metrics_path"].parent / "checkpoints"
+    entry = {
+        "width": RUN.width,
+        "seed": RUN.seed,
+        "role": "at",
+        "offset": 0,
+        "epoch": 20,
+        "checkpoint": str(checkpoints / "epoch0000020.pt"),
+        "axis": "epoch",
+    }
+    document = {
+        "families": [
+            {
+                "dataset": RUN.dataset,
+                "model": RUN.model,
+                "noise": RUN.noise,
+                "it": {"criterion": "test_error_peak", "width": RUN.width},
+                "selection": [entry],
+            }
+        ]
+    }
+    threshold = tmp_path / "threshold.yaml"
+    threshold.write_text(yaml.safe_dump(document))
+    verify = {
+        "study": "test",
+        "run": RUN,
+        "threshold_path": threshold,
+        "checkpoint_path": entry["checkpoint"],
+        "metrics_path": arguments["metrics_path"],
+        "labels_path": arguments["labels_path"],
+        "options": OPTIONS,
+        "platform_config": PLATFORM,
+        "threads": 1,
+        "schemas": {**SCHEMA_PATHS, "selection": SCHEMAS / "selection.schema.yaml"},
+    }
+    jobs.verify_selected(epoch=20, output=tmp_path / "ok.parquet", **verify)
+    row = read_table(
+        tmp_path / "ok.parquet", TableSchema.load(SCHEMAS / "selection.schema.yaml")
+    ).iloc[0]
+    recorded = metrics(arguments).set_index("epoch").loc[20]
+    assert row["epoch"] == 20 and row["axis"] == "epoch" and row["role"] == "at"
+    assert row["test_error"] == pytest.approx(recorded["test_error"], abs=1e-7)
+
+    # The same file claimed for another epoch does not reproduce that epoch's metrics.
+    entry["epoch"] = 30
+    threshold.write_text(yaml.safe_dump(document))
+    with pytest.raises(CheckpointError, match="does not reproduce"):
+        jobs.verify_selected(epoch=30, output=tmp_path / "bad.parquet", **verify)
+    assert not (tmp_path / "bad.parquet").exists()

@@ -16,7 +16,7 @@ import torch
 from ddprune.atomic import atomic_path
 
 FORMAT_VERSION = 1
-_PERIODIC = re.compile(r"epoch(\d+)\.pt$")
+_PERIODIC = re.compile(r"epoch(\d+)\.pt")
 
 
 class CheckpointError(RuntimeError):
@@ -46,10 +46,15 @@ def periodic_path(directory: str | os.PathLike, epoch: int) -> Path:
     return Path(directory) / f"epoch{epoch:07d}.pt"
 
 
-def latest_periodic(directory: str | os.PathLike) -> Path | None:
-    """The periodic checkpoint with the highest epoch in ``directory``, if any."""
+def list_periodic(directory: str | os.PathLike) -> dict[int, Path]:
+    """Periodic checkpoints in ``directory`` by epoch (temporary files are not matched)."""
     directory = Path(directory)
     if not directory.is_dir():
-        return None
-    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := _PERIODIC.search(p.name))]
-    return max(found)[1] if found else None
+        return {}
+    return {int(m.group(1)): p for p in directory.iterdir() if (m := _PERIODIC.fullmatch(p.name))}
+
+
+def latest_periodic(directory: str | os.PathLike) -> Path | None:
+    """The periodic checkpoint with the highest epoch in ``directory``, if any."""
+    found = list_periodic(directory)
+    return found[max(found)] if found else None

@@ -95,9 +95,13 @@ def double_descent(dense: pd.DataFrame, families: list[dict] | None = None) -> g
         if not selected.empty:
             figure += geom_point(
                 aes("width", "value", shape="role"),
-                data=selected, color="black", fill="none", size=4.5, stroke=0.8,
+                data=selected,
+                color="black",
+                fill="none",
+                size=4.5,
+                stroke=0.8,
                 inherit_aes=False,
-            )  # fmt: skip
+            )
             figure += scale_shape_manual(values=SHAPES)
     return (
         figure
@@ -141,11 +145,15 @@ def _threshold_layers(families: list[dict], mean: pd.DataFrame):
         label = _noise_label(family["noise"])
         for name, criterion in family["criteria"].items():
             if criterion["status"] == "ok":
-                markers.append({"noise_label": label, "width": criterion["width"],
-                                "criterion": CRITERION_LABELS[name]})  # fmt: skip
+                markers.append(
+                    {
+                        "noise_label": label,
+                        "width": criterion["width"],
+                        "criterion": CRITERION_LABELS[name],
+                    }
+                )
         for entry in family["selection"]:
-            selected.append({"noise_label": label, "width": entry["width"],
-                             "role": entry["role"]})  # fmt: skip
+            selected.append({"noise_label": label, "width": entry["width"], "role": entry["role"]})
     markers = pd.DataFrame(markers, columns=["noise_label", "width", "criterion"])
     selected = pd.DataFrame(selected, columns=["noise_label", "width", "role"]).drop_duplicates()
     test_error = mean[mean["metric"] == METRICS["test_error"][0]]
@@ -153,19 +161,29 @@ def _threshold_layers(families: list[dict], mean: pd.DataFrame):
     return markers, selected
 
 
-def epochwise_heatmap(dense: pd.DataFrame) -> ggplot:
+def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -> ggplot:
     """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
 
     A run that stopped early (it fit its training labels) keeps its last value for the
-    remaining epochs: the model no longer changes.
+    remaining epochs: the model no longer changes. With ``families`` the checkpoints selected
+    epoch-wise are marked.
     """
     keys = ["noise", "width", "seed"]
     epochs = sorted(dense["epoch"].unique())
     filled = []
     for (noise, width, seed), rows in dense.groupby(keys):
         series = rows.set_index("epoch")["test_error"].reindex(epochs).ffill()
-        filled.append(pd.DataFrame({"noise": noise, "width": width, "seed": seed,
-                                    "epoch": epochs, "test_error": series.to_numpy()}))  # fmt: skip
+        filled.append(
+            pd.DataFrame(
+                {
+                    "noise": noise,
+                    "width": width,
+                    "seed": seed,
+                    "epoch": epochs,
+                    "test_error": series.to_numpy(),
+                }
+            )
+        )
     table = (
         pd.concat(filled).groupby(["noise", "width", "epoch"], as_index=False)["test_error"].mean()
     )
@@ -180,9 +198,36 @@ def epochwise_heatmap(dense: pd.DataFrame) -> ggplot:
     gaps = np.diff(epochs)
     table["tile_height"] = float(gaps.min()) if len(gaps) else 1.0
     dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
+    figure = ggplot(table, aes("width_label", "epoch", fill="test_error", height="tile_height"))
+    figure += geom_tile()
+    marks = pd.DataFrame(
+        [
+            {
+                "noise_label": _noise_label(f["noise"]),
+                "width_label": str(e["width"]),
+                "epoch": e["epoch"],
+                "role": e["role"],
+            }
+            for f in families or []
+            for e in f["selection"]
+            if e["axis"] == "epoch"
+        ],
+        columns=["noise_label", "width_label", "epoch", "role"],
+    ).drop_duplicates()
+    if not marks.empty:
+        marks["width_label"] = pd.Categorical(marks["width_label"], [str(w) for w in widths])
+        figure += geom_point(
+            aes("width_label", "epoch", shape="role"),
+            data=marks,
+            color="#00c0ff",
+            fill="none",
+            size=4,
+            stroke=1,
+            inherit_aes=False,
+        )
+        figure += scale_shape_manual(values=SHAPES)
     return (
-        ggplot(table, aes("width_label", "epoch", fill="test_error", height="tile_height"))
-        + geom_tile()
+        figure
         # Untrained models (~90% error) would take the whole colour range; saturate above the
         # 90th percentile so that differences between trained models stay visible.
         + scale_fill_cmap(
@@ -195,6 +240,7 @@ def epochwise_heatmap(dense: pd.DataFrame) -> ggplot:
             x="width",
             y="epoch",
             fill="test error",
+            shape="selected",
             title=f"Epoch-wise test error: {dataset} / {model} (seed mean)",
         )
         + theme_bw()

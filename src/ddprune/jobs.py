@@ -16,7 +16,7 @@ import yaml
 
 from ddprune import summaries
 from ddprune.atomic import write_text
-from ddprune.checkpoints import CheckpointError, load_checkpoint
+from ddprune.checkpoints import CheckpointError, list_periodic, load_checkpoint
 from ddprune.data import RunData, labels_from_table, labels_table
 from ddprune.datasets import load_dataset
 from ddprune.evaluation import evaluate
@@ -25,7 +25,7 @@ from ddprune.noise import corrupt_labels
 from ddprune.platform import Platform, configure
 from ddprune.study import Run
 from ddprune.tables import TableSchema, concat_tables, frame, read_table, write_table
-from ddprune.threshold import ThresholdConfig, detect, to_yaml_ready
+from ddprune.threshold import CheckpointFiles, ThresholdConfig, detect, to_yaml_ready
 from ddprune.training import TrainConfig, train_run
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,15 @@ def threshold(
 ) -> None:
     """Find the IT of every family and select the checkpoints around it (threshold.yaml)."""
     dense = read_table(dense_path, TableSchema.load(schema))
-    families = detect(
-        dense,
-        ThresholdConfig(**threshold_config),
-        lambda run: checkpoint_template.format(**Run(**run).wildcards),
-    )
+
+    def final(run: dict[str, Any]) -> str:
+        return checkpoint_template.format(**Run(**run).wildcards)
+
+    def periodic(run: dict[str, Any]) -> dict[int, str]:
+        directory = Path(final(run)).parent / "checkpoints"
+        return {epoch: os.fspath(path) for epoch, path in list_periodic(directory).items()}
+
+    families = detect(dense, ThresholdConfig(**threshold_config), CheckpointFiles(final, periodic))
     missing = [
         entry["checkpoint"]
         for family in families
@@ -150,18 +154,24 @@ def load_threshold(path: PathLike) -> dict[str, Any]:
     return yaml.safe_load(Path(path).read_text())
 
 
-def selected_runs(threshold_document: dict[str, Any]) -> list[Run]:
-    """Every run that the threshold rule selected, in a stable order."""
+def selected_runs(threshold_document: dict[str, Any]) -> list[tuple[Run, int]]:
+    """Every (run, epoch) that the threshold rule selected, in a stable order."""
     return sorted(
-        Run(f["dataset"], f["model"], entry["width"], f["noise"], entry["seed"])
+        (Run(f["dataset"], f["model"], entry["width"], f["noise"], entry["seed"]), entry["epoch"])
         for f in threshold_document["families"]
         for entry in f["selection"]
     )
 
 
+def selected_checkpoint(threshold_path: PathLike, run: Run, epoch: int) -> str:
+    """The checkpoint file that the selection names for (run, epoch)."""
+    return _selection_entry(load_threshold(threshold_path), run, epoch)[1]["checkpoint"]
+
+
 def verify_selected(
     study: str,
     run: Run,
+    epoch: int,
     threshold_path: PathLike,
     checkpoint_path: PathLike,
     metrics_path: PathLike,
@@ -177,14 +187,18 @@ def verify_selected(
     Pruning starts from these files, so a checkpoint that does not reproduce the dense table
     (a changed dataset split, a corrupted file) stops the study here, loudly.
     """
-    family, entry = _selection_entry(load_threshold(threshold_path), run)
+    family, entry = _selection_entry(load_threshold(threshold_path), run, epoch)
     platform = Platform(**platform_config)
     device = configure(platform, threads)
     data = _run_data(run, options, labels_path, schemas["labels"], device)
     model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
     model.load_state_dict(load_checkpoint(checkpoint_path, map_location=device)["model"])
     measured = evaluate(model, data, platform.eval_batch_size)
-    recorded = read_table(metrics_path, TableSchema.load(schemas["dense"])).iloc[-1]
+    metrics = read_table(metrics_path, TableSchema.load(schemas["dense"]))
+    at_epoch = metrics[metrics["epoch"] == epoch]
+    if at_epoch.empty:
+        raise ValueError(f"{metrics_path} has no evaluation at epoch {epoch} to verify against")
+    recorded = at_epoch.iloc[0]
     keys = ["train_error", "train_error_clean", "test_error", "test_loss"]
     off = {
         k: (measured[k], float(recorded[k])) for k in keys if abs(measured[k] - recorded[k]) > 1e-6
@@ -200,7 +214,8 @@ def verify_selected(
         "offset": entry["offset"],
         "it_criterion": family["it"]["criterion"],
         "it_width": family["it"]["width"],
-        "epoch": entry["epoch"],
+        "epoch": epoch,
+        "axis": entry["axis"],
         "checkpoint": os.fspath(checkpoint_path),
         "n_params": count_parameters(model),
         **{k: measured[k] for k in [*keys, "memorization"]},
@@ -209,7 +224,7 @@ def verify_selected(
     write_table(frame([row], table), output, table)
 
 
-def _selection_entry(document: dict[str, Any], run: Run) -> tuple[dict, dict]:
+def _selection_entry(document: dict[str, Any], run: Run, epoch: int) -> tuple[dict, dict]:
     for family in document["families"]:
         if (family["dataset"], family["model"], family["noise"]) != (
             run.dataset,
@@ -218,9 +233,9 @@ def _selection_entry(document: dict[str, Any], run: Run) -> tuple[dict, dict]:
         ):
             continue
         for entry in family["selection"]:
-            if (entry["width"], entry["seed"]) == (run.width, run.seed):
+            if (entry["width"], entry["seed"], entry["epoch"]) == (run.width, run.seed, epoch):
                 return family, entry
-    raise KeyError(f"{run} is not in the threshold selection")
+    raise KeyError(f"{run} at epoch {epoch} is not in the threshold selection")
 
 
 def aggregate(inputs: list[PathLike], output: PathLike, schema: PathLike) -> None:
@@ -253,14 +268,17 @@ def figure(
     dense = summaries.select_family(
         read_table(dense_path, TableSchema.load(schema)), dataset, model
     )
+    families = None
+    if threshold_path is not None:
+        families = [
+            f
+            for f in load_threshold(threshold_path)["families"]
+            if (f["dataset"], f["model"]) == (dataset, model)
+        ]
     if kind == "double_descent":
-        families = None
-        if threshold_path is not None:
-            families = [f for f in load_threshold(threshold_path)["families"]
-                        if (f["dataset"], f["model"]) == (dataset, model)]  # fmt: skip
         drawing = figures.double_descent(dense, families)
     elif kind == "epochwise_heatmap":
-        drawing = figures.epochwise_heatmap(dense)
+        drawing = figures.epochwise_heatmap(dense, families)
     else:
         raise ValueError(f"unknown figure {kind!r}; allowed: double_descent, epochwise_heatmap")
     figures.save(drawing, output)
@@ -269,5 +287,8 @@ def figure(
 def threshold_table(threshold_path: PathLike, output: PathLike) -> None:
     """The thresholds of every family as an HTML table for the report."""
     families = load_threshold(threshold_path)["families"]
-    summaries.write_html(summaries.threshold_table(families), output,
-                         title="Interpolation thresholds and selected checkpoints")  # fmt: skip
+    summaries.write_html(
+        summaries.threshold_table(families),
+        output,
+        title="Interpolation thresholds and selected checkpoints",
+    )

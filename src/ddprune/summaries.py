@@ -72,26 +72,48 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
         boot = it.get("bootstrap", {})
         roles: dict[str, list[int]] = {}
         for entry in family["selection"]:
+            if entry["axis"] != "width":
+                continue
             roles.setdefault(entry["role"], [])
             if entry["width"] not in roles[entry["role"]]:
                 roles[entry["role"]].append(entry["width"])
-        rows.append({
-            "dataset": family["dataset"],
-            "model": family["model"],
-            "noise": family["noise"],
-            "IT width": it.get("width", "undefined"),
-            "IT criterion": it["criterion"] + (" (fallback)" if it.get("fallback_used") else ""),
-            "95% bootstrap": f"{boot['low']}-{boot['high']}" if boot.get("status") == "ok"
-            else boot.get("status", ""),
-            "criteria agree": it.get("criteria_agree", ""),
-            "test-error peak": describe(criteria["test_error_peak"], "width", "height",
-                                        "prominence"),
-            "test-loss peak": describe(criteria["test_loss_peak"], "width", "height",
-                                       "prominence"),
-            "interpolation": describe(criteria["interpolation"], "width", "n_params",
-                                      "params_per_sample"),
-            "selected widths": "; ".join(f"{r} {', '.join(map(str, w))}"
-                                         for r, w in roles.items()),
-            "notes": "; ".join(family["notes"]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "dataset": family["dataset"],
+                "model": family["model"],
+                "noise": family["noise"],
+                "IT width": it.get("width", "undefined"),
+                "IT criterion": it["criterion"]
+                + (" (fallback)" if it.get("fallback_used") else ""),
+                "95% bootstrap": f"{boot['low']}-{boot['high']}"
+                if boot.get("status") == "ok"
+                else boot.get("status", ""),
+                "criteria agree": it.get("criteria_agree", ""),
+                "test-error peak": describe(
+                    criteria["test_error_peak"], "width", "height", "prominence"
+                ),
+                "test-loss peak": describe(
+                    criteria["test_loss_peak"], "width", "height", "prominence"
+                ),
+                "interpolation": describe(
+                    criteria["interpolation"], "width", "n_params", "params_per_sample"
+                ),
+                "epoch-wise peak": _epochwise_text(family.get("epochwise")),
+                "selected widths": "; ".join(
+                    f"{r} {', '.join(map(str, w))}" for r, w in roles.items()
+                ),
+                "notes": "; ".join(family["notes"]),
+            }
+        )
     return pd.DataFrame(rows)
+
+
+def _epochwise_text(epochwise: dict | None) -> str:
+    if not epochwise:
+        return "not requested"
+    if epochwise["status"] != "ok":
+        return f"width {epochwise.get('width')}: {epochwise['status']} ({epochwise['reason']})"
+    return (
+        f"width {epochwise['width']}: epoch {epochwise['epoch']}, height "
+        f"{epochwise['height']:.4g}, prominence {epochwise['prominence']:.4g}"
+    )

@@ -48,6 +48,15 @@ class ThresholdConfig:
     bootstrap_seed: int = 0
     neighbours: int = 1
     controls: tuple[str, ...] = ("first_minimum", "largest")
+    epochwise: dict[str, Any] = field(default_factory=lambda: {"width": None, "neighbours": 1})
+
+
+@dataclass(frozen=True)
+class CheckpointFiles:
+    """Where a run's checkpoints are: its final one, and the periodic ones that exist."""
+
+    final: Callable[[dict[str, Any]], str]
+    periodic: Callable[[dict[str, Any]], dict[int, str]] = lambda run: {}
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -59,19 +68,23 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def find_peak(
-    widths: list[int], values: np.ndarray, min_prominence: float, window: int = 1
+    widths: list[int],
+    values: np.ndarray,
+    min_prominence: float,
+    window: int = 1,
+    axis: str = "width",
 ) -> dict[str, Any]:
     """The second peak of a curve over increasing widths, or a status saying why there is none.
 
     The first local minimum ends the initial descent (ties continue it); the peak is the
     largest value after it (the smallest width among ties). The peak must descend again
     before the largest width and stand ``min_prominence`` above the higher of the minima on
-    its two sides.
+    its two sides. ``axis`` names the x values in statuses (the same search runs over epochs).
     """
     if len(widths) < 3:
         return {
-            "status": "single_width" if len(widths) == 1 else "too_few_widths",
-            "reason": f"{len(widths)} width(s); a peak needs at least 3",
+            "status": f"single_{axis}" if len(widths) == 1 else f"too_few_{axis}s",
+            "reason": f"{len(widths)} {axis}(s); a peak needs at least 3",
         }
     curve = smooth(values, window)
     first_min = 0
@@ -85,7 +98,7 @@ def find_peak(
         return {"status": "no_peak", "reason": "the curve decreases over the whole grid", **base}
     peak = first_min + 1 + int(np.argmax(curve[first_min + 1 :]))
     if peak == len(curve) - 1:
-        return {"status": "no_peak", "reason": "still rising at the largest width", **base}
+        return {"status": "no_peak", "reason": f"still rising at the largest {axis}", **base}
     prominence = float(curve[peak] - max(curve[first_min], curve[peak + 1 :].min()))
     result = {
         "width": int(widths[peak]),
@@ -272,15 +285,76 @@ def _select(
                         "offset": offset,
                         "epoch": epochs[(width, seed)],
                         "checkpoint": checkpoint(width, seed),
+                        "axis": "width",
                     }
                 )
     return selection, notes
 
 
+def _epochwise(
+    rows: pd.DataFrame,
+    width: int,
+    config: ThresholdConfig,
+    periodic: Callable[[int, int], dict[int, str]],
+) -> tuple[dict[str, Any], list[dict], list[str]]:
+    """The epoch-wise test-error peak of one width and the checkpoints around it.
+
+    Seeds are averaged per evaluation epoch; a run that stopped early keeps its last value.
+    Only epochs that were evaluated *and* checkpointed for every seed can be selected; the
+    one nearest the peak is ``at``, its neighbours ``before`` and ``after``.
+    """
+    runs = rows[rows["width"] == width]
+    if runs.empty:
+        return {"status": "no_data", "width": width, "reason": f"width {width} has no runs"}, [], []
+    table = runs.pivot_table(index="epoch", columns="seed", values="test_error", aggfunc="first")
+    table = table.sort_index().ffill()
+    epochs = [int(e) for e in table.index]
+    mean = table.mean(axis=1).to_numpy()
+    peak = find_peak(
+        epochs, mean, config.min_prominence["test_error"], config.smoothing, axis="epoch"
+    )
+    renamed = {"width": "epoch", "first_minimum_width": "first_minimum_epoch"}
+    result = {"width": width, **{renamed.get(k, k): v for k, v in peak.items()}}
+    if peak["status"] != "ok":
+        return result, [], []
+    evaluated = {seed: set(runs.loc[runs["seed"] == seed, "epoch"]) for seed in table.columns}
+    files = {seed: periodic(width, int(seed)) for seed in table.columns}
+    candidates = sorted(set.intersection(*(evaluated[s] & set(files[s]) for s in table.columns)))
+    if not candidates:
+        note = f"epoch-wise: no epoch of width {width} is both evaluated and checkpointed"
+        return result, [], [note]
+    peak_epoch = result["epoch"]
+    at = min(range(len(candidates)), key=lambda i: (abs(candidates[i] - peak_epoch), i))
+    selection = []
+    for offset in range(-config.epochwise["neighbours"], config.epochwise["neighbours"] + 1):
+        if not 0 <= at + offset < len(candidates):
+            continue
+        epoch = candidates[at + offset]
+        role = "at" if offset == 0 else ("before" if offset < 0 else "after")
+        for seed in table.columns:
+            selection.append(
+                {
+                    "width": width,
+                    "seed": int(seed),
+                    "role": role,
+                    "offset": offset,
+                    "epoch": epoch,
+                    "checkpoint": files[seed][epoch],
+                    "axis": "epoch",
+                }
+            )
+    return result, selection, []
+
+
 def analyse_family(
-    final: pd.DataFrame, config: ThresholdConfig, checkpoint: Callable[[int, int], str]
+    rows: pd.DataFrame, config: ThresholdConfig, files: CheckpointFiles, family: dict[str, Any]
 ) -> dict[str, Any]:
-    """Every criterion, the chosen IT, its bootstrap interval and the selection, for one family."""
+    """Every criterion, the IT, its bootstrap interval and the selection, for one family.
+
+    ``rows`` holds every evaluation of the family's runs; ``family`` its dataset, model and
+    noise (to name checkpoint files).
+    """
+    final = final_rows(rows)
     curves = FamilyCurves.from_final(final)
     criteria = _criteria(curves, config)
     for name in ("test_error_peak", "test_loss_peak"):
@@ -297,8 +371,10 @@ def analyse_family(
         "n_train": curves.n_train,
         "criteria": criteria,
         "notes": curves.notes,
+        "selection": [],
     }
     chosen, fallback_used = _choose(criteria, config)
+    it_width = criteria[chosen]["width"] if chosen else None
     if chosen is None:
         result["it"] = {
             "status": "undefined",
@@ -306,50 +382,61 @@ def analyse_family(
             "reason": f"{config.criterion}: {criteria[config.criterion]['reason']}; "
             f"fallback {config.fallback} has no answer either",
         }
-        result["selection"] = []
-        return result
-    it_width = criteria[chosen]["width"]
-    grid = curves.valid_widths
-    steps = {
-        name: abs(grid.index(c["width"]) - grid.index(it_width))
-        for name, c in criteria.items()
-        if c["status"] == "ok"
-    }
-    result["it"] = {
-        "status": "ok",
-        "criterion": chosen,
-        "fallback_used": fallback_used,
-        "width": it_width,
-        "n_params": curves.n_params[it_width],
-        "grid_steps_from_it": steps,
-        "criteria_agree": all(s <= 1 for s in steps.values()),
-        "bootstrap": _bootstrap(curves, config),
-    }
-    epochs = {(int(r.width), int(r.seed)): int(r.epoch) for r in final.itertuples()}
-    result["selection"], notes = _select(curves, criteria, it_width, config, checkpoint, epochs)
-    result["notes"] += notes
+    else:
+        grid = curves.valid_widths
+        steps = {
+            name: abs(grid.index(c["width"]) - grid.index(it_width))
+            for name, c in criteria.items()
+            if c["status"] == "ok"
+        }
+        result["it"] = {
+            "status": "ok",
+            "criterion": chosen,
+            "fallback_used": fallback_used,
+            "width": it_width,
+            "n_params": curves.n_params[it_width],
+            "grid_steps_from_it": steps,
+            "criteria_agree": all(s <= 1 for s in steps.values()),
+            "bootstrap": _bootstrap(curves, config),
+        }
+        epochs = {(int(r.width), int(r.seed)): int(r.epoch) for r in final.itertuples()}
+
+        def final_path(width, seed):
+            return files.final({**family, "width": width, "seed": seed})
+
+        result["selection"], notes = _select(curves, criteria, it_width, config, final_path, epochs)
+        result["notes"] += notes
+    epoch_width = config.epochwise.get("width")
+    if epoch_width == "it":
+        epoch_width = it_width
+    if epoch_width is not None:
+
+        def periodic(width, seed):
+            return files.periodic({**family, "width": width, "seed": seed})
+
+        result["epochwise"], selection, notes = _epochwise(rows, epoch_width, config, periodic)
+        taken = {(e["width"], e["seed"], e["epoch"]) for e in result["selection"]}
+        for entry in selection:
+            key = (entry["width"], entry["seed"], entry["epoch"])
+            if key in taken:
+                notes.append(
+                    f"epoch-wise {entry['role']} width {key[0]} seed {key[1]} epoch "
+                    f"{key[2]} is already selected model-wise"
+                )
+            else:
+                result["selection"].append(entry)
+        result["notes"] += notes
+    elif config.epochwise.get("width") == "it":
+        result["epochwise"] = {"status": "undefined", "reason": "the IT is undefined"}
     return result
 
 
-def detect(
-    dense: pd.DataFrame, config: ThresholdConfig, checkpoint: Callable[[dict], str]
-) -> list[dict[str, Any]]:
-    """Analyse every (dataset, model, noise) family of a dense table.
-
-    ``checkpoint(run)`` maps a run (dict of dataset, model, width, noise, seed) to the path
-    of its final checkpoint, which the selection names.
-    """
+def detect(dense: pd.DataFrame, config: ThresholdConfig, files: CheckpointFiles) -> list[dict]:
+    """Analyse every (dataset, model, noise) family of a dense table."""
     families = []
-    final = final_rows(dense)
-    for (dataset, model, noise), rows in final.groupby(FAMILY_KEYS, sort=True):
-
-        def path(width, seed, dataset=dataset, model=model, noise=noise):
-            return checkpoint(
-                {"dataset": dataset, "model": model, "width": width, "noise": noise, "seed": seed}
-            )
-
-        analysis = analyse_family(rows, config, path)
-        families.append({"dataset": dataset, "model": model, "noise": float(noise), **analysis})
+    for (dataset, model, noise), rows in dense.groupby(FAMILY_KEYS, sort=True):
+        family = {"dataset": dataset, "model": model, "noise": float(noise)}
+        families.append({**family, **analyse_family(rows, config, files, family)})
     return families
 
 

@@ -14,8 +14,8 @@ os.environ.update(
 
 from snakemake.exceptions import WorkflowError
 
-from ddprune.jobs import load_threshold, selected_runs
-from ddprune.study import ConfigError, load_study
+from ddprune.jobs import load_threshold, selected_checkpoint, selected_runs
+from ddprune.study import ConfigError, Run, load_study
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 
@@ -38,6 +38,7 @@ wildcard_constraints:
     noise=r"[0-9]+\.[0-9]+(e-?[0-9]+)?",
     width=r"[0-9]+",
     seed=r"[0-9]+",
+    epoch=r"[0-9]+",
 
 
 def schema(table):
@@ -54,9 +55,20 @@ def run_paths(pattern, runs=None):
 
 
 def selected_paths(pattern):
-    """``pattern`` for every run selected by the threshold checkpoint (known once it ran)."""
+    """``pattern`` (run wildcards and epoch) for every selected checkpoint, once known."""
     document = load_threshold(checkpoints.threshold.get().output[0])
-    return run_paths(pattern, selected_runs(document))
+    return [
+        pattern.format(**run.wildcards, epoch=epoch)
+        for run, epoch in selected_runs(document)
+    ]
+
+
+def selected_checkpoint_file(wildcards):
+    """The checkpoint file that the threshold selection names for a (run, epoch)."""
+    threshold = checkpoints.threshold.get().output[0]
+    return selected_checkpoint(
+        threshold, Run.from_wildcards(wildcards), int(wildcards.epoch)
+    )
 
 
 def model_families():

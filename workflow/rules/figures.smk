@@ -24,6 +24,7 @@ rule double_descent_figure:
 rule epochwise_heatmap:
     input:
         dense=f"{RESULTS}/dense.parquet",
+        threshold=f"{RESULTS}/threshold.yaml",
     output:
         report(
             f"{RESULTS}/figures/{FAMILY}/epochwise_heatmap.png",

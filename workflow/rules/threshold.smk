@@ -22,13 +22,13 @@ checkpoint threshold:
 rule verify_selected:
     input:
         threshold=f"{RESULTS}/threshold.yaml",
-        checkpoint=lambda wildcards: CHECKPOINT,
+        checkpoint=selected_checkpoint_file,
         metrics=f"{RESULTS}/train/{RUN}/metrics.parquet",
         labels=rules.labels.output[0],
     output:
-        f"{RESULTS}/selected/{RUN}.parquet",
+        f"{RESULTS}/selected/{RUN}/epoch{{epoch}}.parquet",
     log:
-        f"{LOGS}/selected/{RUN}.log",
+        f"{LOGS}/selected/{RUN}/epoch{{epoch}}.log",
     conda:
         "../../envs/ddprune.yaml"
     threads: config["platform"]["threads"]
@@ -47,7 +47,9 @@ rule verify_selected:
 
 rule aggregate_selection:
     input:
-        lambda wildcards: selected_paths(f"{RESULTS}/selected/{RUN}.parquet"),
+        lambda wildcards: selected_paths(
+            f"{RESULTS}/selected/{RUN}/epoch{{epoch}}.parquet"
+        ),
     output:
         f"{RESULTS}/selection.parquet",
     log:

@@ -6,6 +6,7 @@ log_to_file(snakemake.log[0])
 verify_selected(
     study=snakemake.params.study,
     run=Run.from_wildcards(snakemake.wildcards),
+    epoch=int(snakemake.wildcards.epoch),
     threshold_path=snakemake.input.threshold,
     checkpoint_path=snakemake.input.checkpoint,
     metrics_path=snakemake.input.metrics,
