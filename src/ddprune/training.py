@@ -35,6 +35,7 @@ from ddprune.checkpoints import (
 )
 from ddprune.data import RunData
 from ddprune.evaluation import evaluate
+from ddprune.masks import MaskedWeights
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters
 from ddprune.platform import Platform
 from ddprune.seeds import derive_seed
@@ -88,16 +89,61 @@ def train_epoch(
     y: torch.Tensor,
     batch_size: int | None,
     generator: torch.Generator,
+    masks: MaskedWeights | None = None,
 ) -> int:
-    """One pass over the training set; returns the number of optimizer steps taken."""
+    """One pass over the training set; returns the number of optimizer steps taken.
+
+    With ``masks`` the pruned weights get no gradient and are zeroed after every step, so
+    they are exactly zero whenever anyone looks (and their optimizer state stays zero).
+    """
     steps = 0
     for index in batch_indices(len(x), batch_size, generator, x.device):
         loss = F.cross_entropy(model(x[index]), y[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if masks is not None:
+            masks.apply_to_gradients()
         optimizer.step()
+        if masks is not None:
+            masks.apply_to_weights()
         steps += 1
     return steps
+
+
+def fit(
+    model: nn.Module,
+    data: RunData,
+    config: TrainConfig,
+    max_epochs: int,
+    generator: torch.Generator,
+    eval_batch_size: int,
+    masks: MaskedWeights | None = None,
+) -> tuple[int, int, dict[str, float]]:
+    """Train with a fresh optimizer under the study's protocol: until the training labels are
+    fit (``stop_at_train_error``, checked every ``eval_every`` epochs) or ``max_epochs``.
+
+    Returns (epochs, steps, metrics at the end). Used to retrain pruned models, so that a
+    pruned network is trained exactly as the dense ones were.
+    """
+    optimizer = make_optimizer(model, config)
+    metrics = evaluate(model, data, eval_batch_size)
+    epoch = steps = 0
+    while epoch < max_epochs and not _fitted(metrics, config):
+        steps += train_epoch(
+            model, optimizer, data.x_train, data.y_train, config.batch_size, generator, masks
+        )
+        epoch += 1
+        if epoch % config.eval_every == 0 or epoch == max_epochs:
+            metrics = evaluate(model, data, eval_batch_size)
+            if not math.isfinite(metrics["train_loss"]):
+                raise FloatingPointError(f"retraining diverged at epoch {epoch}")
+    return epoch, steps, metrics
+
+
+def _fitted(metrics: dict[str, float], config: TrainConfig) -> bool:
+    return config.stop_at_train_error is not None and (
+        metrics["train_error"] <= config.stop_at_train_error
+    )
 
 
 def _spec_text(spec: dict[str, Any]) -> str:
@@ -189,6 +235,7 @@ def train_run(
     started = time.perf_counter()
     if not rows:
         record()
+        save_checkpoint(state(), periodic_path(checkpoint_dir, 0))  # the rewind point of IMP
     while not finished:
         step += train_epoch(model, optimizer, data.x_train, data.y_train, config.batch_size, order)
         epoch += 1
@@ -196,10 +243,7 @@ def train_run(
             row = record()
             if not math.isfinite(row["train_loss"]):
                 raise FloatingPointError(f"training diverged at epoch {epoch} (loss is not finite)")
-            fitted = config.stop_at_train_error is not None and (
-                row["train_error"] <= config.stop_at_train_error
-            )
-            finished = fitted or epoch >= config.max_epochs
+            finished = _fitted(row, config) or epoch >= config.max_epochs
         if finished or epoch % platform.checkpoint_every == 0:
             save_checkpoint(state(), periodic_path(checkpoint_dir, epoch))
     save_checkpoint(state(), final_path)

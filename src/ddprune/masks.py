@@ -1,0 +1,96 @@
+"""Exact pruning masks over a model's prunable weights.
+
+A mask is a boolean tensor per prunable weight. Masks are applied in place -- gradients are
+masked before the optimizer step and weights after it -- so a pruned weight is exactly zero
+after every step, its Adam moments stay zero, and the model remains a plain dense module
+whose state_dict loads anywhere. (``torch.nn.utils.prune`` keeps a dense ``weight_orig``
+plus a recomputed ``weight`` in every forward pass; in-place masking avoids both the extra
+autograd node and the changed state_dict.) Keep counts are exact: ties in the scores are
+broken by position, never by chance.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+Masks = dict[str, torch.Tensor]
+
+
+def prunable_weights(model: nn.Module, include_output: bool = False) -> dict[str, nn.Parameter]:
+    """Weights of linear and convolutional layers; biases and norm layers are never pruned.
+
+    The last such layer is the output layer, pruned only with ``include_output``.
+    """
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, PRUNABLE)]
+    if not include_output:
+        layers = layers[:-1]
+    return {f"{name}.weight": module.weight for name, module in layers}
+
+
+def keep_count(total: int, remaining: float) -> int:
+    """Weights kept of ``total`` at ``remaining`` fraction (exact, rounded to the weight)."""
+    return round(total * remaining)
+
+
+def _top(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Boolean mask of the ``k`` largest scores; ties go to the earlier position."""
+    mask = torch.zeros(scores.numel(), dtype=torch.bool, device=scores.device)
+    if k > 0:
+        order = torch.argsort(scores.flatten(), descending=True, stable=True)
+        mask[order[:k]] = True
+    return mask.view_as(scores)
+
+
+def magnitude_masks(
+    weights: dict[str, torch.Tensor], remaining: float, scope: str, current: Masks | None = None
+) -> Masks:
+    """Keep the largest |w| among the weights that ``current`` still keeps.
+
+    ``scope`` is ``global`` (one ranking over all prunable weights: ``remaining`` of their
+    total survives) or ``layer`` (each layer keeps ``remaining`` of its own weights).
+    """
+    scores = {
+        name: torch.where(current[name], w.detach().abs(), -1.0) if current else w.detach().abs()
+        for name, w in weights.items()
+    }
+    if scope == "layer":
+        return {n: _top(s, keep_count(s.numel(), remaining)) for n, s in scores.items()}
+    if scope != "global":
+        raise ValueError(f"prune.scope: {scope!r}; allowed: global, layer")
+    flat = torch.cat([s.flatten() for s in scores.values()])
+    keep = _top(flat, keep_count(flat.numel(), remaining))
+    masks, start = {}, 0
+    for name, s in scores.items():
+        masks[name] = keep[start : start + s.numel()].view_as(s)
+        start += s.numel()
+    return masks
+
+
+def random_masks(like: Masks, generator: torch.Generator) -> Masks:
+    """Random masks keeping exactly as many weights per layer as ``like`` does."""
+    masks = {}
+    for name, mask in like.items():
+        scores = torch.rand(mask.shape, generator=generator).to(mask.device)
+        masks[name] = _top(scores, int(mask.sum()))
+    return masks
+
+
+class MaskedWeights:
+    """Masks bound to a model's parameters, applied to gradients and weights in place."""
+
+    def __init__(self, model: nn.Module, masks: Masks) -> None:
+        parameters = dict(model.named_parameters())
+        self.weights = [parameters[name] for name in masks]
+        self.masks = [mask.to(dtype=self.weights[0].dtype) for mask in masks.values()]
+
+    @torch.no_grad()
+    def apply_to_weights(self) -> None:
+        torch._foreach_mul_(self.weights, self.masks)
+
+    @torch.no_grad()
+    def apply_to_gradients(self) -> None:
+        grads = [w.grad for w in self.weights if w.grad is not None]
+        if len(grads) == len(self.weights):
+            torch._foreach_mul_(grads, self.masks)

@@ -1,0 +1,210 @@
+"""Prune a trained checkpoint round by round, retraining after each round, resumably.
+
+Methods (He et al. 2022; Frankle & Carbin 2019):
+
+* ``imp-finetune``  -- iterative magnitude pruning; keep the surviving weights and fine-tune;
+* ``imp-rewind``    -- iterative magnitude pruning; rewind the survivors to their values at an
+  early checkpoint (the lottery-ticket procedure) and retrain;
+* ``imp-lr-rewind`` -- keep the weights and replay the original learning-rate schedule (with
+  a constant schedule this trains exactly like ``imp-finetune``);
+* ``oneshot``       -- from the dense checkpoint straight to each target sparsity by magnitude,
+  then fine-tune;
+* ``random``        -- random masks with the same per-layer counts as ``oneshot``'s, applied to
+  the dense checkpoint, then fine-tune (the control for magnitude).
+
+Every method visits the same target sparsities, so their rounds line up. Round 0 is the dense
+checkpoint itself. After each round the masks, the weights and the rows so far are saved; a
+killed job resumes after its last finished round with the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ddprune.checkpoints import load_checkpoint, save_checkpoint
+from ddprune.data import RunData
+from ddprune.evaluation import evaluate
+from ddprune.masks import (
+    MaskedWeights,
+    Masks,
+    magnitude_masks,
+    prunable_weights,
+    random_masks,
+)
+from ddprune.models import count_nonzero_parameters, count_parameters
+from ddprune.seeds import derive_seed
+from ddprune.training import TrainConfig, fit
+
+log = logging.getLogger(__name__)
+METHODS = ("imp-finetune", "imp-rewind", "imp-lr-rewind", "oneshot", "random")
+_ROUND = re.compile(r"round(\d+)\.pt")
+
+
+@dataclass(frozen=True)
+class PruneConfig:
+    """The ``prune`` section of a study."""
+
+    methods: tuple[str, ...] = ("imp-finetune", "imp-rewind", "oneshot", "random")
+    scope: str = "global"
+    prune_output_layer: bool = False
+    fraction: float = 0.2
+    rounds: int = 10
+    sparsities: tuple[float, ...] | None = None
+    rewind_epoch: int = 0
+    epochs: int = 3000
+
+    def targets(self) -> list[float]:
+        """Target sparsity (of the prunable weights) after each round."""
+        if self.sparsities:
+            return [float(s) for s in self.sparsities]
+        return [1.0 - (1.0 - self.fraction) ** r for r in range(1, self.rounds + 1)]
+
+
+def _round_files(directory: Path) -> dict[int, Path]:
+    if not directory.is_dir():
+        return {}
+    return {int(m.group(1)): p for p in directory.iterdir() if (m := _ROUND.fullmatch(p.name))}
+
+
+def prune_run(
+    model: nn.Module,
+    data: RunData,
+    method: str,
+    config: PruneConfig,
+    train: TrainConfig,
+    eval_batch_size: int,
+    rewind_state: dict[str, torch.Tensor] | None,
+    identity: dict[str, Any],
+    seed: int,
+    directory: str | os.PathLike,
+) -> list[dict[str, Any]]:
+    """Prune ``model`` (loaded with the dense checkpoint) by ``method``; one row per round."""
+    if method not in METHODS:
+        raise ValueError(f"prune.methods: {method!r}; allowed: {list(METHODS)}")
+    if method == "imp-rewind" and rewind_state is None:
+        raise ValueError("imp-rewind needs the weights of the rewind checkpoint")
+    directory = Path(directory)
+    device = data.x_train.device
+    dense_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    weights = prunable_weights(model, config.prune_output_layer)
+    n_prunable = sum(w.numel() for w in weights.values())
+    n_params = count_parameters(model)
+    targets = config.targets()
+
+    rows: list[dict[str, Any]] = []
+    masks: Masks | None = None
+    done = _round_files(directory)
+    if done:
+        last = max(done)
+        state = load_checkpoint(done[last], map_location=device)
+        model.load_state_dict(state["model"])
+        masks, rows = state["masks"], state["rows"]
+        log.info("resumed after round %d from %s", last, done[last])
+    start = len(rows)
+
+    def record(round_index: int, target: float, epochs: int, steps: int, seconds: float) -> None:
+        metrics = evaluate(model, data, eval_batch_size)
+        kept = sum(int(w.count_nonzero()) for w in weights.values())
+        nonzero = count_nonzero_parameters(model)
+        rows.append(
+            {
+                **identity,
+                "method": method,
+                "scope": config.scope,
+                "round": round_index,
+                "target_sparsity": target,
+                "epochs": epochs,
+                "step": steps,
+                **metrics,
+                "n_params": n_params,
+                "n_nonzero": nonzero,
+                "n_prunable": n_prunable,
+                "n_prunable_nonzero": kept,
+                "sparsity": 1.0 - nonzero / n_params,
+                "remaining_fraction": nonzero / n_params,
+                "wall_seconds": seconds,
+            }
+        )
+        log.info(
+            "%s round %d: sparsity %.4f test_error %.4f train_error %.4f (%d epochs)",
+            method,
+            round_index,
+            1 - kept / n_prunable,
+            metrics["test_error"],
+            metrics["train_error"],
+            epochs,
+        )
+
+    for round_index in range(start, len(targets) + 1):
+        started = time.perf_counter()
+        if round_index == 0:
+            record(0, 0.0, 0, 0, 0.0)
+        else:
+            target = targets[round_index - 1]
+            masks = _next_masks(
+                method,
+                config,
+                weights,
+                dense_state,
+                model,
+                masks,
+                target,
+                derive_seed("random-mask", seed, round_index),
+            )
+            _reset_weights(method, model, dense_state, rewind_state)
+            masked = MaskedWeights(model, masks)
+            masked.apply_to_weights()
+            order = torch.Generator().manual_seed(derive_seed("prune-order", seed, round_index))
+            epochs, steps, _ = fit(
+                model, data, train, config.epochs, order, eval_batch_size, masked
+            )
+            record(round_index, target, epochs, steps, time.perf_counter() - started)
+        save_checkpoint(
+            {"round": round_index, "model": model.state_dict(), "masks": masks or {}, "rows": rows},
+            directory / f"round{round_index:03d}.pt",
+        )
+    return rows
+
+
+def _next_masks(
+    method: str,
+    config: PruneConfig,
+    weights: dict[str, nn.Parameter],
+    dense_state: dict[str, torch.Tensor],
+    model: nn.Module,
+    current: Masks | None,
+    target: float,
+    random_seed: int,
+) -> Masks:
+    remaining = 1.0 - target
+    if method.startswith("imp"):
+        return magnitude_masks(weights, remaining, config.scope, current or None)
+    dense = {name: dense_state[name] for name in weights}
+    magnitude = magnitude_masks(dense, remaining, config.scope)
+    if method == "oneshot":
+        return magnitude
+    generator = torch.Generator().manual_seed(random_seed)
+    return random_masks(magnitude, generator)
+
+
+def _reset_weights(
+    method: str,
+    model: nn.Module,
+    dense_state: dict[str, torch.Tensor],
+    rewind_state: dict[str, torch.Tensor] | None,
+) -> None:
+    """Where each round starts from before masking: see the module docstring."""
+    if method == "imp-rewind":
+        model.load_state_dict(rewind_state)
+    elif method in ("oneshot", "random"):
+        model.load_state_dict(dense_state)
+    # imp-finetune and imp-lr-rewind keep the weights of the previous round.

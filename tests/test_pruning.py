@@ -1,0 +1,134 @@
+"""Pruning: exact sparsity, masks that hold through training, rewinding, controls, resume."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from ddprune.data import RunData
+from ddprune.datasets import load_dataset
+from ddprune.masks import keep_count, magnitude_masks, prunable_weights, random_masks
+from ddprune.models import build_model
+from ddprune.noise import corrupt_labels
+from ddprune.pruning import PruneConfig, prune_run
+from ddprune.training import TrainConfig
+
+TRAIN = TrainConfig(max_epochs=100, eval_every=10, stop_at_train_error=None)
+FAST = PruneConfig(rounds=3, fraction=0.3, epochs=20)
+
+
+@pytest.fixture(scope="module")
+def data() -> RunData:
+    dataset = load_dataset("digits", {"n_train": 200})
+    labels = corrupt_labels(dataset.y_train, 10, 0.2, "digits", 0)
+    return RunData.build(dataset, labels, torch.device("cpu"))
+
+
+def trained_model(data, width=32):
+    torch.manual_seed(0)
+    model = build_model("mlp", width, data.input_shape, data.num_classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(50):
+        loss = torch.nn.functional.cross_entropy(model(data.x_train), data.y_train)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def run(data, tmp_path, method, config=FAST, model=None, rewind=None):
+    model = model or trained_model(data)
+    rows = prune_run(model, data, method, config, TRAIN, 4096, rewind, {"width": 32}, 0, tmp_path)
+    return rows, model
+
+
+def strip(rows):
+    return [{k: v for k, v in r.items() if k != "wall_seconds"} for r in rows]
+
+
+@pytest.mark.parametrize("scope", ["global", "layer"])
+@pytest.mark.parametrize("include_output", [False, True])
+def test_sparsity_is_exact_after_every_round(data, tmp_path, scope, include_output):
+    config = dataclasses.replace(FAST, scope=scope, prune_output_layer=include_output)
+    rows, model = run(data, tmp_path, "imp-finetune", config)
+    weights = prunable_weights(model, include_output)
+    assert list(weights) == (["1.weight", "3.weight"] if include_output else ["1.weight"])
+    assert [r["round"] for r in rows] == [0, 1, 2, 3]
+    for row, target in zip(rows[1:], config.targets(), strict=True):
+        sizes = [w.numel() for w in weights.values()]
+        expected = (
+            keep_count(sum(sizes), 1 - target)
+            if scope == "global"
+            else sum(keep_count(size, 1 - target) for size in sizes)  # each layer rounds
+        )
+        assert row["n_prunable_nonzero"] == expected
+    if scope == "layer":
+        for w in weights.values():
+            assert int(w.count_nonzero()) == keep_count(w.numel(), 1 - config.targets()[-1])
+    # biases are never pruned
+    assert int(model[1].bias.count_nonzero()) == model[1].bias.numel()
+
+
+@pytest.mark.parametrize("method", ["imp-finetune", "imp-lr-rewind", "oneshot", "random"])
+def test_pruned_weights_stay_zero_through_training_and_never_revive(data, tmp_path, method):
+    rows, model = run(data, tmp_path, method)
+    state = torch.load(tmp_path / "round003.pt", weights_only=True)
+    mask = state["masks"]["1.weight"]
+    assert torch.all(model[1].weight[~mask] == 0)
+    assert int((model[1].weight[mask] != 0).sum()) == int(mask.sum())  # survivors trained
+    assert rows[-1]["epochs"] == 20
+
+
+def test_imp_masks_are_nested(data, tmp_path):
+    run(data, tmp_path, "imp-finetune")
+    masks = [torch.load(tmp_path / f"round{r:03d}.pt", weights_only=True)["masks"]["1.weight"]
+             for r in (1, 2, 3)]  # fmt: skip
+    assert torch.all(masks[1] <= masks[0]) and torch.all(masks[2] <= masks[1])
+
+
+def test_rewinding_restores_the_surviving_weights_exactly(data, tmp_path):
+    torch.manual_seed(5)
+    rewind = build_model("mlp", 32, data.input_shape, data.num_classes).state_dict()
+    no_training = dataclasses.replace(FAST, rounds=1, epochs=0)
+    _, model = run(data, tmp_path, "imp-rewind", no_training, rewind=rewind)
+    mask = torch.load(tmp_path / "round001.pt", weights_only=True)["masks"]["1.weight"]
+    assert torch.equal(model[1].weight[mask], rewind["1.weight"][mask])
+    assert torch.all(model[1].weight[~mask] == 0)
+    assert torch.equal(model[3].weight, rewind["3.weight"])  # unpruned layers rewind too
+
+
+def test_random_masks_match_magnitude_counts_per_layer():
+    torch.manual_seed(0)
+    weights = {"a": torch.randn(50, 20), "b": torch.randn(10, 50)}
+    magnitude = magnitude_masks(weights, 0.3, "global")
+    random = random_masks(magnitude, torch.Generator().manual_seed(1))
+    for name in weights:
+        assert int(random[name].sum()) == int(magnitude[name].sum())
+        assert not torch.equal(random[name], magnitude[name])
+    assert sum(int(m.sum()) for m in magnitude.values()) == keep_count(1500, 0.3)
+
+
+def test_magnitude_ties_are_broken_by_position():
+    masks = magnitude_masks({"a": torch.ones(10)}, 0.5, "global")
+    assert masks["a"].tolist() == [True] * 5 + [False] * 5
+
+
+def test_oneshot_to_s_equals_one_imp_round_to_s(data, tmp_path):
+    oneshot, _ = run(data, tmp_path / "a", "oneshot", PruneConfig(sparsities=(0.6,), epochs=20))
+    imp, _ = run(data, tmp_path / "b", "imp-finetune", PruneConfig(rounds=1, fraction=0.6,
+                                                                   epochs=20))  # fmt: skip
+    for a, b in zip(strip(oneshot), strip(imp), strict=True):
+        assert {k: v for k, v in a.items() if k != "method"} == {
+            k: v for k, v in b.items() if k != "method"}  # fmt: skip
+
+
+def test_a_killed_job_resumes_after_its_last_finished_round(data, tmp_path):
+    reference, _ = run(data, tmp_path / "reference", "random")
+    directory = tmp_path / "killed"
+    run(data, directory, "random")
+    for late in ("round002.pt", "round003.pt"):  # as if killed during round 2
+        (directory / late).unlink()
+    resumed, _ = run(data, directory, "random")
+    assert strip(resumed) == strip(reference)
