@@ -17,6 +17,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/dense.smk"
 include: "workflow/rules/threshold.smk"
+include: "workflow/rules/prune.smk"
 include: "workflow/rules/figures.smk"
 
 

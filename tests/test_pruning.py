@@ -83,8 +83,10 @@ def test_pruned_weights_stay_zero_through_training_and_never_revive(data, tmp_pa
 
 def test_imp_masks_are_nested(data, tmp_path):
     run(data, tmp_path, "imp-finetune")
-    masks = [torch.load(tmp_path / f"round{r:03d}.pt", weights_only=True)["masks"]["1.weight"]
-             for r in (1, 2, 3)]  # fmt: skip
+    masks = [
+        torch.load(tmp_path / f"round{r:03d}.pt", weights_only=True)["masks"]["1.weight"]
+        for r in (1, 2, 3)
+    ]
     assert torch.all(masks[1] <= masks[0]) and torch.all(masks[2] <= masks[1])
 
 
@@ -117,11 +119,13 @@ def test_magnitude_ties_are_broken_by_position():
 
 def test_oneshot_to_s_equals_one_imp_round_to_s(data, tmp_path):
     oneshot, _ = run(data, tmp_path / "a", "oneshot", PruneConfig(sparsities=(0.6,), epochs=20))
-    imp, _ = run(data, tmp_path / "b", "imp-finetune", PruneConfig(rounds=1, fraction=0.6,
-                                                                   epochs=20))  # fmt: skip
+    imp, _ = run(
+        data, tmp_path / "b", "imp-finetune", PruneConfig(rounds=1, fraction=0.6, epochs=20)
+    )
     for a, b in zip(strip(oneshot), strip(imp), strict=True):
         assert {k: v for k, v in a.items() if k != "method"} == {
-            k: v for k, v in b.items() if k != "method"}  # fmt: skip
+            k: v for k, v in b.items() if k != "method"
+        }
 
 
 def test_a_killed_job_resumes_after_its_last_finished_round(data, tmp_path):

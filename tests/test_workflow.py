@@ -94,6 +94,30 @@ def test_threshold_selection_fans_out_to_existing_checkpoints(tiny_study):
     assert set(selection["role"]) <= {"before", "at", "after", "control"}
 
 
+def test_every_selected_checkpoint_is_pruned_by_every_method(tiny_study):
+    results = tiny_study / "results/tiny"
+    config = yaml.safe_load(TINY.read_text())["prune"]
+    selection = pd.read_parquet(results / "selection.parquet")
+    pruning = read_table(
+        results / "pruning.parquet", TableSchema.load(SCHEMAS / "pruning.schema.yaml")
+    )
+    assert len(pruning) == len(selection) * len(config["methods"]) * (config["rounds"] + 1)
+    assert set(pruning["method"]) == set(config["methods"])
+    pruned = pruning[pruning["round"] > 0]
+    expected = (pruned["n_prunable"] * (1 - pruned["target_sparsity"])).round().astype("int64")
+    assert (pruned["n_prunable_nonzero"] == expected).all()  # exact to the weight
+    assert pruned["target_sparsity"].round(6).isin([0.5, 0.75]).all()
+    dense = pruning[pruning["round"] == 0].merge(selection, on=["width", "noise", "seed"])
+    assert (dense["test_error_x"] - dense["test_error_y"]).abs().max() < 1e-6
+    assert (pruning["role"].isin(["before", "at", "after", "control"])).all()
+    for name in ("sparse_double_descent", "backwards_walk", "memorization"):
+        figure = results / f"figures/digits/mlp/{name}.png"
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    recovery = (results / "tables/digits/mlp/recovery.html").read_text()
+    sources = selection.groupby(["noise", "width", "epoch"]).ngroups
+    assert recovery.count("<tr") == 1 + sources * len(config["methods"])
+
+
 def test_figure_summary_and_report(tiny_study):
     figures = tiny_study / "results/tiny/figures/digits/mlp"
     for name in ("double_descent.png", "epochwise_heatmap.png"):

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from ddprune import summaries
@@ -23,6 +24,7 @@ from ddprune.evaluation import evaluate
 from ddprune.models import build_model, count_parameters
 from ddprune.noise import corrupt_labels
 from ddprune.platform import Platform, configure
+from ddprune.pruning import PruneConfig, prune_run
 from ddprune.study import Run
 from ddprune.tables import TableSchema, concat_tables, frame, read_table, write_table
 from ddprune.threshold import CheckpointFiles, ThresholdConfig, detect, to_yaml_ready
@@ -238,6 +240,79 @@ def _selection_entry(document: dict[str, Any], run: Run, epoch: int) -> tuple[di
     raise KeyError(f"{run} at epoch {epoch} is not in the threshold selection")
 
 
+def prune(
+    study: str,
+    run: Run,
+    epoch: int,
+    method: str,
+    threshold_path: PathLike,
+    checkpoint_path: PathLike,
+    rewind_path: PathLike | None,
+    labels_path: PathLike,
+    options: dict[str, Any],
+    train_config: dict[str, Any],
+    prune_config: dict[str, Any],
+    platform_config: dict[str, Any],
+    schemas: dict[str, PathLike],
+    output: PathLike,
+    threads: int | None = None,
+) -> None:
+    """Prune one selected checkpoint by one method; write one row per round."""
+    family, entry = _selection_entry(load_threshold(threshold_path), run, epoch)
+    platform = Platform(**platform_config)
+    data = _run_data(run, options, labels_path, schemas["labels"], configure(platform, threads))
+    device = data.x_train.device
+    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
+    model.load_state_dict(load_checkpoint(checkpoint_path, map_location=device)["model"])
+    rewind = load_checkpoint(rewind_path, map_location=device)["model"] if rewind_path else None
+    identity = {
+        "study": study,
+        **asdict(run),
+        "source_epoch": epoch,
+        "axis": entry["axis"],
+        "role": entry["role"],
+        "offset": entry["offset"],
+        "it_width": family["it"]["width"],
+        "it_criterion": family["it"]["criterion"],
+    }
+    config = PruneConfig(**prune_config)
+    spec = {
+        "run": asdict(run),
+        "epoch": epoch,
+        "method": method,
+        "prune": asdict(config),
+        "train": train_config,
+        "data": options,
+    }
+    rows = prune_run(
+        model,
+        data,
+        method,
+        config,
+        TrainConfig(**train_config),
+        platform.eval_batch_size,
+        rewind,
+        identity,
+        run.seed,
+        Path(output).parent / "rounds",
+        spec,
+    )
+    table = TableSchema.load(schemas["pruning"])
+    write_table(frame(rows, table), output, table)
+
+
+def rewind_checkpoint(checkpoint_template: str, run: Run, epoch: int) -> str:
+    """The periodic checkpoint that imp-rewind resets to, or a clear error if it is missing."""
+    directory = Path(checkpoint_template.format(**run.wildcards)).parent / "checkpoints"
+    available = list_periodic(directory)
+    if epoch not in available:
+        raise FileNotFoundError(
+            f"prune.rewind_epoch {epoch}: {directory} has no checkpoint for that epoch; "
+            f"available epochs: {sorted(available)}"
+        )
+    return os.fspath(available[epoch])
+
+
 def aggregate(inputs: list[PathLike], output: PathLike, schema: PathLike) -> None:
     """Concatenate per-job tables of one schema into the study's table."""
     table_schema = TableSchema.load(schema)
@@ -255,19 +330,21 @@ def dense_summary(
 
 def figure(
     kind: str,
-    dense_path: PathLike,
-    schema: PathLike,
     dataset: str,
     model: str,
     output: PathLike,
+    schemas: dict[str, PathLike],
+    dense_path: PathLike | None = None,
     threshold_path: PathLike | None = None,
+    pruning_path: PathLike | None = None,
 ) -> None:
-    """Draw figure ``kind`` (double_descent, epochwise_heatmap) of one model family."""
+    """Draw figure ``kind`` of one (dataset, model) family from the tables it needs."""
     from ddprune import figures
 
-    dense = summaries.select_family(
-        read_table(dense_path, TableSchema.load(schema)), dataset, model
-    )
+    def family_rows(path: PathLike, table: str) -> pd.DataFrame:
+        rows = read_table(path, TableSchema.load(schemas[table]))
+        return summaries.select_family(rows, dataset, model)
+
     families = None
     if threshold_path is not None:
         families = [
@@ -276,12 +353,31 @@ def figure(
             if (f["dataset"], f["model"]) == (dataset, model)
         ]
     if kind == "double_descent":
-        drawing = figures.double_descent(dense, families)
+        drawing = figures.double_descent(family_rows(dense_path, "dense"), families)
     elif kind == "epochwise_heatmap":
-        drawing = figures.epochwise_heatmap(dense, families)
+        drawing = figures.epochwise_heatmap(family_rows(dense_path, "dense"), families)
+    elif kind == "sparse_double_descent":
+        drawing = figures.pruning_curves(
+            family_rows(pruning_path, "pruning"), ["test_error", "train_error"]
+        )
+    elif kind == "memorization":
+        drawing = figures.pruning_curves(family_rows(pruning_path, "pruning"), ["memorization"])
+    elif kind == "backwards_walk":
+        drawing = figures.backwards_walk(
+            family_rows(dense_path, "dense"), family_rows(pruning_path, "pruning")
+        )
     else:
-        raise ValueError(f"unknown figure {kind!r}; allowed: double_descent, epochwise_heatmap")
+        raise ValueError(f"unknown figure {kind!r}")
     figures.save(drawing, output)
+
+
+def recovery_table(
+    pruning_path: PathLike, schema: PathLike, dataset: str, model: str, output: PathLike
+) -> None:
+    """Does pruning help each source checkpoint? An HTML table for the report."""
+    pruning = read_table(pruning_path, TableSchema.load(schema))
+    table = summaries.recovery_table(summaries.select_family(pruning, dataset, model))
+    summaries.write_html(table, output, title=f"Recovery after pruning: {dataset} / {model}")
 
 
 def threshold_table(threshold_path: PathLike, output: PathLike) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ddprune.checkpoints import load_checkpoint, save_checkpoint
+from ddprune.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from ddprune.data import RunData
 from ddprune.evaluation import evaluate
 from ddprune.masks import (
@@ -86,8 +86,13 @@ def prune_run(
     identity: dict[str, Any],
     seed: int,
     directory: str | os.PathLike,
+    spec: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Prune ``model`` (loaded with the dense checkpoint) by ``method``; one row per round."""
+    """Prune ``model`` (loaded with the dense checkpoint) by ``method``; one row per round.
+
+    ``spec`` (what determines the numbers) is stored with every round; rounds saved under
+    another spec are refused rather than continued.
+    """
     if method not in METHODS:
         raise ValueError(f"prune.methods: {method!r}; allowed: {list(METHODS)}")
     if method == "imp-rewind" and rewind_state is None:
@@ -106,6 +111,11 @@ def prune_run(
     if done:
         last = max(done)
         state = load_checkpoint(done[last], map_location=device)
+        if state.get("spec") != spec:
+            raise CheckpointError(
+                f"{done[last]} was written for other settings ({state.get('spec')}); this job "
+                f"has {spec}. Delete {directory} to prune again."
+            )
         model.load_state_dict(state["model"])
         masks, rows = state["masks"], state["rows"]
         log.info("resumed after round %d from %s", last, done[last])
@@ -169,7 +179,13 @@ def prune_run(
             )
             record(round_index, target, epochs, steps, time.perf_counter() - started)
         save_checkpoint(
-            {"round": round_index, "model": model.state_dict(), "masks": masks or {}, "rows": rows},
+            {
+                "round": round_index,
+                "model": model.state_dict(),
+                "masks": masks or {},
+                "rows": rows,
+                "spec": spec,
+            },
             directory / f"round{round_index:03d}.pt",
         )
     return rows

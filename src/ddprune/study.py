@@ -133,7 +133,24 @@ def validate_config(config: Mapping[str, Any], schema_path: str | os.PathLike) -
         lines = "\n".join(f"  - {_describe(e)}" for e in errors)
         raise ConfigError(f"invalid configuration ({len(errors)} problem(s)):\n{lines}")
     _check_unique_runs(filled)
+    _check_prune(filled)
     return filled
+
+
+def _check_prune(config: dict[str, Any]) -> None:
+    """Rules that span fields, so the schema cannot state them."""
+    prune = config["prune"]
+    sparsities = prune["sparsities"]
+    if sparsities and any(b <= a for a, b in itertools.pairwise(sparsities)):
+        raise ConfigError(
+            f"invalid configuration:\n  - prune.sparsities: {sparsities} must increase strictly"
+        )
+    every = config["platform"]["checkpoint_every"]
+    if "imp-rewind" in prune["methods"] and prune["rewind_epoch"] % every:
+        raise ConfigError(
+            f"invalid configuration:\n  - prune.rewind_epoch: {prune['rewind_epoch']} has no "
+            f"checkpoint; allowed: 0 or a multiple of platform.checkpoint_every ({every})"
+        )
 
 
 def _check_unique_runs(config: dict[str, Any]) -> None:

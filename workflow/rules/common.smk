@@ -14,7 +14,12 @@ os.environ.update(
 
 from snakemake.exceptions import WorkflowError
 
-from ddprune.jobs import load_threshold, selected_checkpoint, selected_runs
+from ddprune.jobs import (
+    load_threshold,
+    rewind_checkpoint,
+    selected_checkpoint,
+    selected_runs,
+)
 from ddprune.study import ConfigError, Run, load_study
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -30,6 +35,7 @@ LOGS = f"{RESULTS}/logs"
 RUN = "{dataset}/{model}/noise{noise}/width{width}/seed{seed}"
 CHECKPOINT = f"{RESULTS}/train/{RUN}/final.pt"
 FAMILY = "{dataset}/{model}"
+PRUNE = f"{RESULTS}/prune/{RUN}/epoch{{epoch}}/{{method}}"
 
 
 wildcard_constraints:
@@ -39,6 +45,7 @@ wildcard_constraints:
     width=r"[0-9]+",
     seed=r"[0-9]+",
     epoch=r"[0-9]+",
+    method=r"[a-z-]+",
 
 
 def schema(table):
@@ -54,13 +61,27 @@ def run_paths(pattern, runs=None):
     ]
 
 
-def selected_paths(pattern):
-    """``pattern`` (run wildcards and epoch) for every selected checkpoint, once known."""
+def selected_paths(pattern, **values):
+    """``pattern`` (run wildcards, epoch and ``values``) for every selected checkpoint."""
     document = load_threshold(checkpoints.threshold.get().output[0])
     return [
-        pattern.format(**run.wildcards, epoch=epoch)
+        pattern.format(**run.wildcards, epoch=epoch, **values)
         for run, epoch in selected_runs(document)
     ]
+
+
+def pruned_paths(pattern):
+    """``pattern`` for every (selected checkpoint, pruning method), once the selection is known."""
+    methods = config["prune"]["methods"]
+    return [path for m in methods for path in selected_paths(pattern, method=m)]
+
+
+def rewind_checkpoint_file(wildcards):
+    """imp-rewind's early checkpoint of the run (no input for the other methods)."""
+    if wildcards.method != "imp-rewind":
+        return []
+    run = Run.from_wildcards(wildcards)
+    return rewind_checkpoint(CHECKPOINT, run, config["prune"]["rewind_epoch"])
 
 
 def selected_checkpoint_file(wildcards):
@@ -89,6 +110,19 @@ def all_targets():
         *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/double_descent.png"),
         *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/epochwise_heatmap.png"),
         *family_paths(f"{RESULTS}/tables/{{dataset}}/{{model}}/dense_summary.html"),
+        *pruning_targets(),
+    ]
+
+
+def pruning_targets():
+    """Pruning table, figures and recovery table, when the study prunes at all."""
+    if not config["prune"]["methods"]:
+        return []
+    kinds = ["sparse_double_descent", "backwards_walk", "memorization"]
+    figures = [f"{RESULTS}/figures/{{dataset}}/{{model}}/{kind}.png" for kind in kinds]
+    recovery = f"{RESULTS}/tables/{{dataset}}/{{model}}/recovery.html"
+    return [f"{RESULTS}/pruning.parquet"] + [
+        path for pattern in [*figures, recovery] for path in family_paths(pattern)
     ]
 
 

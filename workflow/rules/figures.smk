@@ -16,7 +16,7 @@ rule double_descent_figure:
         "../../envs/ddprune.yaml"
     params:
         kind="double_descent",
-        schema=schema("dense"),
+        schemas={"dense": schema("dense")},
     script:
         "../scripts/figure.py"
 
@@ -36,7 +36,7 @@ rule epochwise_heatmap:
         "../../envs/ddprune.yaml"
     params:
         kind="epochwise_heatmap",
-        schema=schema("dense"),
+        schemas={"dense": schema("dense")},
     script:
         "../scripts/figure.py"
 
@@ -75,3 +75,53 @@ rule threshold_table:
         "../../envs/ddprune.yaml"
     script:
         "../scripts/threshold_table.py"
+
+
+rule pruning_figure:
+    input:
+        dense=f"{RESULTS}/dense.parquet",
+        pruning=f"{RESULTS}/pruning.parquet",
+    output:
+        report(
+            f"{RESULTS}/figures/{FAMILY}/{{kind}}.png",
+            caption="../report/{kind}.rst",
+            category="3. Pruning",
+            subcategory="{dataset} / {model}",
+            labels={"dataset": "{dataset}", "model": "{model}", "figure": "{kind}"},
+        ),
+    log:
+        f"{LOGS}/figures/{FAMILY}/{{kind}}.log",
+    wildcard_constraints:
+        kind="sparse_double_descent|backwards_walk|memorization",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        kind=lambda wildcards: wildcards.kind,
+        schemas={"dense": schema("dense"), "pruning": schema("pruning")},
+    script:
+        "../scripts/figure.py"
+
+
+rule recovery_table:
+    input:
+        f"{RESULTS}/pruning.parquet",
+    output:
+        report(
+            f"{RESULTS}/tables/{FAMILY}/recovery.html",
+            caption="../report/recovery.rst",
+            category="3. Pruning",
+            subcategory="{dataset} / {model}",
+            labels={
+                "dataset": "{dataset}",
+                "model": "{model}",
+                "figure": "recovery table",
+            },
+        ),
+    log:
+        f"{LOGS}/tables/{FAMILY}/recovery.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        schema=schema("pruning"),
+    script:
+        "../scripts/recovery_table.py"
