@@ -173,6 +173,10 @@ def test_killed_training_job_is_resumed_by_snakemake(tmp_path):
     configfile = tmp_path / "one.yaml"
     configfile.write_text(yaml.safe_dump(config))
     assert snakemake(workdir, "--cores", "1", configfile=configfile).returncode == 0
+    # One width that never fits its noisy labels: no IT, nothing selected, and the pruning
+    # outputs say so instead of failing.
+    recovery = workdir / "results/tiny/tables/digits/mlp/recovery.html"
+    assert "Nothing was pruned" in recovery.read_text()
     run = workdir / "results/tiny/train/digits/mlp/noise0.2/width8/seed0"
     first = pd.read_parquet(run / "metrics.parquet").drop(columns="wall_seconds")
     (run / "final.pt").unlink()

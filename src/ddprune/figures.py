@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from plotnine import (
     geom_line,
     geom_path,
     geom_point,
+    geom_text,
     geom_tile,
     geom_vline,
     ggplot,
@@ -27,6 +29,7 @@ from plotnine import (
     scale_x_continuous,
     theme,
     theme_bw,
+    theme_void,
 )
 
 from ddprune.atomic import atomic_path
@@ -384,6 +387,17 @@ def _title(dense: pd.DataFrame) -> str:
     dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
     seeds = dense["seed"].nunique()
     return f"Model-wise double descent: {dataset} / {model} ({seeds} seeds, final evaluation)"
+
+
+def message(text: str) -> ggplot:
+    """A figure that says why there is nothing to draw, instead of an empty or missing file."""
+    frame = pd.DataFrame({"x": [0.0], "y": [0.0], "label": [textwrap.fill(text, 60)]})
+    return (
+        ggplot(frame, aes("x", "y", label="label"))
+        + geom_text(size=11)
+        + theme_void()
+        + theme(figure_size=(7, 2.5))
+    )
 
 
 def save(figure: ggplot, path: str | os.PathLike, dpi: int = 150) -> None:

@@ -32,6 +32,10 @@ from ddprune.training import TrainConfig, train_run
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
+NOTHING_PRUNED = (
+    "Nothing was pruned: no checkpoint was selected, because the interpolation threshold is "
+    "undefined (see tables/thresholds.html for each criterion's status)."
+)
 
 
 def draw_labels(
@@ -343,7 +347,7 @@ def figure(
 
     def family_rows(path: PathLike, table: str) -> pd.DataFrame:
         rows = read_table(path, TableSchema.load(schemas[table]))
-        return summaries.select_family(rows, dataset, model)
+        return summaries.select_family(rows, dataset, model, table, allow_empty=True)
 
     families = None
     if threshold_path is not None:
@@ -352,7 +356,9 @@ def figure(
             for f in load_threshold(threshold_path)["families"]
             if (f["dataset"], f["model"]) == (dataset, model)
         ]
-    if kind == "double_descent":
+    if pruning_path is not None and family_rows(pruning_path, "pruning").empty:
+        drawing = figures.message(NOTHING_PRUNED)
+    elif kind == "double_descent":
         drawing = figures.double_descent(family_rows(dense_path, "dense"), families)
     elif kind == "epochwise_heatmap":
         drawing = figures.epochwise_heatmap(family_rows(dense_path, "dense"), families)
@@ -376,7 +382,8 @@ def recovery_table(
 ) -> None:
     """Does pruning help each source checkpoint? An HTML table for the report."""
     pruning = read_table(pruning_path, TableSchema.load(schema))
-    table = summaries.recovery_table(summaries.select_family(pruning, dataset, model))
+    rows = summaries.select_family(pruning, dataset, model, "pruning", allow_empty=True)
+    table = summaries.recovery_table(rows) if len(rows) else pd.DataFrame({"": [NOTHING_PRUNED]})
     summaries.write_html(table, output, title=f"Recovery after pruning: {dataset} / {model}")
 
 

@@ -12,11 +12,13 @@ from ddprune.atomic import write_text
 RUN_KEYS = ["study", "dataset", "model", "width", "noise", "seed"]
 
 
-def select_family(dense: pd.DataFrame, dataset: str, model: str) -> pd.DataFrame:
-    """Rows of one (dataset, model) family; an empty selection is an error, not a blank plot."""
-    rows = dense[(dense["dataset"] == dataset) & (dense["model"] == model)]
-    if rows.empty:
-        raise ValueError(f"the dense table has no rows for dataset {dataset!r}, model {model!r}")
+def select_family(
+    table: pd.DataFrame, dataset: str, model: str, name: str = "dense", allow_empty: bool = False
+) -> pd.DataFrame:
+    """Rows of one (dataset, model) family; unexpectedly empty is an error, not a blank plot."""
+    rows = table[(table["dataset"] == dataset) & (table["model"] == model)]
+    if rows.empty and not allow_empty:
+        raise ValueError(f"the {name} table has no rows for dataset {dataset!r}, model {model!r}")
     return rows
 
 

@@ -84,7 +84,7 @@ rule pruning_figure:
     output:
         report(
             f"{RESULTS}/figures/{FAMILY}/{{kind}}.png",
-            caption="../report/{kind}.rst",
+            caption="../report/pruning_figure.rst",
             category="3. Pruning",
             subcategory="{dataset} / {model}",
             labels={"dataset": "{dataset}", "model": "{model}", "figure": "{kind}"},
