@@ -128,7 +128,15 @@ def recovery_table(pruning: pd.DataFrame) -> pd.DataFrame:
     rounds, the sparsity (of the prunable weights) where it occurs and the difference
     (negative = pruning helped). Reported as mean and standard deviation over seeds.
     """
-    keys = ["dataset", "model", "noise", "axis", "width", "source_epoch", "role", "method"]
+    keys = ["dataset", "model", "noise", "axis", "width", "source", "role", "method"]
+    # Model-wise sources are final checkpoints, whose epoch differs between seeds (runs stop
+    # when they fit); only epoch-wise sources are told apart by their epoch.
+    pruning = pruning.assign(
+        source=[
+            f"epoch {e}" if axis == "epoch" else "final"
+            for axis, e in zip(pruning["axis"], pruning["source_epoch"], strict=True)
+        ]
+    )
     per_seed = []
     for (*key, seed), rows in pruning.groupby([*keys, "seed"], sort=True):
         dense = rows.loc[rows["round"] == 0, "test_error"]
