@@ -98,16 +98,7 @@ def double_descent(dense: pd.DataFrame, families: list[dict] | None = None) -> g
             )
             figure += scale_linetype_manual(values=LINETYPES)
         if not selected.empty:
-            figure += geom_point(
-                aes("width", "value", shape="role"),
-                data=selected,
-                color="black",
-                fill="none",
-                size=4.5,
-                stroke=0.8,
-                inherit_aes=False,
-            )
-            figure += scale_shape_manual(values=SHAPES)
+            figure += _rings("width", "value", selected, color="black")
     return (
         figure
         + scale_x_continuous(trans="log2", breaks=_log2_breaks, labels=_integer_labels)
@@ -137,6 +128,22 @@ LINETYPES = {
     "interpolation point": "dotted",
 }
 SHAPES = {"before": "v", "at": "o", "after": "^", "control": "s"}
+
+
+def _rings(x: str, y: str, data: pd.DataFrame, color: str) -> list:
+    """Hollow markers, one shape per role, for the checkpoints selected around the IT."""
+    return [
+        geom_point(
+            aes(x, y, shape="role"),
+            data=data,
+            color=color,
+            fill="none",
+            size=4.5,
+            stroke=0.9,
+            inherit_aes=False,
+        ),
+        scale_shape_manual(values=SHAPES),
+    ]
 
 
 def _noise_label(noise: float) -> str:
@@ -221,16 +228,7 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -
     ).drop_duplicates()
     if not marks.empty:
         marks["width_label"] = pd.Categorical(marks["width_label"], [str(w) for w in widths])
-        figure += geom_point(
-            aes("width_label", "epoch", shape="role"),
-            data=marks,
-            color="#00c0ff",
-            fill="none",
-            size=4,
-            stroke=1,
-            inherit_aes=False,
-        )
-        figure += scale_shape_manual(values=SHAPES)
+        figure += _rings("width_label", "epoch", marks, color="#00c0ff")
     return (
         figure
         # Untrained models (~90% error) would take the whole colour range; saturate above the
