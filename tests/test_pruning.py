@@ -13,7 +13,7 @@ from ddprune.datasets import load_dataset
 from ddprune.masks import keep_count, magnitude_masks, prunable_weights, random_masks
 from ddprune.models import build_model
 from ddprune.noise import corrupt_labels
-from ddprune.pruning import PruneConfig, prune_run
+from ddprune.prune import PruneConfig, prune_run
 from ddprune.training import TrainConfig
 
 TRAIN = TrainConfig(max_epochs=100, eval_every=10, stop_at_train_error=None)

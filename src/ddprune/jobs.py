@@ -24,7 +24,7 @@ from ddprune.evaluation import evaluate
 from ddprune.models import build_model, count_parameters
 from ddprune.noise import corrupt_labels
 from ddprune.platform import Platform, configure
-from ddprune.pruning import PruneConfig, prune_run
+from ddprune.prune import PruneConfig, prune_run
 from ddprune.study import Run
 from ddprune.tables import TableSchema, concat_tables, frame, read_table, write_table
 from ddprune.threshold import CheckpointFiles, ThresholdConfig, detect, to_yaml_ready
