@@ -33,7 +33,7 @@ from plotnine import (
 )
 
 from ddprune.atomic import atomic_path
-from ddprune.summaries import final_rows
+from ddprune.summaries import epoch_means, final_rows
 
 METRICS = {
     "test_error": ("test error", "error"),
@@ -176,29 +176,11 @@ def _threshold_layers(families: list[dict], mean: pd.DataFrame):
 def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -> ggplot:
     """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
 
-    A run that stopped early (it fit its training labels) keeps its last value for the
-    remaining epochs: the model no longer changes. With ``families`` the checkpoints selected
-    epoch-wise are marked.
+    Runs that stopped early keep their last value (``summaries.epoch_means``). With
+    ``families`` the checkpoints selected epoch-wise are marked.
     """
-    keys = ["noise", "width", "seed"]
-    epochs = sorted(dense["epoch"].unique())
-    filled = []
-    for (noise, width, seed), rows in dense.groupby(keys):
-        series = rows.set_index("epoch")["test_error"].reindex(epochs).ffill()
-        filled.append(
-            pd.DataFrame(
-                {
-                    "noise": noise,
-                    "width": width,
-                    "seed": seed,
-                    "epoch": epochs,
-                    "test_error": series.to_numpy(),
-                }
-            )
-        )
-    table = (
-        pd.concat(filled).groupby(["noise", "width", "epoch"], as_index=False)["test_error"].mean()
-    )
+    table = epoch_means(dense)
+    epochs = sorted(table["epoch"].unique())
     # geom_tile reads a column named "width" as the tile width: keep the model width elsewhere.
     table = table.rename(columns={"width": "model_width"})
     widths = sorted(table["model_width"].unique())

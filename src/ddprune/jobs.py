@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 import yaml
 
 from ddprune import summaries
@@ -111,6 +112,19 @@ def _run_data(
     return RunData.build(dataset, labels, device)
 
 
+def _load_model(run: Run, data: RunData, checkpoint_path: PathLike) -> torch.nn.Module:
+    """The run's model on the data's device, with the weights of ``checkpoint_path``."""
+    device = data.x_train.device
+    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
+    model.load_state_dict(load_checkpoint(checkpoint_path, map_location=device)["model"])
+    return model
+
+
+def _periodic_checkpoints(checkpoint_template: str, run: Run) -> dict[int, Path]:
+    """The periodic checkpoints beside a run's final checkpoint, by epoch."""
+    return list_periodic(Path(checkpoint_template.format(**run.wildcards)).parent / "checkpoints")
+
+
 def threshold(
     study: str,
     dense_path: PathLike,
@@ -126,8 +140,8 @@ def threshold(
         return checkpoint_template.format(**Run(**run).wildcards)
 
     def periodic(run: dict[str, Any]) -> dict[int, str]:
-        directory = Path(final(run)).parent / "checkpoints"
-        return {epoch: os.fspath(path) for epoch, path in list_periodic(directory).items()}
+        found = _periodic_checkpoints(checkpoint_template, Run(**run))
+        return {epoch: os.fspath(path) for epoch, path in found.items()}
 
     families = detect(dense, ThresholdConfig(**threshold_config), CheckpointFiles(final, periodic))
     missing = [
@@ -195,10 +209,8 @@ def verify_selected(
     """
     family, entry = _selection_entry(load_threshold(threshold_path), run, epoch)
     platform = Platform(**platform_config)
-    device = configure(platform, threads)
-    data = _run_data(run, options, labels_path, schemas["labels"], device)
-    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
-    model.load_state_dict(load_checkpoint(checkpoint_path, map_location=device)["model"])
+    data = _run_data(run, options, labels_path, schemas["labels"], configure(platform, threads))
+    model = _load_model(run, data, checkpoint_path)
     measured = evaluate(model, data, platform.eval_batch_size)
     metrics = read_table(metrics_path, TableSchema.load(schemas["dense"]))
     at_epoch = metrics[metrics["epoch"] == epoch]
@@ -265,9 +277,8 @@ def prune(
     family, entry = _selection_entry(load_threshold(threshold_path), run, epoch)
     platform = Platform(**platform_config)
     data = _run_data(run, options, labels_path, schemas["labels"], configure(platform, threads))
+    model = _load_model(run, data, checkpoint_path)
     device = data.x_train.device
-    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
-    model.load_state_dict(load_checkpoint(checkpoint_path, map_location=device)["model"])
     rewind = load_checkpoint(rewind_path, map_location=device)["model"] if rewind_path else None
     identity = {
         "study": study,
@@ -307,11 +318,10 @@ def prune(
 
 def rewind_checkpoint(checkpoint_template: str, run: Run, epoch: int) -> str:
     """The periodic checkpoint that imp-rewind resets to, or a clear error if it is missing."""
-    directory = Path(checkpoint_template.format(**run.wildcards)).parent / "checkpoints"
-    available = list_periodic(directory)
+    available = _periodic_checkpoints(checkpoint_template, run)
     if epoch not in available:
         raise FileNotFoundError(
-            f"prune.rewind_epoch {epoch}: {directory} has no checkpoint for that epoch; "
+            f"prune.rewind_epoch {epoch}: {run} has no checkpoint for that epoch; "
             f"available epochs: {sorted(available)}"
         )
     return os.fspath(available[epoch])
@@ -356,22 +366,20 @@ def figure(
             for f in load_threshold(threshold_path)["families"]
             if (f["dataset"], f["model"]) == (dataset, model)
         ]
-    if pruning_path is not None and family_rows(pruning_path, "pruning").empty:
+    dense = family_rows(dense_path, "dense") if dense_path is not None else None
+    pruning = family_rows(pruning_path, "pruning") if pruning_path is not None else None
+    if pruning is not None and pruning.empty:
         drawing = figures.message(NOTHING_PRUNED)
     elif kind == "double_descent":
-        drawing = figures.double_descent(family_rows(dense_path, "dense"), families)
+        drawing = figures.double_descent(dense, families)
     elif kind == "epochwise_heatmap":
-        drawing = figures.epochwise_heatmap(family_rows(dense_path, "dense"), families)
+        drawing = figures.epochwise_heatmap(dense, families)
     elif kind == "sparse_double_descent":
-        drawing = figures.pruning_curves(
-            family_rows(pruning_path, "pruning"), ["test_error", "train_error"]
-        )
+        drawing = figures.pruning_curves(pruning, ["test_error", "train_error"])
     elif kind == "memorization":
-        drawing = figures.pruning_curves(family_rows(pruning_path, "pruning"), ["memorization"])
+        drawing = figures.pruning_curves(pruning, ["memorization"])
     elif kind == "backwards_walk":
-        drawing = figures.backwards_walk(
-            family_rows(dense_path, "dense"), family_rows(pruning_path, "pruning")
-        )
+        drawing = figures.backwards_walk(dense, pruning)
     else:
         raise ValueError(f"unknown figure {kind!r}")
     figures.save(drawing, output)

@@ -121,8 +121,14 @@ def prune_run(
         log.info("resumed after round %d from %s", last, done[last])
     start = len(rows)
 
-    def record(round_index: int, target: float, epochs: int, steps: int, seconds: float) -> None:
-        metrics = evaluate(model, data, eval_batch_size)
+    def record(
+        round_index: int,
+        target: float,
+        epochs: int,
+        steps: int,
+        seconds: float,
+        metrics: dict[str, float],
+    ) -> None:
         kept = sum(int(w.count_nonzero()) for w in weights.values())
         nonzero = count_nonzero_parameters(model)
         rows.append(
@@ -157,7 +163,7 @@ def prune_run(
     for round_index in range(start, len(targets) + 1):
         started = time.perf_counter()
         if round_index == 0:
-            record(0, 0.0, 0, 0, 0.0)
+            record(0, 0.0, 0, 0, 0.0, evaluate(model, data, eval_batch_size))
         else:
             target = targets[round_index - 1]
             masks = _next_masks(
@@ -165,7 +171,6 @@ def prune_run(
                 config,
                 weights,
                 dense_state,
-                model,
                 masks,
                 target,
                 derive_seed("random-mask", seed, round_index),
@@ -174,10 +179,10 @@ def prune_run(
             masked = MaskedWeights(model, masks)
             masked.apply_to_weights()
             order = torch.Generator().manual_seed(derive_seed("prune-order", seed, round_index))
-            epochs, steps, _ = fit(
+            epochs, steps, metrics = fit(
                 model, data, train, config.epochs, order, eval_batch_size, masked
             )
-            record(round_index, target, epochs, steps, time.perf_counter() - started)
+            record(round_index, target, epochs, steps, time.perf_counter() - started, metrics)
         save_checkpoint(
             {
                 "round": round_index,
@@ -196,7 +201,6 @@ def _next_masks(
     config: PruneConfig,
     weights: dict[str, nn.Parameter],
     dense_state: dict[str, torch.Tensor],
-    model: nn.Module,
     current: Masks | None,
     target: float,
     random_seed: int,

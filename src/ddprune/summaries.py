@@ -28,6 +28,20 @@ def final_rows(dense: pd.DataFrame) -> pd.DataFrame:
     return dense[dense["epoch"] == last].reset_index(drop=True)
 
 
+def epoch_means(dense: pd.DataFrame, value: str = "test_error") -> pd.DataFrame:
+    """Seed mean of ``value`` per (noise, width) at every evaluation epoch of the table.
+
+    A run that stopped early (it fit its training labels) keeps its last value for the
+    remaining epochs: the model no longer changes. Shared by the epoch-wise heatmap and the
+    epoch-wise threshold, so the two always agree.
+    """
+    runs = dense.pivot_table(
+        index="epoch", columns=["noise", "width", "seed"], values=value, aggfunc="first"
+    )
+    means = runs.sort_index().ffill().T.groupby(level=["noise", "width"]).mean().T
+    return means.melt(ignore_index=False, value_name=value).reset_index()
+
+
 def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
     """Seed mean and standard deviation of the final metrics per (noise, width)."""
     final = final_rows(dense)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.summaries import final_rows
+from ddprune.summaries import epoch_means, final_rows
 
 FAMILY_KEYS = ["dataset", "model", "noise"]
 METRIC_OF = {"test_error_peak": "test_error", "test_loss_peak": "test_loss"}
@@ -306,10 +306,10 @@ def _epochwise(
     runs = rows[rows["width"] == width]
     if runs.empty:
         return {"status": "no_data", "width": width, "reason": f"width {width} has no runs"}, [], []
-    table = runs.pivot_table(index="epoch", columns="seed", values="test_error", aggfunc="first")
-    table = table.sort_index().ffill()
-    epochs = [int(e) for e in table.index]
-    mean = table.mean(axis=1).to_numpy()
+    curve = epoch_means(runs)
+    epochs = [int(e) for e in curve["epoch"]]
+    mean = curve["test_error"].to_numpy()
+    seeds = sorted(runs.loc[runs["test_error"].notna(), "seed"].unique())
     peak = find_peak(
         epochs, mean, config.min_prominence["test_error"], config.smoothing, axis="epoch"
     )
@@ -317,9 +317,9 @@ def _epochwise(
     result = {"width": width, **{renamed.get(k, k): v for k, v in peak.items()}}
     if peak["status"] != "ok":
         return result, [], []
-    evaluated = {seed: set(runs.loc[runs["seed"] == seed, "epoch"]) for seed in table.columns}
-    files = {seed: periodic(width, int(seed)) for seed in table.columns}
-    candidates = sorted(set.intersection(*(evaluated[s] & set(files[s]) for s in table.columns)))
+    evaluated = {seed: set(runs.loc[runs["seed"] == seed, "epoch"]) for seed in seeds}
+    files = {seed: periodic(width, int(seed)) for seed in seeds}
+    candidates = sorted(set.intersection(*(evaluated[s] & set(files[s]) for s in seeds)))
     if not candidates:
         note = f"epoch-wise: no epoch of width {width} is both evaluated and checkpointed"
         return result, [], [note]
@@ -331,7 +331,7 @@ def _epochwise(
             continue
         epoch = candidates[at + offset]
         role = "at" if offset == 0 else ("before" if offset < 0 else "after")
-        for seed in table.columns:
+        for seed in seeds:
             selection.append(
                 {
                     "width": width,

@@ -122,7 +122,8 @@ def fit(
     """Train with a fresh optimizer under the study's protocol: until the training labels are
     fit (``stop_at_train_error``, checked every ``eval_every`` epochs) or ``max_epochs``.
 
-    Returns (epochs, steps, metrics at the end). Used to retrain pruned models, so that a
+    Returns (epochs, steps, metrics of the returned model: the last evaluation always comes
+    after the last step). Used to retrain pruned models, so that a
     pruned network is trained exactly as the dense ones were.
     """
     optimizer = make_optimizer(model, config)
