@@ -7,7 +7,6 @@ import dataclasses
 import pytest
 import torch
 
-from ddprune.checkpoints import CheckpointError
 from ddprune.data import RunData
 from ddprune.datasets import load_dataset
 from ddprune.masks import keep_count, magnitude_masks, prunable_weights, random_masks
@@ -139,7 +138,7 @@ def test_a_killed_job_resumes_after_its_last_finished_round(data, tmp_path):
     assert strip(resumed) == strip(reference)
 
 
-def test_rounds_saved_under_other_settings_are_refused(data, tmp_path):
+def test_rounds_saved_under_other_settings_are_discarded(data, tmp_path):
     spec = {"prune": dataclasses.asdict(FAST), "method": "random", "run": {"width": 32}}
     model = trained_model(data)
     first = prune_run(model, data, "random", FAST, TRAIN, 4096, None, {}, 0, tmp_path, spec)
@@ -147,8 +146,12 @@ def test_rounds_saved_under_other_settings_are_refused(data, tmp_path):
         trained_model(data), data, "random", FAST, TRAIN, 4096, None, {}, 0, tmp_path, spec
     )
     assert strip(again) == strip(first)  # same settings: resumed (here: already finished)
-    other = {**spec, "prune": dataclasses.asdict(dataclasses.replace(FAST, fraction=0.5))}
-    with pytest.raises(CheckpointError, match="other settings"):
-        prune_run(
-            trained_model(data), data, "random", FAST, TRAIN, 4096, None, {}, 0, tmp_path, other
-        )
+    half = dataclasses.replace(FAST, fraction=0.5)
+    other = {**spec, "prune": dataclasses.asdict(half)}
+    rerun = prune_run(
+        trained_model(data), data, "random", half, TRAIN, 4096, None, {}, 0, tmp_path, other
+    )
+    fresh = prune_run(
+        trained_model(data), data, "random", half, TRAIN, 4096, None, {}, 0, tmp_path / "new", other
+    )
+    assert strip(rerun) == strip(fresh) != strip(first)

@@ -128,12 +128,14 @@ def test_a_job_killed_mid_run_resumes_to_the_same_numbers(tmp_path):
     pd.testing.assert_frame_equal(metrics(killed), metrics(reference))
 
 
-def test_a_checkpoint_of_other_hyper_parameters_is_refused(tmp_path):
+def test_checkpoints_of_other_hyper_parameters_are_discarded_not_continued(tmp_path):
     jobs.train(**job_arguments(tmp_path))
     changed = job_arguments(tmp_path, train={"lr": 1e-2})
     changed["model_path"].unlink()  # as Snakemake does before rerunning a job
-    with pytest.raises(CheckpointError, match="different run or hyper-parameters"):
-        jobs.train(**changed)
+    jobs.train(**changed)
+    fresh = job_arguments(tmp_path / "fresh", train={"lr": 1e-2})
+    jobs.train(**fresh)
+    pd.testing.assert_frame_equal(metrics(changed), metrics(fresh))
 
 
 def test_a_corrupted_checkpoint_gives_a_clear_error(tmp_path):

@@ -6,6 +6,8 @@ checkpoint is either complete or absent, and loading one never executes pickled 
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -15,12 +17,13 @@ import torch
 
 from ddprune.atomic import atomic_path
 
+log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 _PERIODIC = re.compile(r"epoch(\d+)\.pt")
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint cannot be used: unreadable, or written for a different run."""
+    """A checkpoint cannot be used: it is truncated, corrupted or not ddprune's."""
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> None:
@@ -58,3 +61,35 @@ def latest_periodic(directory: str | os.PathLike) -> Path | None:
     """The periodic checkpoint with the highest epoch in ``directory``, if any."""
     found = list_periodic(directory)
     return found[max(found)] if found else None
+
+
+def _spec_text(spec: Any) -> str:
+    return json.dumps(spec, sort_keys=True, default=str)
+
+
+def resume_state(
+    files: dict[int, Path], spec: dict[str, Any], map_location: str | torch.device = "cpu"
+) -> dict[str, Any] | None:
+    """The newest of a job's checkpoints ``files`` (by epoch or round) to resume from, if any.
+
+    ``spec`` is everything that determines the job's numbers (run, hyper-parameters, the
+    data's checksum). Snakemake reruns a job when its config or inputs changed; checkpoints
+    written under another spec can then never be continued, so they are deleted and the job
+    starts from scratch -- rather than refusing to run, or continuing with stale numbers.
+    """
+    if not files:
+        return None
+    newest = files[max(files)]
+    state = load_checkpoint(newest, map_location=map_location)
+    if _spec_text(state.get("spec")) == _spec_text(spec):
+        return state
+    log.warning(
+        "%s was written under other settings; starting from scratch.\n  checkpoint: %s\n"
+        "  this job:   %s",
+        newest,
+        _spec_text(state.get("spec")),
+        _spec_text(spec),
+    )
+    for path in files.values():
+        path.unlink()
+    return None

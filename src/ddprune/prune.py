@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ddprune.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from ddprune.checkpoints import resume_state, save_checkpoint
 from ddprune.data import RunData
 from ddprune.evaluation import evaluate
 from ddprune.masks import (
@@ -91,7 +91,7 @@ def prune_run(
     """Prune ``model`` (loaded with the dense checkpoint) by ``method``; one row per round.
 
     ``spec`` (what determines the numbers) is stored with every round; rounds saved under
-    another spec are refused rather than continued.
+    another spec are discarded (see :func:`~ddprune.checkpoints.resume_state`).
     """
     if method not in METHODS:
         raise ValueError(f"prune.methods: {method!r}; allowed: {list(METHODS)}")
@@ -107,18 +107,11 @@ def prune_run(
 
     rows: list[dict[str, Any]] = []
     masks: Masks | None = None
-    done = _round_files(directory)
-    if done:
-        last = max(done)
-        state = load_checkpoint(done[last], map_location=device)
-        if state.get("spec") != spec:
-            raise CheckpointError(
-                f"{done[last]} was written for other settings ({state.get('spec')}); this job "
-                f"has {spec}. Delete {directory} to prune again."
-            )
+    state = resume_state(_round_files(directory), spec, map_location=device)
+    if state is not None:
         model.load_state_dict(state["model"])
         masks, rows = state["masks"], state["rows"]
-        log.info("resumed after round %d from %s", last, done[last])
+        log.info("resumed after round %d", len(rows) - 1)
     start = len(rows)
 
     def record(

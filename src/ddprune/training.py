@@ -12,7 +12,6 @@ with the same numbers as an uninterrupted run (wall seconds aside).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -26,13 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddprune.checkpoints import (
-    CheckpointError,
-    latest_periodic,
-    load_checkpoint,
-    periodic_path,
-    save_checkpoint,
-)
+from ddprune.checkpoints import list_periodic, periodic_path, resume_state, save_checkpoint
 from ddprune.data import RunData
 from ddprune.evaluation import evaluate
 from ddprune.masks import MaskedWeights
@@ -147,10 +140,6 @@ def _fitted(metrics: dict[str, float], config: TrainConfig) -> bool:
     )
 
 
-def _spec_text(spec: dict[str, Any]) -> str:
-    return json.dumps(spec, sort_keys=True, default=str)
-
-
 def train_run(
     spec: dict[str, Any],
     identity: dict[str, Any],
@@ -166,8 +155,9 @@ def train_run(
     """Train (or resume) one run and return its metric rows, one per evaluation.
 
     ``spec`` is everything that determines the numbers (run, hyper-parameters, data
-    options); a checkpoint written under another spec is refused rather than silently
-    continued. ``identity`` holds the columns that every metric row carries.
+    options and checksum); checkpoints written under another spec are discarded (see
+    :func:`~ddprune.checkpoints.resume_state`). ``identity`` holds the columns that every
+    metric row carries.
     """
     device = data.x_train.device
     checkpoint_dir = Path(run_dir) / "checkpoints"
@@ -178,22 +168,15 @@ def train_run(
     n_params = count_parameters(model)
 
     epoch, step, wall, rows, finished = 0, 0, 0.0, [], False
-    resume_from = latest_periodic(checkpoint_dir)
-    if resume_from is not None:
-        state = load_checkpoint(resume_from, map_location=device)
-        if _spec_text(state["spec"]) != _spec_text(spec):
-            raise CheckpointError(
-                f"{resume_from} was written for a different run or hyper-parameters:\n"
-                f"  checkpoint: {_spec_text(state['spec'])}\n  this job:   {_spec_text(spec)}\n"
-                "Use a new study name for new hyper-parameters, or delete the run's folder."
-            )
+    state = resume_state(list_periodic(checkpoint_dir), spec, map_location=device)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng_torch"])
         order.set_state(state["rng_order"])
         epoch, step, wall, rows = state["epoch"], state["step"], state["wall"], state["rows"]
         finished = state["finished"]
-        log.info("resumed from %s at epoch %d", resume_from, epoch)
+        log.info("resumed from the checkpoint of epoch %d", epoch)
 
     def record() -> dict[str, Any]:
         nonzero = count_nonzero_parameters(model)
