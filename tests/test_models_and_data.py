@@ -29,7 +29,7 @@ def test_unknown_names_list_the_registered_ones():
 def test_registries_match_the_config_schema():
     schema = yaml.safe_load(CONFIG_SCHEMA.read_text())
     grid = schema["properties"]["sweep"]["items"]["properties"]
-    assert sorted(grid["dataset"]["enum"]) == dataset_names()
+    assert sorted(schema["properties"]["datasets"]["properties"]) == dataset_names()
     assert sorted(grid["model"]["enum"]) == model_names()
 
 

@@ -48,6 +48,7 @@ def dense_table(
                     "seed": seed,
                     "n_train": 1000,
                     "n_test": 797,
+                    "data_sha256": "0" * 64,
                     "epoch": 100,
                     "step": 100,
                     "lr": 1e-3,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -189,3 +191,74 @@ def test_killed_training_job_is_resumed_by_snakemake(tmp_path):
     assert "resumed from" in log and "epoch0000300.pt" in log
     again = pd.read_parquet(run / "metrics.parquet").drop(columns="wall_seconds")
     pd.testing.assert_frame_equal(first, again)
+
+
+def write_blobs(path: Path, shape: tuple[int, ...], seed: int, with_test: bool) -> None:
+    """A noisy 3-class problem saved as .npz (with or without its own test arrays)."""
+    rng = np.random.default_rng(seed)
+    n = 240
+    y = np.arange(n) % 3
+    centres = rng.normal(size=(3, *shape))
+    x = centres[y] + rng.normal(size=(n, *shape)) * 1.5
+    arrays = {"x_train": x[:180], "y_train": y[:180]}
+    if with_test:
+        arrays.update(x_test=x[180:], y_test=y[180:])
+    else:
+        arrays = {"x_train": x, "y_train": y}
+    np.savez(path, **arrays)
+
+
+def test_a_study_on_your_own_npz_files(tmp_path):
+    """Two generated .npz datasets (vectors split by the study; images with a test set) go
+    through every rule; changing one file reruns that dataset's jobs and nothing else."""
+    workdir = tmp_path / "w"
+    (workdir / "data").mkdir(parents=True)
+    write_blobs(workdir / "data/vectors.npz", (12,), seed=0, with_test=False)
+    write_blobs(workdir / "data/images.npz", (5, 5), seed=1, with_test=True)
+    config = yaml.safe_load(TINY.read_text())
+    config["study"] = "own"
+    config["datasets"] = {
+        "vectors": {"file": "data/vectors.npz", "test_size": 60},
+        "images": {"file": "data/images.npz"},
+    }
+    grid = {"model": "mlp", "widths": [2, 8, 32], "noise": [0.2], "seeds": [0]}
+    config["sweep"] = [{"dataset": "vectors", **grid}, {"dataset": "images", **grid}]
+    config["train"].update(max_epochs=300, eval_every=100)
+    config["prune"].update(methods=["oneshot"], rounds=1)
+    config["platform"]["checkpoint_every"] = 100
+    configfile = tmp_path / "own.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+
+    result = snakemake(workdir, "--cores", "2", configfile=configfile)
+    assert result.returncode == 0, result.stderr[-5000:]
+    results = workdir / "results/own"
+    dense = pd.read_parquet(results / "dense.parquet")
+    assert sorted(dense["dataset"].unique()) == ["images", "vectors"]
+    for name in ("vectors", "images"):
+        rows = dense[dense["dataset"] == name]
+        digest = hashlib.sha256((workdir / f"data/{name}.npz").read_bytes()).hexdigest()
+        assert (rows["data_sha256"] == digest).all()
+        assert rows["n_train"].unique().tolist() == [180] and rows["n_test"].unique() == [60]
+        assert (rows.groupby("width")["n_params"].first().index == [2, 8, 32]).all()
+        figure = results / f"figures/{name}/mlp/double_descent.png"
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    inputs = {"vectors": 12, "images": 25}
+    for (name, width), params in dense.groupby(["dataset", "width"])["n_params"].first().items():
+        assert params == inputs[name] * width + width + width * 3 + 3  # flattened inputs
+    labels = pd.read_parquet(results / "labels/vectors/noise0.2/seed0.parquet")
+    assert labels["is_noisy"].sum() == round(0.2 * 180)
+    assert (results / "pruning.parquet").is_file()
+
+    def modified() -> dict[str, float]:
+        return {p: p.stat().st_mtime_ns for p in (results / "train").rglob("metrics.parquet")}
+
+    before = modified()
+    write_blobs(workdir / "data/images.npz", (5, 5), seed=2, with_test=True)
+    result = snakemake(workdir, "--cores", "2", configfile=configfile)
+    assert result.returncode == 0, result.stderr[-5000:]
+    after = modified()
+    changed = [p.relative_to(results / "train").parts[0] for p in after if after[p] != before[p]]
+    assert sorted(changed) == ["images"] * 3
+    dense = pd.read_parquet(results / "dense.parquet")
+    digest = hashlib.sha256((workdir / "data/images.npz").read_bytes()).hexdigest()
+    assert (dense.loc[dense["dataset"] == "images", "data_sha256"] == digest).all()

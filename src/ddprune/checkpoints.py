@@ -82,6 +82,7 @@ def resume_state(
     newest = files[max(files)]
     state = load_checkpoint(newest, map_location=map_location)
     if _spec_text(state.get("spec")) == _spec_text(spec):
+        log.info("resumed from %s", newest)
         return state
     log.warning(
         "%s was written under other settings; starting from scratch.\n  checkpoint: %s\n"

@@ -42,6 +42,7 @@ class RunData(Dataset):
             x_test=dataset.x_test.to(device),
             y_test=dataset.y_test.to(device),
             num_classes=dataset.num_classes,
+            sha256=dataset.sha256,
         )
 
 

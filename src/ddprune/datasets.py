@@ -2,12 +2,14 @@
 
 A loader returns the *clean* labels; label noise is applied afterwards by
 :mod:`ddprune.noise`, identically for every dataset. New datasets plug in with
-``@register_dataset("name")`` and become valid values of ``sweep[].dataset`` once the
-config schema lists them (a test keeps the two in step).
+``@register_dataset("name")`` and an options block under ``datasets`` in the config schema
+(a test keeps the two in step). Datasets that the config declares with a ``file`` are read
+by :mod:`ddprune.array_files` instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +22,11 @@ from ddprune.registry import Registry
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split held as tensors (features float32, labels int64)."""
+    """A train/test split held as tensors (features float32, labels int64).
+
+    ``sha256`` identifies the data: the checksum of the source file for a file dataset, of
+    the split arrays for a built-in one. Runs record it with their metrics.
+    """
 
     name: str
     x_train: torch.Tensor
@@ -28,6 +34,7 @@ class Dataset:
     x_test: torch.Tensor
     y_test: torch.Tensor
     num_classes: int
+    sha256: str
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -41,7 +48,21 @@ dataset_names = DATASETS.names
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
     """Load dataset ``name`` with its config ``options`` (e.g. ``{"n_train": 1000}``)."""
-    return DATASETS[name](**(options or {}))
+    options = options or {}
+    if "file" in options:
+        from ddprune.array_files import load_array_file  # it builds on this module
+
+        return load_array_file(name, **options)
+    return DATASETS[name](**options)
+
+
+def arrays_sha256(*arrays: np.ndarray) -> str:
+    """A checksum of arrays' shapes, dtypes and bytes (for data that is not one file)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 @register_dataset("digits")
@@ -69,4 +90,5 @@ def load_digits(n_train: int = 1000, split_seed: int = 0) -> Dataset:
         x_test=torch.from_numpy(x_te),
         y_test=torch.from_numpy(y_te),
         num_classes=10,
+        sha256=arrays_sha256(x_tr, y_tr, x_te, y_te),
     )

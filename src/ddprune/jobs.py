@@ -85,8 +85,9 @@ def train(
         **asdict(run),
         "n_train": len(data.y_train),
         "n_test": len(data.y_test),
+        "data_sha256": data.sha256,
     }
-    spec = {"run": asdict(run), "train": asdict(config), "data": options}
+    spec = {"run": asdict(run), "train": asdict(config), "data": _data_spec(options, data)}
     log.info("training %s on %s with %s", run, data.x_train.device, config)
     rows = train_run(
         spec=spec,
@@ -110,6 +111,11 @@ def _run_data(
     dataset = load_dataset(run.dataset, options)
     labels = labels_from_table(read_table(labels_path, TableSchema.load(schema)))
     return RunData.build(dataset, labels, device)
+
+
+def _data_spec(options: dict[str, Any], data: RunData) -> dict[str, Any]:
+    """What identifies a job's data: its options and checksum (a changed file restarts it)."""
+    return {**options, "sha256": data.sha256}
 
 
 def _load_model(run: Run, data: RunData, checkpoint_path: PathLike) -> torch.nn.Module:
@@ -289,6 +295,7 @@ def prune(
         "offset": entry["offset"],
         "it_width": family["it"]["width"],
         "it_criterion": family["it"]["criterion"],
+        "data_sha256": data.sha256,
     }
     config = PruneConfig(**prune_config)
     spec = {
@@ -297,7 +304,7 @@ def prune(
         "method": method,
         "prune": asdict(config),
         "train": train_config,
-        "data": options,
+        "data": _data_spec(options, data),
     }
     rows = prune_run(
         model,

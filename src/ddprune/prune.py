@@ -111,7 +111,6 @@ def prune_run(
     if state is not None:
         model.load_state_dict(state["model"])
         masks, rows = state["masks"], state["rows"]
-        log.info("resumed after round %d", len(rows) - 1)
     start = len(rows)
 
     def record(

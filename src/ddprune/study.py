@@ -78,6 +78,11 @@ class Study:
     def dataset_options(self, dataset: str) -> dict[str, Any]:
         return dict(self.config["datasets"].get(dataset, {}))
 
+    def dataset_files(self, dataset: str) -> list[str]:
+        """The file a dataset is read from (none for a built-in one): an input of its jobs."""
+        file = self.dataset_options(dataset).get("file")
+        return [file] if file else []
+
 
 def _extend_with_defaults(validator_class: type) -> type:
     """A validator that fills in each property's ``default`` while it validates."""
@@ -134,7 +139,30 @@ def validate_config(config: Mapping[str, Any], schema_path: str | os.PathLike) -
         raise ConfigError(f"invalid configuration ({len(errors)} problem(s)):\n{lines}")
     _check_unique_runs(filled)
     _check_prune(filled)
+    _check_datasets(filled)
     return filled
+
+
+def _check_datasets(config: dict[str, Any]) -> None:
+    """Every swept dataset exists; every data file is readable and sound (read in full)."""
+    from ddprune.array_files import DataFileError
+    from ddprune.datasets import dataset_names, load_dataset
+
+    declared = config["datasets"]
+    files = sorted(name for name, options in declared.items() if "file" in options)
+    allowed = dataset_names() + files
+    for index, grid in enumerate(config["sweep"]):
+        if grid["dataset"] not in allowed:
+            raise ConfigError(
+                f"invalid configuration:\n  - sweep[{index}].dataset: {grid['dataset']!r} is not "
+                f"allowed; allowed values: {allowed} (declare your own under datasets.<name>.file)"
+            )
+    for name in files:
+        try:
+            load_dataset(name, declared[name])
+        except DataFileError as error:
+            message = f"invalid configuration:\n  - datasets.{name}.file: {error}"
+            raise ConfigError(message) from None
 
 
 def _check_prune(config: dict[str, Any]) -> None:

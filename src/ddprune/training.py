@@ -176,7 +176,6 @@ def train_run(
         order.set_state(state["rng_order"])
         epoch, step, wall, rows = state["epoch"], state["step"], state["wall"], state["rows"]
         finished = state["finished"]
-        log.info("resumed from the checkpoint of epoch %d", epoch)
 
     def record() -> dict[str, Any]:
         nonzero = count_nonzero_parameters(model)

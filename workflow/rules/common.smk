@@ -76,6 +76,11 @@ def pruned_paths(pattern):
     return [path for m in methods for path in selected_paths(pattern, method=m)]
 
 
+def data_file(wildcards):
+    """The file a declared dataset is read from: an input, so that changing it reruns its jobs."""
+    return STUDY.dataset_files(wildcards.dataset)
+
+
 def rewind_checkpoint_file(wildcards):
     """imp-rewind's early checkpoint of the run (no input for the other methods)."""
     if wildcards.method != "imp-rewind":

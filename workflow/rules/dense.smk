@@ -2,6 +2,8 @@
 
 
 rule labels:
+    input:
+        data=data_file,
     output:
         f"{RESULTS}/labels/{{dataset}}/noise{{noise}}/seed{{seed}}.parquet",
     log:
@@ -19,6 +21,7 @@ rule labels:
 rule train:
     input:
         labels=rules.labels.output[0],
+        data=data_file,
     output:
         metrics=f"{RESULTS}/train/{RUN}/metrics.parquet",
         model=f"{RESULTS}/train/{RUN}/final.pt",

@@ -7,6 +7,7 @@ rule prune:
         checkpoint=selected_checkpoint_file,
         rewind=rewind_checkpoint_file,
         labels=rules.labels.output[0],
+        data=data_file,
     output:
         f"{PRUNE}/rounds.parquet",
     log:

@@ -25,6 +25,7 @@ rule verify_selected:
         checkpoint=selected_checkpoint_file,
         metrics=f"{RESULTS}/train/{RUN}/metrics.parquet",
         labels=rules.labels.output[0],
+        data=data_file,
     output:
         f"{RESULTS}/selected/{RUN}/epoch{{epoch}}.parquet",
     log:
