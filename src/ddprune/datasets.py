@@ -10,6 +10,7 @@ by :mod:`ddprune.array_files` instead.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +19,13 @@ import numpy as np
 import torch
 
 from ddprune.registry import Registry
+from ddprune.seeds import derive_seed
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split held as tensors (features float32, labels int64).
+    """A train/test split held as tensors (features float32, labels int64; float64 and
+    real-valued targets for the regression datasets, whose ``num_classes`` is 0).
 
     ``sha256`` identifies the data: the checksum of the source file for a file dataset, of
     the split arrays for a built-in one. Runs record it with their metrics.
@@ -44,16 +47,29 @@ class Dataset:
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
 register_dataset = DATASETS.register
 dataset_names = DATASETS.names
+REGRESSION = frozenset({"gaussian-linear"})
+
+
+def source(name: str, options: dict[str, Any]) -> str:
+    """The built-in dataset behind a name: itself, or what a declared variant is ``like``."""
+    return options.get("like", name)
+
+
+def is_regression(name: str, options: dict[str, Any]) -> bool:
+    """Whether a dataset has real-valued targets (no classes, no label noise)."""
+    return "file" not in options and source(name, options) in REGRESSION
 
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
     """Load dataset ``name`` with its config ``options`` (e.g. ``{"n_train": 1000}``)."""
-    options = options or {}
+    options = dict(options or {})
     if "file" in options:
         from ddprune.array_files import load_array_file  # it builds on this module
 
         return load_array_file(name, **options)
-    return DATASETS[name](**options)
+    builtin = source(name, options)
+    options.pop("like", None)
+    return DATASETS[builtin](**options)
 
 
 def arrays_sha256(*arrays: np.ndarray) -> str:
@@ -91,4 +107,69 @@ def load_digits(n_train: int = 1000, split_seed: int = 0) -> Dataset:
         y_test=torch.from_numpy(y_te),
         num_classes=10,
         sha256=arrays_sha256(x_tr, y_tr, x_te, y_te),
+    )
+
+
+@dataclass(frozen=True)
+class GaussianLinear(Dataset):
+    """A regression dataset y = x^T beta + sigma * noise with its ground truth.
+
+    ``beta`` and ``feature_variance`` (the diagonal of Sigma) are what the oracle pruning
+    score and the train-small baseline need; targets are float64 of shape (n,).
+    """
+
+    beta: torch.Tensor
+    feature_variance: torch.Tensor
+    sigma: float
+
+
+@register_dataset("gaussian-linear")
+def gaussian_linear(
+    d: int | None = 200,
+    n_train: int = 100,
+    n_test: int = 5000,
+    sigma: float = 0.5,
+    informative: int | None = None,
+    signal_norm: float = 1.0,
+    strong: int = 0,
+    strong_variance: float = 1.0,
+    seed: int = 0,
+) -> GaussianLinear:
+    """x ~ N(0, Sigma) in ``d`` dimensions, y = x^T beta* + sigma * eps, in float64.
+
+    beta* has ``informative`` equal non-zero coordinates, the first ones, with norm
+    ``signal_norm`` (all ``d`` when null); Sigma is the identity except for the first
+    ``strong`` features, whose variance is ``strong_variance``. Every run draws its own
+    training and test samples from ``seed`` (the run's seed, set by the solver), so averaging
+    over seeds averages over training sets, as the theory's expected risk does. ``d`` null
+    means "the model's width" and is resolved by the solver (the well-specified sweep).
+    """
+    if d is None:
+        raise ValueError("gaussian-linear: d is null (the model's width); the solver sets it")
+    s = d if informative is None else informative
+    if not 1 <= s <= d or strong > d:
+        raise ValueError(f"gaussian-linear: need 1 <= informative <= d and strong <= d ({d})")
+    beta = torch.zeros(d, dtype=torch.float64)
+    beta[:s] = signal_norm / math.sqrt(s)
+    variance = torch.ones(d, dtype=torch.float64)
+    variance[:strong] = strong_variance
+    generator = torch.Generator().manual_seed(derive_seed("gaussian-linear", d, seed))
+
+    def sample(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randn(n, d, generator=generator, dtype=torch.float64) * variance.sqrt()
+        return x, x @ beta + sigma * torch.randn(n, generator=generator, dtype=torch.float64)
+
+    x_train, y_train = sample(n_train)
+    x_test, y_test = sample(n_test)
+    return GaussianLinear(
+        name="gaussian-linear",
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        num_classes=0,
+        sha256=arrays_sha256(*(t.numpy() for t in (x_train, y_train, x_test, y_test))),
+        beta=beta,
+        feature_variance=variance,
+        sigma=sigma,
     )

@@ -27,6 +27,7 @@ from plotnine import (
     scale_linetype_manual,
     scale_shape_manual,
     scale_x_continuous,
+    scale_y_log10,
     theme,
     theme_bw,
     theme_void,
@@ -39,7 +40,7 @@ METRICS = {
     "test_error": ("test error", "error"),
     "train_error": ("train error (noisy labels)", "error"),
     "train_error_clean": ("train error (clean labels)", "error"),
-    "test_loss": ("test loss", "cross-entropy"),
+    "test_loss": ("test loss", "loss"),
 }
 COLORS = {
     "test error": "#d62728",
@@ -61,14 +62,19 @@ def _integer_labels(breaks: list[float]) -> list[str]:
     return [f"{b:g}" for b in breaks]
 
 
-def double_descent(dense: pd.DataFrame, families: list[dict] | None = None) -> ggplot:
+def double_descent(
+    dense: pd.DataFrame, families: list[dict] | None = None, theory: pd.DataFrame | None = None
+) -> ggplot:
     """Final test error, train error and test loss vs width (log axis), a column per noise.
 
     Points are single seeds, lines the seed mean; errors and loss get separate rows because
     their scales differ (and because loss often keeps rising where error descends again).
     With ``families`` (from threshold.yaml) every IT criterion is a vertical line, one line
     type per criterion, and the selected checkpoints are ringed on the test-error curve.
+    Regression data (mean squared error) is drawn by :func:`risk_curve` instead.
     """
+    if (dense["error_metric"] == "mean_squared_error").all():
+        return risk_curve(dense, families, theory)
     final = final_rows(dense)
     long = final.melt(
         id_vars=["width", "noise", "seed"],
@@ -78,7 +84,7 @@ def double_descent(dense: pd.DataFrame, families: list[dict] | None = None) -> g
     )
     long["metric"] = long["key"].map(lambda k: METRICS[k][0])
     long["panel"] = pd.Categorical(
-        long["key"].map(lambda k: METRICS[k][1]), categories=["error", "cross-entropy"]
+        long["key"].map(lambda k: METRICS[k][1]), categories=["error", "loss"]
     )
     long["noise_label"] = long["noise"].map(_noise_label)
     mean = long.groupby(["width", "noise_label", "metric", "panel"], observed=True, as_index=False)[
@@ -115,6 +121,101 @@ def double_descent(dense: pd.DataFrame, families: list[dict] | None = None) -> g
         + theme_bw()
         + theme(legend_position="right", figure_size=(6.5 + 3 * final["noise"].nunique(), 6))
     )
+
+
+def risk_curve(
+    dense: pd.DataFrame, families: list[dict] | None = None, theory: pd.DataFrame | None = None
+) -> ggplot:
+    """Test and train mean squared error vs width, both axes logarithmic, with the IT lines
+    and, where the closed form holds, ``theory`` (columns width, value) as a dashed curve."""
+    final = final_rows(dense)
+    long = final.melt(
+        id_vars=["width", "seed"],
+        value_vars=["test_error", "train_error"],
+        var_name="key",
+        value_name="value",
+    )
+    long["metric"] = long["key"].map({"test_error": "test MSE", "train_error": "train MSE"})
+    long = long[long["value"] > 0]  # an interpolating fit's train MSE is 0: off a log axis
+    mean = long.groupby(["width", "metric"], as_index=False)["value"].mean()
+    figure = (
+        ggplot(long, aes("width", "value", color="metric"))
+        + geom_point(alpha=0.25, size=1)
+        + geom_line(data=mean, size=0.9)
+        + geom_point(data=mean, size=1.6)
+    )
+    if theory is not None and not theory.empty:
+        curve = theory[np.isfinite(theory["value"])].assign(metric="closed form")
+        figure += geom_line(data=curve, linetype="dashed", size=0.9)
+    if families:
+        markers, _ = _threshold_layers(families, mean.assign(noise_label="", panel="error"))
+        if not markers.empty:
+            figure += geom_vline(
+                aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"
+            )
+            figure += scale_linetype_manual(values=LINETYPES)
+    colors = {"test MSE": "#d62728", "train MSE": "#1f77b4", "closed form": "#000000"}
+    return (
+        figure
+        + scale_x_continuous(trans="log2", breaks=_log2_breaks, labels=_integer_labels)
+        + scale_y_log10()
+        + scale_color_manual(values=colors)
+        + labs(
+            x="width p (log scale)",
+            y="mean squared error (log scale)",
+            color="",
+            linetype="IT",
+            title=_title(dense),
+        )
+        + theme_bw()
+        + theme(figure_size=(8, 5))
+    )
+
+
+VARIANT_COLORS = {
+    "dense": "#7f7f7f",
+    "small": "#000000",
+    "magnitude": "#1f77b4",
+    "hessian": "#d62728",
+    "oracle": "#2ca02c",
+}
+
+
+def prune_vs_small(compression: pd.DataFrame) -> ggplot:
+    """Prune a large closed-form model, or train a small one? Seed-mean test error vs p.
+
+    One colour per pruning score (plus the dense and the small model), solid without and
+    dashed with refitting on the kept columns; the vertical line marks p = n.
+    """
+    rows = compression.copy()
+    rows["curve"] = rows["score"].fillna(rows["variant"])
+    rows["refit"] = rows["variant"].map(
+        {"refit": "refit on kept", "pruned": "no refit", "dense": "no refit", "small": "no refit"}
+    )
+    mean = rows.groupby(["width", "curve", "refit"], as_index=False)["test_error"].mean()
+    regression = (rows["error_metric"] == "mean_squared_error").all()
+    n_train, keep = int(rows["n_train"].iloc[0]), int(rows["keep"].iloc[0])
+    dataset, model = rows["dataset"].iloc[0], rows["model"].iloc[0]
+    figure = (
+        ggplot(mean, aes("width", "test_error", color="curve", linetype="refit"))
+        + geom_line(size=0.9)
+        + geom_point(size=1.4)
+        + geom_vline(xintercept=n_train, color="#888888", linetype="dotted")
+        + scale_x_continuous(trans="log2", breaks=_log2_breaks, labels=_integer_labels)
+        + scale_color_manual(values=VARIANT_COLORS)
+        + scale_linetype_manual(values={"no refit": "solid", "refit on kept": "dashed"})
+        + labs(
+            x=f"width p of the large model (log scale; dotted: p = n = {n_train})",
+            y="test MSE (log scale)" if regression else "test error",
+            color="",
+            linetype="",
+            title=f"Prune to {keep} or train {keep}: {dataset} / {model} "
+            f"({rows['seed'].nunique()} seeds, mean)",
+        )
+        + theme_bw()
+        + theme(figure_size=(8, 5))
+    )
+    return figure + scale_y_log10() if regression else figure
 
 
 CRITERION_LABELS = {

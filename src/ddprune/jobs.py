@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ddprune.checkpoints import CheckpointError, list_periodic, load_checkpoint
 from ddprune.data import RunData, labels_from_table, labels_table
 from ddprune.datasets import load_dataset
 from ddprune.evaluation import evaluate
+from ddprune.exact import ClosedFormConfig, solve_run, solver_names, theory_curve
 from ddprune.models import build_model, count_parameters
 from ddprune.noise import corrupt_labels
 from ddprune.platform import Platform, configure
@@ -86,6 +88,7 @@ def train(
         "n_train": len(data.y_train),
         "n_test": len(data.y_test),
         "data_sha256": data.sha256,
+        "error_metric": "classification_error",
     }
     spec = {"run": asdict(run), "train": asdict(config), "data": _data_spec(options, data)}
     log.info("training %s on %s with %s", run, data.x_train.device, config)
@@ -103,6 +106,47 @@ def train(
     )
     dense = TableSchema.load(schemas["dense"])
     write_table(frame(rows, dense), metrics_path, dense)
+
+
+def solve(
+    study: str,
+    dataset: str,
+    model: str,
+    noise: float,
+    seed: int,
+    widths: list[int],
+    options: dict[str, Any],
+    closed_form: dict[str, Any],
+    labels_path: PathLike | None,
+    schemas: dict[str, PathLike],
+    dense_path: PathLike,
+    compression_path: PathLike,
+) -> None:
+    """Solve a closed-form model at every width of one seed; write its dense and
+    compression rows (one job per seed: each solve takes milliseconds, a job seconds)."""
+    started = time.perf_counter()
+    labels = None
+    if labels_path is not None:
+        labels = labels_from_table(read_table(labels_path, TableSchema.load(schemas["labels"])))
+    config = ClosedFormConfig(**closed_form)
+    dense_rows, compression_rows = solve_run(dataset, options, model, widths, seed, config, labels)
+    identity = {"study": study, "dataset": dataset, "model": model, "noise": noise, "seed": seed}
+    metric = "classification_error" if labels is not None else "mean_squared_error"
+    for row in dense_rows:
+        row.update(identity, epoch=0, step=0, lr=None, error_metric=metric)
+        row.update(n_nonzero=row["n_params"], sparsity=0.0)
+        row["wall_seconds"] = time.perf_counter() - started
+        log.info(
+            "width %d: train %.4g test %.4g", row["width"], row["train_error"], row["test_error"]
+        )
+    for row in compression_rows:
+        row.update(identity, keep=config.keep, error_metric=metric)
+    for rows, path, name in (
+        (dense_rows, dense_path, "dense"),
+        (compression_rows, compression_path, "compression"),
+    ):
+        table = TableSchema.load(schemas[name])
+        write_table(frame(rows, table), path, table)
 
 
 def _run_data(
@@ -149,7 +193,9 @@ def threshold(
         found = _periodic_checkpoints(checkpoint_template, Run(**run))
         return {epoch: os.fspath(path) for epoch, path in found.items()}
 
-    families = detect(dense, ThresholdConfig(**threshold_config), CheckpointFiles(final, periodic))
+    files = CheckpointFiles(final, periodic)
+    closed_form = frozenset(solver_names())
+    families = detect(dense, ThresholdConfig(**threshold_config), files, closed_form)
     missing = [
         entry["checkpoint"]
         for family in families
@@ -358,8 +404,11 @@ def figure(
     dense_path: PathLike | None = None,
     threshold_path: PathLike | None = None,
     pruning_path: PathLike | None = None,
+    compression_path: PathLike | None = None,
+    options: dict[str, Any] | None = None,
 ) -> None:
-    """Draw figure ``kind`` of one (dataset, model) family from the tables it needs."""
+    """Draw figure ``kind`` of one (dataset, model) family from the tables it needs
+    (``options``: the dataset's, for the closed-form risk curve where it applies)."""
     from ddprune import figures
 
     def family_rows(path: PathLike, table: str) -> pd.DataFrame:
@@ -378,7 +427,10 @@ def figure(
     if pruning is not None and pruning.empty:
         drawing = figures.message(NOTHING_PRUNED)
     elif kind == "double_descent":
-        drawing = figures.double_descent(dense, families)
+        curve = theory_curve(dataset, options or {}, sorted(dense["width"].unique().tolist()))
+        drawing = figures.double_descent(dense, families, curve and pd.DataFrame(curve))
+    elif kind == "prune_vs_small":
+        drawing = figures.prune_vs_small(family_rows(compression_path, "compression"))
     elif kind == "epochwise_heatmap":
         drawing = figures.epochwise_heatmap(dense, families)
     elif kind == "sparse_double_descent":

@@ -75,6 +75,34 @@ class Study:
                 runs.append(Run(grid["dataset"], grid["model"], width, float(noise), seed))
         return sorted(runs)
 
+    @property
+    def trained_runs(self) -> list[Run]:
+        """Runs trained by SGD, one job each (the closed-form ones are solved per seed)."""
+        from ddprune.exact import solver_names
+
+        return [run for run in self.runs if run.model not in solver_names()]
+
+    @property
+    def solved_seeds(self) -> list[dict[str, str]]:
+        """Wildcards of every closed-form job: one per (dataset, model, noise, seed)."""
+        from ddprune.exact import solver_names
+
+        keys = {
+            (run.dataset, run.model, run.noise_label, str(run.seed))
+            for run in self.runs
+            if run.model in solver_names()
+        }
+        names = ("dataset", "model", "noise", "seed")
+        return [dict(zip(names, key, strict=True)) for key in sorted(keys)]
+
+    def widths(self, dataset: str, model: str, noise: float, seed: int) -> list[int]:
+        """The widths of the runs that share (dataset, model, noise, seed)."""
+        return sorted(
+            run.width
+            for run in self.runs
+            if (run.dataset, run.model, run.noise, run.seed) == (dataset, model, noise, seed)
+        )
+
     def dataset_options(self, dataset: str) -> dict[str, Any]:
         return dict(self.config["datasets"].get(dataset, {}))
 
@@ -140,7 +168,46 @@ def validate_config(config: Mapping[str, Any], schema_path: str | os.PathLike) -
     _check_unique_runs(filled)
     _check_prune(filled)
     _check_datasets(filled)
+    _check_closed_form(filled)
     return filled
+
+
+def _check_closed_form(config: dict[str, Any]) -> None:
+    """Regression data needs a closed-form model; d = width needs the linear one."""
+    from ddprune.datasets import is_regression
+    from ddprune.exact import solver_names
+
+    problems = []
+    for index, grid in enumerate(config["sweep"]):
+        name, model = grid["dataset"], grid["model"]
+        options = config["datasets"].get(name, {})
+        if not is_regression(name, options):
+            continue
+        where = f"sweep[{index}]"
+        if model not in solver_names():
+            problems.append(
+                f"{where}.model: {model!r} cannot fit the regression dataset {name!r}; "
+                f"allowed models: {solver_names()}"
+            )
+        if any(noise != 0 for noise in grid["noise"]):
+            problems.append(f"{where}.noise: {grid['noise']}; regression data allows [0.0] only")
+        if options["d"] is None and model != "linear":
+            problems.append(
+                f"datasets.{name}.d: null (d = width) needs model 'linear', not {model!r}"
+            )
+        too_wide = [
+            w
+            for w in grid["widths"]
+            if model == "linear" and options["d"] is not None and w > options["d"]
+        ]
+        if too_wide:
+            problems.append(
+                f"{where}.widths: {too_wide} exceed datasets.{name}.d = {options['d']}; the "
+                "linear model uses the first width coordinates"
+            )
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise ConfigError(f"invalid configuration ({len(problems)} problem(s)):\n{lines}")
 
 
 def _check_datasets(config: dict[str, Any]) -> None:
@@ -150,7 +217,7 @@ def _check_datasets(config: dict[str, Any]) -> None:
 
     declared = config["datasets"]
     files = sorted(name for name, options in declared.items() if "file" in options)
-    allowed = dataset_names() + files
+    allowed = sorted(set(dataset_names()) | set(declared))
     for index, grid in enumerate(config["sweep"]):
         if grid["dataset"] not in allowed:
             raise ConfigError(

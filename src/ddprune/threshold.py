@@ -347,12 +347,16 @@ def _epochwise(
 
 
 def analyse_family(
-    rows: pd.DataFrame, config: ThresholdConfig, files: CheckpointFiles, family: dict[str, Any]
+    rows: pd.DataFrame,
+    config: ThresholdConfig,
+    files: CheckpointFiles | None,
+    family: dict[str, Any],
 ) -> dict[str, Any]:
     """Every criterion, the IT, its bootstrap interval and the selection, for one family.
 
     ``rows`` holds every evaluation of the family's runs; ``family`` its dataset, model and
-    noise (to name checkpoint files).
+    noise (to name checkpoint files). Without ``files`` (models solved in closed form, which
+    have no checkpoints to prune) nothing is selected.
     """
     final = final_rows(rows)
     curves = FamilyCurves.from_final(final)
@@ -399,6 +403,10 @@ def analyse_family(
             "criteria_agree": all(s <= 1 for s in steps.values()),
             "bootstrap": _bootstrap(curves, config),
         }
+    if files is None:
+        result["notes"].append("closed-form model: no checkpoints to select")
+        return result
+    if chosen is not None:
         epochs = {(int(r.width), int(r.seed)): int(r.epoch) for r in final.itertuples()}
 
         def final_path(width, seed):
@@ -431,12 +439,22 @@ def analyse_family(
     return result
 
 
-def detect(dense: pd.DataFrame, config: ThresholdConfig, files: CheckpointFiles) -> list[dict]:
-    """Analyse every (dataset, model, noise) family of a dense table."""
+def detect(
+    dense: pd.DataFrame,
+    config: ThresholdConfig,
+    files: CheckpointFiles,
+    unselectable: frozenset[str] = frozenset(),
+) -> list[dict]:
+    """Analyse every (dataset, model, noise) family of a dense table.
+
+    Families of the ``unselectable`` models (solved in closed form) get their IT but no
+    checkpoint selection.
+    """
     families = []
     for (dataset, model, noise), rows in dense.groupby(FAMILY_KEYS, sort=True):
         family = {"dataset": dataset, "model": model, "noise": float(noise)}
-        families.append({**family, **analyse_family(rows, config, files, family)})
+        usable = None if model in unselectable else files
+        families.append({**family, **analyse_family(rows, config, usable, family)})
     return families
 
 

@@ -20,6 +20,8 @@ from ddprune.jobs import (
     selected_checkpoint,
     selected_runs,
 )
+from ddprune.datasets import is_regression
+from ddprune.exact import solver_names
 from ddprune.study import ConfigError, Run, load_study
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -36,6 +38,7 @@ RUN = "{dataset}/{model}/noise{noise}/width{width}/seed{seed}"
 CHECKPOINT = f"{RESULTS}/train/{RUN}/final.pt"
 FAMILY = "{dataset}/{model}"
 PRUNE = f"{RESULTS}/prune/{RUN}/epoch{{epoch}}/{{method}}"
+SOLVED = f"{RESULTS}/solve/{FAMILY}/noise{{noise}}/seed{{seed}}"
 
 
 wildcard_constraints:
@@ -59,6 +62,26 @@ def run_paths(pattern, runs=None):
         pattern.format(**run.wildcards)
         for run in (STUDY.runs if runs is None else runs)
     ]
+
+
+def dense_tables():
+    """Every per-job dense table: one per trained run, one per closed-form seed."""
+    trained = run_paths(f"{RESULTS}/train/{RUN}/metrics.parquet", STUDY.trained_runs)
+    solved = [f"{SOLVED}/dense.parquet".format(**w) for w in STUDY.solved_seeds]
+    return trained + solved
+
+
+def solve_labels(wildcards):
+    """The label-noise table a closed-form job fits (none for regression data)."""
+    if is_regression(wildcards.dataset, STUDY.dataset_options(wildcards.dataset)):
+        return []
+    return rules.labels.output[0].format(**wildcards)
+
+
+def solved_widths(wildcards):
+    return STUDY.widths(
+        wildcards.dataset, wildcards.model, float(wildcards.noise), int(wildcards.seed)
+    )
 
 
 def selected_paths(pattern, **values):
@@ -102,8 +125,14 @@ def model_families():
     return sorted({(run.dataset, run.model) for run in STUDY.runs})
 
 
-def family_paths(pattern):
-    return [pattern.format(dataset=d, model=m) for d, m in model_families()]
+def family_paths(pattern, kind=None):
+    """``pattern`` for every family, or only the ``trained`` or ``solved`` (closed-form) ones."""
+    closed_form = set(solver_names())
+    return [
+        pattern.format(dataset=d, model=m)
+        for d, m in model_families()
+        if kind is None or (kind == "solved") == (m in closed_form)
+    ]
 
 
 def all_targets():
@@ -113,10 +142,21 @@ def all_targets():
         f"{RESULTS}/selection.parquet",
         f"{RESULTS}/tables/thresholds.html",
         *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/double_descent.png"),
-        *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/epochwise_heatmap.png"),
+        *family_paths(
+            f"{RESULTS}/figures/{{dataset}}/{{model}}/epochwise_heatmap.png", "trained"
+        ),
         *family_paths(f"{RESULTS}/tables/{{dataset}}/{{model}}/dense_summary.html"),
         *pruning_targets(),
+        *closed_form_targets(),
     ]
+
+
+def closed_form_targets():
+    """The prune-large-vs-train-small table and figures, when closed-form models run."""
+    if not STUDY.solved_seeds:
+        return []
+    figure = f"{RESULTS}/figures/{{dataset}}/{{model}}/prune_vs_small.png"
+    return [f"{RESULTS}/compression.parquet", *family_paths(figure, "solved")]
 
 
 def pruning_targets():
@@ -127,7 +167,9 @@ def pruning_targets():
     figures = [f"{RESULTS}/figures/{{dataset}}/{{model}}/{kind}.png" for kind in kinds]
     recovery = f"{RESULTS}/tables/{{dataset}}/{{model}}/recovery.html"
     return [f"{RESULTS}/pruning.parquet"] + [
-        path for pattern in [*figures, recovery] for path in family_paths(pattern)
+        path
+        for pattern in [*figures, recovery]
+        for path in family_paths(pattern, "trained")
     ]
 
 

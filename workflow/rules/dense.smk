@@ -40,9 +40,49 @@ rule train:
         "../scripts/train.py"
 
 
+rule solve:
+    input:
+        labels=solve_labels,
+        data=data_file,
+    output:
+        dense=f"{SOLVED}/dense.parquet",
+        compression=f"{SOLVED}/compression.parquet",
+    log:
+        f"{LOGS}/solve/{FAMILY}/noise{{noise}}/seed{{seed}}.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        study=STUDY.name,
+        widths=solved_widths,
+        options=lambda wc: STUDY.dataset_options(wc.dataset),
+        closed_form=config["closed_form"],
+        schemas={
+            "labels": schema("labels"),
+            "dense": schema("dense"),
+            "compression": schema("compression"),
+        },
+    script:
+        "../scripts/solve.py"
+
+
+rule aggregate_compression:
+    input:
+        [f"{SOLVED}/compression.parquet".format(**w) for w in STUDY.solved_seeds],
+    output:
+        f"{RESULTS}/compression.parquet",
+    log:
+        f"{LOGS}/aggregate_compression.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        schema=schema("compression"),
+    script:
+        "../scripts/aggregate.py"
+
+
 rule aggregate_dense:
     input:
-        run_paths(f"{RESULTS}/train/{RUN}/metrics.parquet"),
+        dense_tables(),
     output:
         f"{RESULTS}/dense.parquet",
     log:

@@ -17,6 +17,26 @@ rule double_descent_figure:
     params:
         kind="double_descent",
         schemas={"dense": schema("dense")},
+        options=lambda wc: STUDY.dataset_options(wc.dataset),
+    script:
+        "../scripts/figure.py"
+
+
+rule prune_vs_small_figure:
+    input:
+        compression=f"{RESULTS}/compression.parquet",
+    output:
+        report(
+            f"{RESULTS}/figures/{FAMILY}/prune_vs_small.png",
+            **family_report("prune_vs_small", "prune large vs train small"),
+        ),
+    log:
+        f"{LOGS}/figures/{FAMILY}/prune_vs_small.log",
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        kind="prune_vs_small",
+        schemas={"compression": schema("compression")},
     script:
         "../scripts/figure.py"
 

@@ -11,4 +11,6 @@ figure(
     dense_path=snakemake.input.get("dense"),
     threshold_path=snakemake.input.get("threshold"),
     pruning_path=snakemake.input.get("pruning"),
+    compression_path=snakemake.input.get("compression"),
+    options=snakemake.params.get("options"),
 )
