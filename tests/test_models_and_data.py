@@ -4,6 +4,7 @@ import yaml
 
 from conftest import CONFIG_SCHEMA
 from ddprune.datasets import dataset_names, load_dataset
+from ddprune.exact import solver_names
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
 
 
@@ -30,7 +31,9 @@ def test_registries_match_the_config_schema():
     schema = yaml.safe_load(CONFIG_SCHEMA.read_text())
     grid = schema["properties"]["sweep"]["items"]["properties"]
     assert sorted(schema["properties"]["datasets"]["properties"]) == dataset_names()
-    assert sorted(grid["model"]["enum"]) == model_names()
+    assert sorted(grid["model"]["enum"]) == sorted(model_names() + solver_names())
+    variants = schema["$defs"]["variant"]["properties"]["like"]["enum"]
+    assert sorted(variants) == dataset_names()
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():

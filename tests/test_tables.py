@@ -75,6 +75,7 @@ def test_nullable_columns_accept_missing_values(dense_schema):
         "n_train": 1,
         "n_test": 1,
         "data_sha256": "0" * 64,
+        "error_metric": "classification_error",
         "memorization": None,
     }
     df = frame([row], dense_schema)

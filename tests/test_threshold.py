@@ -52,6 +52,7 @@ def dense_table(
                     "epoch": 100,
                     "step": 100,
                     "lr": 1e-3,
+                    "error_metric": "classification_error",
                     "train_loss": 0.1,
                     "train_error": train[i] + bad,
                     "train_error_clean": 0.2,

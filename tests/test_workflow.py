@@ -262,3 +262,31 @@ def test_a_study_on_your_own_npz_files(tmp_path):
     dense = pd.read_parquet(results / "dense.parquet")
     digest = hashlib.sha256((workdir / "data/images.npz").read_bytes()).hexdigest()
     assert (dense.loc[dense["dataset"] == "images", "data_sha256"] == digest).all()
+
+
+def test_a_closed_form_study(tmp_path):
+    """linear and rff solved per seed; the IT at p = n; the compression table and figures."""
+    configfile = REPO / "tests" / "configs" / "closed-form.yaml"
+    result = snakemake(tmp_path, "--cores", "2", configfile=configfile)
+    assert result.returncode == 0, result.stderr[-5000:]
+    results = tmp_path / "results/closed-form"
+    dense = read_table(results / "dense.parquet", TableSchema.load(SCHEMAS / "dense.schema.yaml"))
+    assert len(dense) == 9 * 4 + 4
+    metric = dense.groupby("dataset")["error_metric"].unique().map(list).to_dict()
+    assert metric == {"digits": ["classification_error"], "isotropic": ["mean_squared_error"]}
+    families = yaml.safe_load((results / "threshold.yaml").read_text())["families"]
+    its = {f["dataset"]: f["it"]["width"] for f in families}
+    assert its["isotropic"] in (25, 30, 35) and its["digits"] == 200  # p = n
+    assert all(f["selection"] == [] for f in families)
+    compression = pd.read_parquet(results / "compression.parquet")
+    assert set(compression["variant"]) == {"dense", "pruned", "refit", "small"}
+    assert set(compression.loc[compression["dataset"] == "digits", "score"].dropna()) == {
+        "magnitude",
+        "hessian",
+    }  # no oracle for random features
+    for name in ("isotropic/linear", "digits/rff"):
+        for figure in ("double_descent", "prune_vs_small"):
+            png = results / f"figures/{name}/{figure}.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+    assert not list(results.glob("figures/*/*/epochwise_heatmap.png"))
+    assert not (results / "train").exists()  # nothing trained by SGD

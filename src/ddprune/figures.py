@@ -123,6 +123,9 @@ def double_descent(
     )
 
 
+INTERPOLATED = 1e-12
+
+
 def risk_curve(
     dense: pd.DataFrame, families: list[dict] | None = None, theory: pd.DataFrame | None = None
 ) -> ggplot:
@@ -136,7 +139,8 @@ def risk_curve(
         value_name="value",
     )
     long["metric"] = long["key"].map({"test_error": "test MSE", "train_error": "train MSE"})
-    long = long[long["value"] > 0]  # an interpolating fit's train MSE is 0: off a log axis
+    # An interpolating fit's train MSE is 0 up to rounding (1e-28): left off the log axis.
+    long = long[long["value"] > INTERPOLATED]
     mean = long.groupby(["width", "metric"], as_index=False)["value"].mean()
     figure = (
         ggplot(long, aes("width", "value", color="metric"))

@@ -11,7 +11,7 @@ solve(
     widths=snakemake.params.widths,
     options=snakemake.params.options,
     closed_form=snakemake.params.closed_form,
-    labels_path=snakemake.input.get("labels"),
+    labels_path=snakemake.input.get("labels") or None,  # regression data: no labels
     schemas=snakemake.params.schemas,
     dense_path=snakemake.output.dense,
     compression_path=snakemake.output.compression,
