@@ -57,7 +57,7 @@ def source(name: str, options: dict[str, Any]) -> str:
 
 def is_regression(name: str, options: dict[str, Any]) -> bool:
     """Whether a dataset has real-valued targets (no classes, no label noise)."""
-    return "file" not in options and source(name, options) in REGRESSION
+    return source(name, options) in REGRESSION
 
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
@@ -120,7 +120,6 @@ class GaussianLinear(Dataset):
 
     beta: torch.Tensor
     feature_variance: torch.Tensor
-    sigma: float
 
 
 @register_dataset("gaussian-linear")
@@ -171,5 +170,4 @@ def gaussian_linear(
         sha256=arrays_sha256(*(t.numpy() for t in (x_train, y_train, x_test, y_test))),
         beta=beta,
         feature_variance=variance,
-        sigma=sigma,
     )

@@ -26,22 +26,28 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
     return logits
 
 
+def label_errors(
+    predicted: torch.Tensor, noisy: torch.Tensor, clean: torch.Tensor, is_noisy: torch.Tensor
+) -> dict[str, float]:
+    """Training error against the noisy and the clean labels, and memorisation (NaN without
+    noise), from predicted classes: shared by trained and closed-form models."""
+    return {
+        "train_error": (predicted != noisy).float().mean().item(),
+        "train_error_clean": (predicted != clean).float().mean().item(),
+        "memorization": (predicted[is_noisy] == noisy[is_noisy]).float().mean().item()
+        if bool(is_noisy.any())
+        else math.nan,
+    }
+
+
 def evaluate(model: nn.Module, data: RunData, batch_size: int) -> dict[str, float]:
     """Loss, error and memorisation on the full training and test sets."""
     train_logits = predict(model, data.x_train, batch_size)
-    train_pred = train_logits.argmax(dim=1)
     test_logits = predict(model, data.x_test, batch_size)
-    noisy = data.is_noisy
-    memorization = (
-        (train_pred[noisy] == data.y_train[noisy]).float().mean().item()
-        if bool(noisy.any())
-        else math.nan
-    )
+    train_pred = train_logits.argmax(dim=1)
     return {
         "train_loss": F.cross_entropy(train_logits, data.y_train).item(),
-        "train_error": (train_pred != data.y_train).float().mean().item(),
-        "train_error_clean": (train_pred != data.y_train_clean).float().mean().item(),
-        "memorization": memorization,
+        **label_errors(train_pred, data.y_train, data.y_train_clean, data.is_noisy),
         "test_loss": F.cross_entropy(test_logits, data.y_test).item(),
         "test_error": (test_logits.argmax(dim=1) != data.y_test).float().mean().item(),
     }

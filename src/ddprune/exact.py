@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from ddprune.datasets import Dataset, GaussianLinear, load_dataset, source
+from ddprune.evaluation import label_errors
 from ddprune.noise import NoisyLabels
 from ddprune.registry import Registry
 from ddprune.seeds import derive_seed
@@ -140,16 +141,10 @@ def metrics(problem: Problem, theta: torch.Tensor) -> dict[str, float]:
             "test_error": test_mse,
         }
     labels = problem.labels
-    predicted = train.argmax(dim=1)
-    noisy = labels.is_noisy
     one_hot_test = torch.nn.functional.one_hot(problem.y_test, train.shape[1]).double()
     return {
         "train_loss": ((train - problem.y_train) ** 2).sum(dim=1).mean().item(),
-        "train_error": (predicted != labels.noisy).double().mean().item(),
-        "train_error_clean": (predicted != labels.clean).double().mean().item(),
-        "memorization": (predicted[noisy] == labels.noisy[noisy]).double().mean().item()
-        if bool(noisy.any())
-        else math.nan,
+        **label_errors(train.argmax(dim=1), labels.noisy, labels.clean, labels.is_noisy),
         "test_loss": ((test - one_hot_test) ** 2).sum(dim=1).mean().item(),
         "test_error": (test.argmax(dim=1) != problem.y_test).double().mean().item(),
     }
@@ -176,8 +171,8 @@ def fit_columns(problem: Problem, columns: torch.Tensor, rcond: float | None) ->
 
 def top(values: torch.Tensor, keep: int) -> torch.Tensor:
     """Indices of the ``keep`` largest values; ties go to the lower index (deterministic)."""
-    order = sorted(range(len(values)), key=lambda i: (-float(values[i]), i))
-    return torch.tensor(sorted(order[:keep]))
+    order = torch.sort(-values, stable=True).indices
+    return order[:keep].sort().values
 
 
 def prune_rows(
@@ -226,8 +221,11 @@ def solve_run(
     """
     dense, compression = [], []
     shared = None if _per_width(dataset, options) else _data(dataset, options, 0, seed)
+    small = None
     for width in widths:
         data = shared or _data(dataset, options, width, seed)
+        if small is None or shared is None:  # it depends on the data only
+            small = small_model(model, seed, data, labels, config)
         problem = build_problem(model, width, seed, data, labels)
         theta = min_norm_solve(problem.phi_train, problem.y_train, config.rcond)
         measured = metrics(problem, theta)
@@ -237,7 +235,6 @@ def solve_run(
         if width > config.keep:
             rows = prune_rows(problem, theta, config.keep, list(config.scores), config.rcond)
             compression += [{**common, **row} for row in rows]
-        small = small_model(model, seed, data, labels, config)
         compression.append({**common, "variant": "small", "score": None, **small})
     return dense, compression
 

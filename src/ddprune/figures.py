@@ -97,12 +97,8 @@ def double_descent(
         + geom_point(data=mean, size=1.8)
     )
     if families:
-        markers, selected = _threshold_layers(families, mean)
-        if not markers.empty:
-            figure += geom_vline(
-                aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"
-            )
-            figure += scale_linetype_manual(values=LINETYPES)
+        figure += _it_lines(families)
+        selected = _selected_points(families, mean)
         if not selected.empty:
             figure += _rings("width", "value", selected, color="black")
     return (
@@ -152,12 +148,7 @@ def risk_curve(
         curve = theory[np.isfinite(theory["value"])].assign(metric="closed form")
         figure += geom_line(data=curve, linetype="dashed", size=0.9)
     if families:
-        markers, _ = _threshold_layers(families, mean.assign(noise_label="", panel="error"))
-        if not markers.empty:
-            figure += geom_vline(
-                aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"
-            )
-            figure += scale_linetype_manual(values=LINETYPES)
+        figure += _it_lines(families)
     colors = {"test MSE": "#d62728", "train MSE": "#1f77b4", "closed form": "#000000"}
     return (
         figure
@@ -172,7 +163,7 @@ def risk_curve(
             title=_title(dense),
         )
         + theme_bw()
-        + theme(figure_size=(8, 5))
+        + theme(figure_size=(9, 5))
     )
 
 
@@ -193,9 +184,7 @@ def prune_vs_small(compression: pd.DataFrame) -> ggplot:
     """
     rows = compression.copy()
     rows["curve"] = rows["score"].fillna(rows["variant"])
-    rows["refit"] = rows["variant"].map(
-        {"refit": "refit on kept", "pruned": "no refit", "dense": "no refit", "small": "no refit"}
-    )
+    rows["refit"] = np.where(rows["variant"] == "refit", "refit on kept", "no refit")
     mean = rows.groupby(["width", "curve", "refit"], as_index=False)["test_error"].mean()
     regression = (rows["error_metric"] == "mean_squared_error").all()
     n_train, keep = int(rows["n_train"].iloc[0]), int(rows["keep"].iloc[0])
@@ -255,27 +244,41 @@ def _noise_label(noise: float) -> str:
     return f"label noise {noise:.0%}"
 
 
-def _threshold_layers(families: list[dict], mean: pd.DataFrame):
-    """Vertical IT markers (every criterion with an answer) and the selected widths."""
-    markers, selected = [], []
-    for family in families:
-        label = _noise_label(family["noise"])
-        for name, criterion in family["criteria"].items():
-            if criterion["status"] == "ok":
-                markers.append(
-                    {
-                        "noise_label": label,
-                        "width": criterion["width"],
-                        "criterion": CRITERION_LABELS[name],
-                    }
-                )
-        for entry in family["selection"]:
-            selected.append({"noise_label": label, "width": entry["width"], "role": entry["role"]})
-    markers = pd.DataFrame(markers, columns=["noise_label", "width", "criterion"])
-    selected = pd.DataFrame(selected, columns=["noise_label", "width", "role"]).drop_duplicates()
+def _it_lines(families: list[dict]) -> list:
+    """A vertical line per IT criterion that has an answer, one line type per criterion."""
+    markers = pd.DataFrame(
+        [
+            {
+                "noise_label": _noise_label(family["noise"]),
+                "width": criterion["width"],
+                "criterion": CRITERION_LABELS[name],
+            }
+            for family in families
+            for name, criterion in family["criteria"].items()
+            if criterion["status"] == "ok"
+        ],
+        columns=["noise_label", "width", "criterion"],
+    )
+    if markers.empty:
+        return []
+    return [
+        geom_vline(aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"),
+        scale_linetype_manual(values=LINETYPES),
+    ]
+
+
+def _selected_points(families: list[dict], mean: pd.DataFrame) -> pd.DataFrame:
+    """The selected widths on the seed-mean test-error curve, with their roles."""
+    selected = pd.DataFrame(
+        [
+            {"noise_label": _noise_label(family["noise"]), "width": e["width"], "role": e["role"]}
+            for family in families
+            for e in family["selection"]
+        ],
+        columns=["noise_label", "width", "role"],
+    ).drop_duplicates()
     test_error = mean[mean["metric"] == METRICS["test_error"][0]]
-    selected = selected.merge(test_error, on=["noise_label", "width"])
-    return markers, selected
+    return selected.merge(test_error, on=["noise_label", "width"])
 
 
 def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -> ggplot:

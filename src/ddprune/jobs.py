@@ -25,7 +25,7 @@ from ddprune.datasets import load_dataset
 from ddprune.evaluation import evaluate
 from ddprune.exact import ClosedFormConfig, solve_run, solver_names, theory_curve
 from ddprune.models import build_model, count_parameters
-from ddprune.noise import corrupt_labels
+from ddprune.noise import NoisyLabels, corrupt_labels
 from ddprune.platform import Platform, configure
 from ddprune.prune import PruneConfig, prune_run
 from ddprune.study import Run
@@ -125,9 +125,7 @@ def solve(
     """Solve a closed-form model at every width of one seed; write its dense and
     compression rows (one job per seed: each solve takes milliseconds, a job seconds)."""
     started = time.perf_counter()
-    labels = None
-    if labels_path is not None:
-        labels = labels_from_table(read_table(labels_path, TableSchema.load(schemas["labels"])))
+    labels = _read_labels(labels_path, schemas["labels"]) if labels_path is not None else None
     config = ClosedFormConfig(**closed_form)
     dense_rows, compression_rows = solve_run(dataset, options, model, widths, seed, config, labels)
     identity = {"study": study, "dataset": dataset, "model": model, "noise": noise, "seed": seed}
@@ -152,9 +150,13 @@ def solve(
 def _run_data(
     run: Run, options: dict[str, Any], labels_path: PathLike, schema: PathLike, device
 ) -> RunData:
-    dataset = load_dataset(run.dataset, options)
-    labels = labels_from_table(read_table(labels_path, TableSchema.load(schema)))
-    return RunData.build(dataset, labels, device)
+    return RunData.build(
+        load_dataset(run.dataset, options), _read_labels(labels_path, schema), device
+    )
+
+
+def _read_labels(path: PathLike, schema: PathLike) -> NoisyLabels:
+    return labels_from_table(read_table(path, TableSchema.load(schema)))
 
 
 def _data_spec(options: dict[str, Any], data: RunData) -> dict[str, Any]:
