@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import torch
 
+from ddprune import prune as prune_module
 from ddprune.data import RunData
 from ddprune.datasets import load_dataset
 from ddprune.masks import keep_count, magnitude_masks, prunable_weights, random_masks
 from ddprune.models import build_model
 from ddprune.noise import corrupt_labels
+from ddprune.platform import Platform
 from ddprune.prune import PruneConfig, prune_run
 from ddprune.training import TrainConfig
 
 TRAIN = TrainConfig(max_epochs=100, eval_every=10, stop_at_train_error=None)
+PLATFORM = Platform(device="cpu")
 FAST = PruneConfig(rounds=3, fraction=0.3, epochs=20)
 
 
@@ -40,7 +44,9 @@ def trained_model(data, width=32):
 
 def run(data, tmp_path, method, config=FAST, model=None, rewind=None):
     model = model or trained_model(data)
-    rows = prune_run(model, data, method, config, TRAIN, 4096, rewind, {"width": 32}, 0, tmp_path)
+    rows = prune_run(
+        model, data, method, config, TRAIN, PLATFORM, rewind, {"width": 32}, 0, tmp_path
+    )
     return rows, model
 
 
@@ -141,17 +147,76 @@ def test_a_killed_job_resumes_after_its_last_finished_round(data, tmp_path):
 def test_rounds_saved_under_other_settings_are_discarded(data, tmp_path):
     spec = {"prune": dataclasses.asdict(FAST), "method": "random", "run": {"width": 32}}
     model = trained_model(data)
-    first = prune_run(model, data, "random", FAST, TRAIN, 4096, None, {}, 0, tmp_path, spec)
+    first = prune_run(model, data, "random", FAST, TRAIN, PLATFORM, None, {}, 0, tmp_path, spec)
     again = prune_run(
-        trained_model(data), data, "random", FAST, TRAIN, 4096, None, {}, 0, tmp_path, spec
+        trained_model(data), data, "random", FAST, TRAIN, PLATFORM, None, {}, 0, tmp_path, spec
     )
     assert strip(again) == strip(first)  # same settings: resumed (here: already finished)
     half = dataclasses.replace(FAST, fraction=0.5)
     other = {**spec, "prune": dataclasses.asdict(half)}
     rerun = prune_run(
-        trained_model(data), data, "random", half, TRAIN, 4096, None, {}, 0, tmp_path, other
+        trained_model(data), data, "random", half, TRAIN, PLATFORM, None, {}, 0, tmp_path, other
     )
     fresh = prune_run(
-        trained_model(data), data, "random", half, TRAIN, 4096, None, {}, 0, tmp_path / "new", other
+        trained_model(data),
+        data,
+        "random",
+        half,
+        TRAIN,
+        PLATFORM,
+        None,
+        {},
+        0,
+        tmp_path / "new",
+        other,
     )
     assert strip(rerun) == strip(fresh) != strip(first)
+
+
+class Preempted(Exception):
+    """Stands in for SIGKILL: the job stops right after a resume point is on disk."""
+
+
+def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_path, monkeypatch):
+    every_five = dataclasses.replace(PLATFORM, checkpoint_every=5)
+    arguments = (data, "imp-finetune", FAST, TRAIN, every_five, None, {}, 0)
+    reference = prune_run(trained_model(data), *arguments, tmp_path / "reference")
+
+    saves = []
+    original = prune_module.save_resume_point
+
+    def save_then_die(state, path):
+        original(state, path)
+        saves.append(path.name)
+        if len(saves) == 6:  # 4 points a round (epochs 5 to 20): round 2, epoch 10
+            raise Preempted
+
+    monkeypatch.setattr(prune_module, "save_resume_point", save_then_die)
+    directory = tmp_path / "killed"
+    with pytest.raises(Preempted):
+        prune_run(trained_model(data), *arguments, directory)
+    assert saves[-1] == "resume-round002-epoch0000010.pt"
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "resume-round002-epoch0000010.pt",
+        "round000.pt",
+        "round001.pt",
+    ]
+    monkeypatch.undo()
+    resumed = prune_run(trained_model(data), *arguments, directory)
+    assert strip(resumed) == strip(reference)
+    assert not list(directory.glob("resume-*.pt")), "a finished job keeps no resume point"
+
+
+def test_a_diverged_round_is_recorded_and_ends_the_job(data, tmp_path):
+    exploding = dataclasses.replace(TRAIN, optimizer="sgd", lr=1e30)
+    rows = prune_run(
+        trained_model(data, width=64), data, "oneshot", FAST, exploding, PLATFORM, None, {}, 0,
+        tmp_path,
+    )  # fmt: skip
+    assert [r["diverged"] for r in rows] == [False, True]
+    assert all(math.isnan(rows[1][m]) for m in ("test_error", "train_loss", "memorization"))
+    again = prune_run(
+        trained_model(data, width=64), data, "oneshot", FAST, exploding, PLATFORM, None, {}, 0,
+        tmp_path,
+    )  # fmt: skip
+    assert len(again) == 2, "a resumed job does not prune on from NaN weights"

@@ -96,6 +96,7 @@ def test_training_stops_once_the_noisy_labels_are_fit(tmp_path):
 
 
 def _train_in_subprocess(arguments: dict) -> subprocess.Popen:
+    """``jobs.train`` in a process of its own, to be killed with SIGKILL."""
     code = (
         "import json, sys; from pathlib import Path; from ddprune import jobs; "
         "from ddprune.study import Run; a = json.loads(sys.argv[1]); a['run'] = Run(**a['run']); "
@@ -105,47 +106,79 @@ def _train_in_subprocess(arguments: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(payload, default=str)])
 
 
-def test_a_job_killed_mid_run_resumes_to_the_same_numbers(tmp_path):
+def _newest_epoch(directory: Path, pattern: str) -> int:
+    epochs = [int("".join(filter(str.isdigit, p.name))) for p in directory.glob(pattern)]
+    return max(epochs, default=-1)
+
+
+@pytest.mark.parametrize(
+    ("platform", "saved"),
+    [
+        ({}, "epoch*.pt"),  # periodic checkpoints every 10 epochs
+        ({"checkpoint_every": 1000, "checkpoint_minutes": 1e-6}, "resume-*.pt"),  # wall time
+    ],
+    ids=["every-n-epochs", "every-n-minutes"],
+)
+def test_a_job_killed_mid_run_resumes_to_the_same_numbers(tmp_path, platform, saved):
     long = {"max_epochs": 400}
     reference = job_arguments(tmp_path / "reference", train=long)
     jobs.train(**reference)
 
-    killed = job_arguments(tmp_path / "killed", train=long)
+    killed = job_arguments(tmp_path / "killed", train=long, platform=platform)
     checkpoints = killed["metrics_path"].parent / "checkpoints"
     process = _train_in_subprocess(killed)
     deadline = time.monotonic() + 120
-    while latest_periodic(checkpoints) is None and process.poll() is None:
+    while process.poll() is None and _newest_epoch(checkpoints, saved) < 20:
         assert time.monotonic() < deadline, "no checkpoint appeared"
         time.sleep(0.002)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
     assert not killed["model_path"].exists(), "the job finished before it could be killed"
-    stopped_at = latest_periodic(checkpoints)
-    assert stopped_at is not None and stopped_at.name != "epoch0000400.pt"
+    stopped_at = max(p.name for p in checkpoints.glob("*.pt"))
+    assert "0000400" not in stopped_at
 
     jobs.train(**killed)
     pd.testing.assert_frame_equal(metrics(killed), metrics(reference))
+    assert not list(checkpoints.glob("resume-*.pt")), "a finished job keeps no resume point"
 
 
-def test_checkpoints_of_other_hyper_parameters_are_discarded_not_continued(tmp_path):
-    jobs.train(**job_arguments(tmp_path))
-    changed = job_arguments(tmp_path, train={"lr": 1e-2})
-    changed["model_path"].unlink()  # as Snakemake does before rerunning a job
-    jobs.train(**changed)
-    fresh = job_arguments(tmp_path / "fresh", train={"lr": 1e-2})
-    jobs.train(**fresh)
-    pd.testing.assert_frame_equal(metrics(changed), metrics(fresh))
+def test_resume_points_change_neither_the_numbers_nor_the_kept_checkpoints(tmp_path):
+    timed = job_arguments(tmp_path / "timed", platform={"checkpoint_minutes": 1e-6})
+    plain = job_arguments(tmp_path / "plain")
+    for arguments in (timed, plain):
+        jobs.train(**arguments)
+    pd.testing.assert_frame_equal(metrics(timed), metrics(plain))
+    checkpoints = timed["metrics_path"].parent / "checkpoints"
+    names = sorted(p.name for p in checkpoints.iterdir())
+    assert names == [f"epoch{e:07d}.pt" for e in (0, 10, 20, 30, 40)]
 
 
-def test_a_corrupted_checkpoint_gives_a_clear_error(tmp_path):
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_corrupted_checkpoint_gives_a_clear_error_or_a_restart(tmp_path, damage):
     arguments = job_arguments(tmp_path)
     jobs.train(**arguments)
+    reference = metrics(arguments)
     arguments["model_path"].unlink()
     newest = latest_periodic(arguments["metrics_path"].parent / "checkpoints")
-    newest.write_bytes(newest.read_bytes()[:100])
-    with pytest.raises(CheckpointError, match=r"unreadable.*Delete it"):
+    content = newest.read_bytes()
+    newest.write_bytes(content[:100] if damage == "truncated" else bytes(len(content)))
+    with pytest.raises(CheckpointError, match=r"epoch0000040.pt is unreadable.*on_bad_checkpoint"):
         jobs.train(**arguments)
+
+    restart = job_arguments(tmp_path, platform={"on_bad_checkpoint": "restart"})
+    jobs.train(**restart)
+    pd.testing.assert_frame_equal(metrics(restart), reference)
+
+
+def test_a_diverged_run_is_recorded_and_the_job_succeeds(tmp_path):
+    exploding = {"optimizer": "sgd", "lr": 1e30, "batch_size": None}
+    arguments = job_arguments(tmp_path, run=Run("digits", "mlp", 64, 0.2, 0), train=exploding)
+    jobs.train(**arguments)
+    table = metrics(arguments)
+    assert table["diverged"].tolist() == [False, True]  # stopped at the first evaluation
+    assert table.iloc[-1][["train_loss", "train_error", "test_error"]].isna().all()
+    assert arguments["model_path"].exists()
 
 
 def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):

@@ -41,13 +41,21 @@ def label_errors(
 
 
 def evaluate(model: nn.Module, data: RunData, batch_size: int) -> dict[str, float]:
-    """Loss, error and memorisation on the full training and test sets."""
+    """Loss, error and memorisation on the full training and test sets, and ``diverged``.
+
+    A model whose training loss is not finite has diverged: the argmax of NaN logits is an
+    arbitrary class, so its "errors" would be numbers without meaning. They are NaN instead,
+    and every reader (means, threshold, figures) leaves such rows out.
+    """
     train_logits = predict(model, data.x_train, batch_size)
     test_logits = predict(model, data.x_test, batch_size)
     train_pred = train_logits.argmax(dim=1)
-    return {
+    metrics = {
         "train_loss": F.cross_entropy(train_logits, data.y_train).item(),
         **label_errors(train_pred, data.y_train, data.y_train_clean, data.is_noisy),
         "test_loss": F.cross_entropy(test_logits, data.y_test).item(),
         "test_error": (test_logits.argmax(dim=1) != data.y_test).float().mean().item(),
     }
+    if math.isfinite(metrics["train_loss"]):
+        return {**metrics, "diverged": False}
+    return {**dict.fromkeys(metrics, math.nan), "diverged": True}

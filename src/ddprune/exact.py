@@ -230,7 +230,15 @@ def solve_run(
         theta = min_norm_solve(problem.phi_train, problem.y_train, config.rcond)
         measured = metrics(problem, theta)
         common = {"width": width, "n_train": len(data.y_train), "n_test": len(data.y_test)}
-        dense.append({**common, **measured, "n_params": theta.numel(), "data_sha256": data.sha256})
+        dense.append(
+            {
+                **common,
+                **measured,
+                "diverged": False,  # a least-squares solve has no loss to blow up
+                "n_params": theta.numel(),
+                "data_sha256": data.sha256,
+            }
+        )
         compression.append({**common, "variant": "dense", "score": None, **measured})
         if width > config.keep:
             rows = prune_rows(problem, theta, config.keep, list(config.scores), config.rcond)

@@ -34,7 +34,7 @@ from plotnine import (
 )
 
 from ddprune.atomic import atomic_path
-from ddprune.summaries import epoch_means, final_rows
+from ddprune.summaries import diverged_caption, epoch_means, final_rows
 
 METRICS = {
     "test_error": ("test error", "error"),
@@ -113,6 +113,7 @@ def double_descent(
             linetype="IT",
             shape="selected",
             title=_title(dense),
+            caption=diverged_caption(final),
         )
         + theme_bw()
         + theme(legend_position="right", figure_size=(6.5 + 3 * final["noise"].nunique(), 6))
@@ -335,6 +336,7 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -
             fill="test error",
             shape="selected",
             title=f"Epoch-wise test error: {dataset} / {model} (seed mean)",
+            caption=diverged_caption(final_rows(dense)),
         )
         + theme_bw()
         + theme(figure_size=(3 + 4 * table["noise"].nunique(), 5))
@@ -414,6 +416,7 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
             y="",
             color="source checkpoint",
             title=_pruning_title(pruning),
+            caption=diverged_caption(pruning),
         )
         + theme_bw()
         + theme(figure_size=(3.2 * pruning["method"].nunique() + 2.5, 2.6 * len(metrics) + 1.2))
@@ -454,6 +457,7 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
             color="source checkpoint",
             title="Does pruning walk the double-descent curve backwards? "
             "(black: dense models, colours: pruned trajectories)",
+            caption="\n".join(filter(None, [diverged_caption(final), diverged_caption(pruning)])),
         )
         + theme_bw()
         + theme(

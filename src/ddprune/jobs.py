@@ -360,7 +360,7 @@ def prune(
         method,
         config,
         TrainConfig(**train_config),
-        platform.eval_batch_size,
+        platform,
         rewind,
         identity,
         run.seed,

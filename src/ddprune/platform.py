@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ddprune.checkpoints import CheckpointSchedule
+
 
 @dataclass(frozen=True)
 class Platform:
@@ -13,6 +15,11 @@ class Platform:
     threads: int = 1
     eval_batch_size: int = 4096
     checkpoint_every: int = 500
+    checkpoint_minutes: float | None = None
+    on_bad_checkpoint: str = "fail"
+
+    def schedule(self) -> CheckpointSchedule:
+        return CheckpointSchedule(self.checkpoint_every, self.checkpoint_minutes)
 
 
 def resolve_device(name: str) -> torch.device:

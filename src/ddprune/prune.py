@@ -13,8 +13,10 @@ Methods (He et al. 2022; Frankle & Carbin 2019):
   the dense checkpoint, then fine-tune (the control for magnitude).
 
 Every method visits the same target sparsities, so their rounds line up. Round 0 is the dense
-checkpoint itself. After each round the masks, the weights and the rows so far are saved; a
-killed job resumes after its last finished round with the same numbers.
+checkpoint itself. After each round the masks, the weights and the rows so far are saved, and
+within a round's retraining a resume point on the platform's checkpoint schedule; a killed job
+resumes where it stopped with the same numbers. A round whose retraining diverges is recorded
+(``diverged``, empty metrics) and ends the job: sparser rounds would start from NaN weights.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from ddprune.checkpoints import resume_state, save_checkpoint
+from ddprune.checkpoints import (
+    drop_resume_points,
+    resume_state,
+    save_checkpoint,
+    save_resume_point,
+)
 from ddprune.data import RunData
 from ddprune.evaluation import evaluate
 from ddprune.masks import (
@@ -41,12 +48,14 @@ from ddprune.masks import (
     random_masks,
 )
 from ddprune.models import count_nonzero_parameters, count_parameters
+from ddprune.platform import Platform
 from ddprune.seeds import derive_seed
 from ddprune.training import TrainConfig, fit
 
 log = logging.getLogger(__name__)
 METHODS = ("imp-finetune", "imp-rewind", "imp-lr-rewind", "oneshot", "random")
 _ROUND = re.compile(r"round(\d+)\.pt")
+_RESUME = re.compile(r"resume-round(\d+)-epoch(\d+)\.pt")
 
 
 @dataclass(frozen=True)
@@ -69,10 +78,18 @@ class PruneConfig:
         return [1.0 - (1.0 - self.fraction) ** r for r in range(1, self.rounds + 1)]
 
 
-def _round_files(directory: Path) -> dict[int, Path]:
+def _round_files(directory: Path) -> dict[tuple[int, int], Path]:
+    """Finished rounds and the resume point inside the next one, keyed (round, epoch) so that
+    the newest sorts last: a finished round r counts as epoch 0 of round r + 1."""
     if not directory.is_dir():
         return {}
-    return {int(m.group(1)): p for p in directory.iterdir() if (m := _ROUND.fullmatch(p.name))}
+    files = {}
+    for path in directory.iterdir():
+        if m := _ROUND.fullmatch(path.name):
+            files[(int(m.group(1)) + 1, 0)] = path
+        elif m := _RESUME.fullmatch(path.name):
+            files[(int(m.group(1)), int(m.group(2)))] = path
+    return files
 
 
 def prune_run(
@@ -81,7 +98,7 @@ def prune_run(
     method: str,
     config: PruneConfig,
     train: TrainConfig,
-    eval_batch_size: int,
+    platform: Platform,
     rewind_state: dict[str, torch.Tensor] | None,
     identity: dict[str, Any],
     seed: int,
@@ -105,13 +122,17 @@ def prune_run(
     n_params = count_parameters(model)
     targets = config.targets()
 
+    eval_batch_size = platform.eval_batch_size
     rows: list[dict[str, Any]] = []
     masks: Masks | None = None
-    state = resume_state(_round_files(directory), spec, map_location=device)
+    state = resume_state(
+        _round_files(directory), spec, device, on_bad_checkpoint=platform.on_bad_checkpoint
+    )
     if state is not None:
         model.load_state_dict(state["model"])
         masks, rows = state["masks"], state["rows"]
     start = len(rows)
+    inside_round = state.get("fit") if state else None  # resumed within round ``start``
 
     def record(
         round_index: int,
@@ -153,27 +174,55 @@ def prune_run(
         )
 
     for round_index in range(start, len(targets) + 1):
+        if rows and rows[-1]["diverged"]:
+            break
         started = time.perf_counter()
         if round_index == 0:
             record(0, 0.0, 0, 0, 0.0, evaluate(model, data, eval_batch_size))
         else:
             target = targets[round_index - 1]
-            masks = _next_masks(
-                method,
-                config,
-                weights,
-                dense_state,
-                masks,
-                target,
-                derive_seed("random-mask", seed, round_index),
-            )
-            _reset_weights(method, model, dense_state, rewind_state)
+            if inside_round is None:
+                masks = _next_masks(
+                    method,
+                    config,
+                    weights,
+                    dense_state,
+                    masks,
+                    target,
+                    derive_seed("random-mask", seed, round_index),
+                )
+                _reset_weights(method, model, dense_state, rewind_state)
             masked = MaskedWeights(model, masks)
             masked.apply_to_weights()
             order = torch.Generator().manual_seed(derive_seed("prune-order", seed, round_index))
+
+            def save_inside(
+                fit_state: dict[str, Any], round_index: int = round_index, masks: Masks = masks
+            ) -> None:
+                save_resume_point(
+                    {
+                        "model": model.state_dict(),
+                        "masks": masks,
+                        "rows": rows,
+                        "spec": spec,
+                        "fit": fit_state,
+                    },
+                    directory / f"resume-round{round_index:03d}-epoch{fit_state['epoch']:07d}.pt",
+                )
+
             epochs, steps, metrics = fit(
-                model, data, train, config.epochs, order, eval_batch_size, masked
+                model,
+                data,
+                train,
+                config.epochs,
+                order,
+                eval_batch_size,
+                masked,
+                resume=inside_round,
+                save=save_inside,
+                schedule=platform.schedule(),
             )
+            inside_round = None
             record(round_index, target, epochs, steps, time.perf_counter() - started, metrics)
         save_checkpoint(
             {
@@ -185,6 +234,7 @@ def prune_run(
             },
             directory / f"round{round_index:03d}.pt",
         )
+        drop_resume_points(directory)
     return rows
 
 

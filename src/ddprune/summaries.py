@@ -22,6 +22,32 @@ def select_family(
     return rows
 
 
+def diverged_caption(table: pd.DataFrame) -> str:
+    """Names the runs (or pruning rounds) that diverged and were left out -- or ''.
+
+    Means skip the empty metrics of a diverged row anyway; the caption says so instead of
+    letting a curve quietly average fewer seeds.
+    """
+    rows = table[table["diverged"]]
+    if rows.empty:
+        return ""
+    where = []
+    for row in rows.itertuples():
+        parts = [f"width {row.width} seed {row.seed}"]
+        if "method" in table.columns:
+            parts.append(f"{row.method} round {row.round}")
+        else:
+            parts.append(f"epoch {row.epoch}")
+        where.append(" ".join(parts))
+    return f"Left out, diverged (loss not finite): {'; '.join(where)}"
+
+
+def without_diverged_runs(dense: pd.DataFrame) -> pd.DataFrame:
+    """The dense rows of runs that never diverged (a diverged run's earlier rows included)."""
+    bad = dense.groupby(RUN_KEYS)["diverged"].transform("any")
+    return dense[~bad]
+
+
 def final_rows(dense: pd.DataFrame) -> pd.DataFrame:
     """The last evaluation of every run (runs may stop early once they fit the data)."""
     last = dense.groupby(RUN_KEYS, sort=True)["epoch"].transform("max")
@@ -32,10 +58,11 @@ def epoch_means(dense: pd.DataFrame, value: str = "test_error") -> pd.DataFrame:
     """Seed mean of ``value`` per (noise, width) at every evaluation epoch of the table.
 
     A run that stopped early (it fit its training labels) keeps its last value for the
-    remaining epochs: the model no longer changes. Shared by the epoch-wise heatmap and the
+    remaining epochs: the model no longer changes. A run that diverged is left out whole (its
+    last value must not be carried forward). Shared by the epoch-wise heatmap and the
     epoch-wise threshold, so the two always agree.
     """
-    runs = dense.pivot_table(
+    runs = without_diverged_runs(dense).pivot_table(
         index="epoch", columns=["noise", "width", "seed"], values=value, aggfunc="first"
     )
     means = runs.sort_index().ffill().T.groupby(level=["noise", "width"]).mean().T
@@ -56,6 +83,7 @@ def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
         train_error=("train_error", "mean"),
         train_error_clean=("train_error_clean", "mean"),
         memorization=("memorization", "mean"),
+        diverged=("diverged", "sum"),
     )
     return table.reset_index()
 
@@ -154,7 +182,7 @@ def recovery_table(pruning: pd.DataFrame) -> pd.DataFrame:
     per_seed = []
     for (*key, seed), rows in pruning.groupby([*keys, "seed"], sort=True):
         dense = rows.loc[rows["round"] == 0, "test_error"]
-        pruned = rows[rows["round"] > 0]
+        pruned = rows[(rows["round"] > 0) & ~rows["diverged"]]
         if dense.empty or pruned.empty:
             continue
         best = pruned.loc[pruned["test_error"].idxmin()]

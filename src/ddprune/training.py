@@ -13,10 +13,9 @@ with the same numbers as an uninterrupted run (wall seconds aside).
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddprune.checkpoints import list_periodic, periodic_path, resume_state, save_checkpoint
+from ddprune.checkpoints import (
+    CheckpointSchedule,
+    drop_resume_points,
+    list_resumable,
+    periodic_path,
+    resume_point_path,
+    resume_state,
+    save_checkpoint,
+    save_resume_point,
+)
 from ddprune.data import RunData
 from ddprune.evaluation import evaluate
 from ddprune.masks import MaskedWeights
@@ -111,30 +119,53 @@ def fit(
     generator: torch.Generator,
     eval_batch_size: int,
     masks: MaskedWeights | None = None,
+    resume: dict[str, Any] | None = None,
+    save: Callable[[dict[str, Any]], None] | None = None,
+    schedule: CheckpointSchedule | None = None,
 ) -> tuple[int, int, dict[str, float]]:
     """Train with a fresh optimizer under the study's protocol: until the training labels are
-    fit (``stop_at_train_error``, checked every ``eval_every`` epochs) or ``max_epochs``.
+    fit (``stop_at_train_error``, checked every ``eval_every`` epochs), ``max_epochs``, or
+    divergence (``metrics["diverged"]``).
 
     Returns (epochs, steps, metrics of the returned model: the last evaluation always comes
-    after the last step). Used to retrain pruned models, so that a
-    pruned network is trained exactly as the dense ones were.
+    after the last step). Used to retrain pruned models, so that a pruned network is trained
+    exactly as the dense ones were. Retraining can take hours, so when ``schedule`` says so
+    its state (everything but the model, which the caller holds) goes to ``save``, and
+    ``resume`` continues from such a state with the same numbers.
     """
     optimizer = make_optimizer(model, config)
-    metrics = evaluate(model, data, eval_batch_size)
-    epoch = steps = 0
-    while epoch < max_epochs and not _fitted(metrics, config):
+    if resume is None:
+        epoch = steps = 0
+        metrics = evaluate(model, data, eval_batch_size)
+    else:
+        optimizer.load_state_dict(resume["optimizer"])
+        generator.set_state(resume["rng_order"])
+        epoch, steps, metrics = resume["epoch"], resume["steps"], resume["metrics"]
+    while epoch < max_epochs and not _done(metrics, config):
         steps += train_epoch(
             model, optimizer, data.x_train, data.y_train, config.batch_size, generator, masks
         )
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == max_epochs:
             metrics = evaluate(model, data, eval_batch_size)
-            if not math.isfinite(metrics["train_loss"]):
-                raise FloatingPointError(f"retraining diverged at epoch {epoch}")
+        if save and schedule and (schedule.periodic(epoch) or schedule.overdue()):
+            save(
+                {
+                    "epoch": epoch,
+                    "steps": steps,
+                    "metrics": metrics,
+                    "optimizer": optimizer.state_dict(),
+                    "rng_order": generator.get_state(),
+                }
+            )
+            schedule.saved()
     return epoch, steps, metrics
 
 
-def _fitted(metrics: dict[str, float], config: TrainConfig) -> bool:
+def _done(metrics: dict[str, Any], config: TrainConfig) -> bool:
+    """Training stops once the labels are fit, or once it has diverged (nothing to gain)."""
+    if metrics["diverged"]:
+        return True
     return config.stop_at_train_error is not None and (
         metrics["train_error"] <= config.stop_at_train_error
     )
@@ -168,7 +199,9 @@ def train_run(
     n_params = count_parameters(model)
 
     epoch, step, wall, rows, finished = 0, 0, 0.0, [], False
-    state = resume_state(list_periodic(checkpoint_dir), spec, map_location=device)
+    state = resume_state(
+        list_resumable(checkpoint_dir), spec, device, on_bad_checkpoint=platform.on_bad_checkpoint
+    )
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -199,6 +232,8 @@ def train_run(
             row["test_error"],
             row["test_loss"],
         )
+        if row["diverged"]:
+            log.warning("training diverged at epoch %d (loss is not finite); run stopped", epoch)
         return row
 
     def state() -> dict[str, Any]:
@@ -216,6 +251,7 @@ def train_run(
         }
 
     started = time.perf_counter()
+    schedule = platform.schedule()
     if not rows:
         record()
         save_checkpoint(state(), periodic_path(checkpoint_dir, 0))  # the rewind point of IMP
@@ -223,11 +259,13 @@ def train_run(
         step += train_epoch(model, optimizer, data.x_train, data.y_train, config.batch_size, order)
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == config.max_epochs:
-            row = record()
-            if not math.isfinite(row["train_loss"]):
-                raise FloatingPointError(f"training diverged at epoch {epoch} (loss is not finite)")
-            finished = _fitted(row, config) or epoch >= config.max_epochs
-        if finished or epoch % platform.checkpoint_every == 0:
+            finished = _done(record(), config) or epoch >= config.max_epochs
+        if finished or schedule.periodic(epoch):
             save_checkpoint(state(), periodic_path(checkpoint_dir, epoch))
+            schedule.saved()
+        elif schedule.overdue():
+            save_resume_point(state(), resume_point_path(checkpoint_dir, epoch))
+            schedule.saved()
     save_checkpoint(state(), final_path)
+    drop_resume_points(checkpoint_dir)
     return rows
