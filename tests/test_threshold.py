@@ -59,6 +59,7 @@ def dense_table(
                     "memorization": 0.5,
                     "test_loss": loss[i] + bad,
                     "test_error": error[i] + noise + bad,
+                    "diverged": (width, seed) in nan,
                     "n_params": 13 * width,
                     "n_nonzero": 13 * width,
                     "sparsity": 0.0,

@@ -39,6 +39,10 @@ CHECKPOINT = f"{RESULTS}/train/{RUN}/final.pt"
 FAMILY = "{dataset}/{model}"
 PRUNE = f"{RESULTS}/prune/{RUN}/epoch{{epoch}}/{{method}}"
 SOLVED = f"{RESULTS}/solve/{FAMILY}/noise{{noise}}/seed{{seed}}"
+# Of the platform settings only this one changes results (it decides which checkpoints are
+# kept), so only it is a rule parameter; the scripts read the others from the config, so that
+# changing them (device, threads, resume points) reruns nothing.
+CHECKPOINT_EVERY = config["platform"]["checkpoint_every"]
 
 
 wildcard_constraints:

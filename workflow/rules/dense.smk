@@ -33,7 +33,7 @@ rule train:
     params:
         study=STUDY.name,
         train=config["train"],
-        platform=config["platform"],
+        checkpoint_every=CHECKPOINT_EVERY,
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         schemas={"labels": schema("labels"), "dense": schema("dense")},
     script:

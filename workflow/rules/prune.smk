@@ -19,7 +19,7 @@ rule prune:
         study=STUDY.name,
         train=config["train"],
         prune=config["prune"],
-        platform=config["platform"],
+        checkpoint_every=CHECKPOINT_EVERY,
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         schemas={"labels": schema("labels"), "pruning": schema("pruning")},
     script:

@@ -35,7 +35,7 @@ rule verify_selected:
     threads: config["platform"]["threads"]
     params:
         study=STUDY.name,
-        platform=config["platform"],
+        checkpoint_every=CHECKPOINT_EVERY,
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         schemas={
             "labels": schema("labels"),

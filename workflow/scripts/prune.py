@@ -15,7 +15,7 @@ prune(
     options=snakemake.params.options,
     train_config=snakemake.params.train,
     prune_config=snakemake.params.prune,
-    platform_config=snakemake.params.platform,
+    platform_config=snakemake.config["platform"],
     schemas=snakemake.params.schemas,
     output=snakemake.output[0],
     threads=snakemake.threads,

@@ -7,7 +7,7 @@ train(
     study=snakemake.params.study,
     run=Run.from_wildcards(snakemake.wildcards),
     train_config=snakemake.params.train,
-    platform_config=snakemake.params.platform,
+    platform_config=snakemake.config["platform"],
     options=snakemake.params.options,
     labels_path=snakemake.input.labels,
     metrics_path=snakemake.output.metrics,

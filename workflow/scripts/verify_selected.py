@@ -12,7 +12,7 @@ verify_selected(
     metrics_path=snakemake.input.metrics,
     labels_path=snakemake.input.labels,
     options=snakemake.params.options,
-    platform_config=snakemake.params.platform,
+    platform_config=snakemake.config["platform"],
     schemas=snakemake.params.schemas,
     output=snakemake.output[0],
     threads=snakemake.threads,
