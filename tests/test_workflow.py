@@ -290,3 +290,31 @@ def test_a_closed_form_study(tmp_path):
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
     assert not list(results.glob("figures/*/*/epochwise_heatmap.png"))
     assert not (results / "train").exists()  # nothing trained by SGD
+
+
+def test_diverged_runs_are_recorded_and_the_study_goes_on(tmp_path):
+    """Runs whose loss overflows to NaN: every job succeeds, the table flags them, the
+    threshold rule leaves them out and says which, and every figure is still drawn."""
+    configfile = REPO / "tests" / "configs" / "diverging.yaml"
+    result = snakemake(tmp_path, "--cores", "2", configfile=configfile)
+    assert result.returncode == 0, result.stderr[-5000:]
+    results = tmp_path / "results/diverging"
+    dense = read_table(results / "dense.parquet", TableSchema.load(SCHEMAS / "dense.schema.yaml"))
+    diverged = dense[dense["diverged"]]
+    assert sorted(zip(diverged["width"], diverged["seed"], strict=True)) == [
+        (4, 1),
+        (16, 0),
+        (16, 1),
+    ]
+    assert diverged[["train_loss", "test_error"]].isna().all().all()
+    assert not dense[~dense["diverged"]]["test_error"].isna().any()
+    family = yaml.safe_load((results / "threshold.yaml").read_text())["families"][0]
+    assert [n for n in family["notes"] if "diverged" in n] == [
+        "excluded diverged run width 4 seed 1",
+        "excluded diverged run width 16 seed 0",
+        "excluded diverged run width 16 seed 1",
+    ]
+    assert 16 not in family["widths"]
+    for figure in ("double_descent", "epochwise_heatmap"):
+        png = results / f"figures/digits/mlp/{figure}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
