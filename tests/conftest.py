@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,35 @@ from ddprune.tables import TableSchema
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "workflow" / "schemas"
 CONFIG_SCHEMA = SCHEMAS / "config.schema.yaml"
+TINY = REPO / "tests" / "configs" / "tiny.yaml"
+
+
+def snakemake(
+    workdir: Path, *arguments: str, configfile: Path = TINY, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`snakemake` on the repository's Snakefile in ``workdir``, output captured."""
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        *arguments,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory) -> Path:
+    """The tiny study, run once locally; shared by the workflow and SLURM tests."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,35 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, SCHEMAS
+from conftest import REPO, SCHEMAS, TINY, snakemake
 from ddprune.tables import TableSchema, read_table
 
-TINY = REPO / "tests" / "configs" / "tiny.yaml"
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir: Path, *arguments: str, configfile: Path = TINY):
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        *arguments,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
-@pytest.fixture(scope="module")
-def tiny_study(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("tiny")
-    result = snakemake(workdir, "--cores", "2")
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
 
 
 def test_dense_table_rows_columns_dtypes_and_ranges(tiny_study):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 
 
@@ -22,3 +23,8 @@ def log_to_file(path: str | os.PathLike) -> None:
         force=True,
     )
     logging.captureWarnings(True)
+    # Where the job ran: on a cluster the first thing to know about a failed or slow job.
+    slurm_job = os.environ.get("SLURM_JOB_ID")
+    logging.getLogger(__name__).info(
+        "host %s%s", socket.gethostname(), f", SLURM job {slurm_job}" if slurm_job else ""
+    )

@@ -1,0 +1,116 @@
+"""The tiny study on a real SLURM cluster through `snakemake --profile` and the SLURM
+executor plugin, against a local run of the same study.
+
+The cluster (munged, slurmctld, slurmd from Debian's packages) is started on this machine by
+``slurm_cluster``; it needs root and the packages, which `.ci/run` installs. Elsewhere the
+test is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from slurm_cluster import jobs, single_node_cluster, why_unavailable
+
+from conftest import REPO, snakemake
+
+pytestmark = [
+    pytest.mark.workflow,
+    pytest.mark.skipif(why_unavailable() is not None, reason=f"no SLURM: {why_unavailable()}"),
+]
+PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
+
+
+def test_profile_marks_what_a_user_edits_and_sizes_gpu_jobs_by_attempt():
+    profile = yaml.safe_load(PROFILE.read_text())
+    assert profile["executor"] == "slurm"
+    assert profile["default-resources"]["slurm_account"].startswith("EDIT")
+    assert profile["default-resources"]["slurm_partition"].startswith("EDIT")
+    for rule in ("train", "prune"):
+        resources = profile["set-resources"][rule]
+        assert resources["gpu"] == 1 and "attempt" in resources["mem_mb"]
+        assert profile["set-threads"][rule] == resources["cpus_per_task"]
+    assert profile["retries"] >= 1 and profile["rerun-incomplete"] and profile["keep-going"]
+
+
+def on_this_cluster(profile: dict) -> dict:
+    """The shipped profile with what a user of this one-node cluster edits: no account (there
+    is no slurmdbd), its partition, no GPUs, resources that fit 2 CPUs; and `squeue` for
+    job status, with a short first wait so that the test is quick."""
+    profile = {
+        **profile,
+        "slurm-no-account": True,
+        "slurm-status-command": "squeue",
+        "slurm-init-seconds-before-status-checks": 2,
+        "slurm-keep-successful-logs": True,
+        "latency-wait": 5,
+        "jobs": 4,
+    }
+    defaults = dict(profile["default-resources"])
+    del defaults["slurm_account"]
+    profile["default-resources"] = {**defaults, "slurm_partition": "debug", "mem_mb": 1000}
+    profile["set-resources"] = {
+        rule: {
+            **{k: v for k, v in resources.items() if k != "gpu"},
+            "cpus_per_task": 1,
+            "mem_mb": _scaled(resources["mem_mb"], 1000),
+        }
+        for rule, resources in profile["set-resources"].items()
+    }
+    profile["set-threads"] = dict.fromkeys(profile["set-threads"], 1)
+    return profile
+
+
+def _scaled(value: int | str, to: int) -> int | str:
+    """A memory request with its base size replaced: `16000 * attempt` -> `1000 * attempt`."""
+    return re.sub(r"^\d+", str(to), value) if isinstance(value, str) else to
+
+
+def tables(workdir: Path) -> dict[str, pd.DataFrame]:
+    results = workdir / "results/tiny"
+    return {
+        name: pd.read_parquet(results / f"{name}.parquet")
+        .drop(columns="wall_seconds", errors="ignore")
+        .sort_values(key)
+        .reset_index(drop=True)
+        for name, key in {
+            "dense": ["width", "noise", "seed", "epoch"],
+            "selection": ["width", "noise", "seed", "epoch"],
+            "pruning": ["width", "noise", "seed", "source_epoch", "method", "round"],
+        }.items()
+    }
+
+
+def test_the_tiny_study_on_slurm_equals_a_local_run(tiny_study, tmp_path):
+    profile_dir = tmp_path / "profile"
+    profile_dir.mkdir()
+    profile = on_this_cluster(yaml.safe_load(PROFILE.read_text()))
+    (profile_dir / "config.yaml").write_text(yaml.safe_dump(profile))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with single_node_cluster(tmp_path / "cluster") as env:
+        result = snakemake(workdir, "--profile", str(profile_dir), env=env)
+        submitted = jobs(env)
+    assert result.returncode == 0, result.stderr[-6000:]
+
+    # Every rule job ran as a SLURM job, and completed.
+    assert submitted and {job["JobState"] for job in submitted} == {"COMPLETED"}
+    logs = sorted((workdir / "results/tiny/logs/train").rglob("*.log"))
+    assert len(logs) == 12
+    slurm_ids = {job["JobId"] for job in submitted}
+    for log in logs:
+        ran_in = re.search(r"SLURM job (\d+)", log.read_text())
+        assert ran_in and ran_in.group(1) in slurm_ids, log
+    n_jobs = len(list((workdir / "logs/slurm").rglob("*.log")))
+    assert n_jobs == len(submitted)
+
+    # And gave the same numbers as the local run.
+    local, remote = tables(tiny_study), tables(workdir)
+    for name in local:
+        pd.testing.assert_frame_equal(remote[name], local[name], obj=name)
+    threshold = "results/tiny/threshold.yaml"
+    assert (workdir / threshold).read_text() == (tiny_study / threshold).read_text()
