@@ -16,11 +16,9 @@ CONFIG_SCHEMA = SCHEMAS / "config.schema.yaml"
 TINY = REPO / "tests" / "configs" / "tiny.yaml"
 
 
-def snakemake(
-    workdir: Path, *arguments: str, configfile: Path = TINY, env: dict | None = None
-) -> subprocess.CompletedProcess:
-    """`snakemake` on the repository's Snakefile in ``workdir``, output captured."""
-    command = [
+def snakemake_command(workdir: Path, *arguments: str, configfile: Path = TINY) -> list[str]:
+    """The command line of `snakemake` on the repository's Snakefile in ``workdir``."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -32,6 +30,13 @@ def snakemake(
         str(configfile),
         *arguments,
     ]
+
+
+def snakemake(
+    workdir: Path, *arguments: str, configfile: Path = TINY, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run `snakemake` (see :func:`snakemake_command`), output captured."""
+    command = snakemake_command(workdir, *arguments, configfile=configfile)
     return subprocess.run(command, capture_output=True, text=True, check=False, env=env)
 
 

@@ -9,6 +9,9 @@ test is skipped and says why.
 from __future__ import annotations
 
 import re
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +19,7 @@ import pytest
 import yaml
 from slurm_cluster import jobs, single_node_cluster, why_unavailable
 
-from conftest import REPO, snakemake
+from conftest import REPO, TINY, snakemake, snakemake_command
 
 pytestmark = [
     pytest.mark.workflow,
@@ -85,16 +88,23 @@ def tables(workdir: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def test_the_tiny_study_on_slurm_equals_a_local_run(tiny_study, tmp_path):
-    profile_dir = tmp_path / "profile"
-    profile_dir.mkdir()
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A running one-node cluster (the environment its clients need), and our profile for it."""
+    directory = tmp_path_factory.mktemp("cluster")
     profile = on_this_cluster(yaml.safe_load(PROFILE.read_text()))
-    (profile_dir / "config.yaml").write_text(yaml.safe_dump(profile))
+    (directory / "profile").mkdir()
+    (directory / "profile" / "config.yaml").write_text(yaml.safe_dump(profile))
+    with single_node_cluster(directory / "slurm") as env:
+        yield {**env, "PROFILE": str(directory / "profile")}
+
+
+def test_the_tiny_study_on_slurm_equals_a_local_run(cluster, tiny_study, tmp_path):
     workdir = tmp_path / "work"
     workdir.mkdir()
-    with single_node_cluster(tmp_path / "cluster") as env:
-        result = snakemake(workdir, "--profile", str(profile_dir), env=env)
-        submitted = jobs(env)
+    already = {job["JobId"] for job in jobs(cluster)}
+    result = snakemake(workdir, "--profile", cluster["PROFILE"], env=cluster)
+    submitted = [job for job in jobs(cluster) if job["JobId"] not in already]
     assert result.returncode == 0, result.stderr[-6000:]
 
     # Every rule job ran as a SLURM job, and completed.
@@ -114,3 +124,50 @@ def test_the_tiny_study_on_slurm_equals_a_local_run(tiny_study, tmp_path):
         pd.testing.assert_frame_equal(remote[name], local[name], obj=name)
     threshold = "results/tiny/threshold.yaml"
     assert (workdir / threshold).read_text() == (tiny_study / threshold).read_text()
+
+
+def test_a_job_killed_on_slurm_is_resubmitted_and_resumes_to_the_same_numbers(cluster, tmp_path):
+    """SIGKILL to a running training job (as a node failure or preemption would): SLURM
+    reports it failed, the profile's retries resubmit it, and it resumes from its newest
+    checkpoint to exactly the numbers of an uninterrupted local run."""
+    config = yaml.safe_load(TINY.read_text())
+    config["sweep"][0].update(widths=[64], noise=[0.2], seeds=[0])
+    config["train"].update(batch_size=16, max_epochs=1000, eval_every=50)
+    config["platform"] = {"checkpoint_every": 50}
+    configfile = tmp_path / "long.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    run = "results/tiny/train/digits/mlp/noise0.2/width64/seed0"
+    target = f"{run}/metrics.parquet"
+    local = tmp_path / "local"
+    assert snakemake(local, "--cores", "1", target, configfile=configfile).returncode == 0
+
+    workdir = tmp_path / "slurm"
+    workdir.mkdir()
+    command = snakemake_command(
+        workdir, "--profile", cluster["PROFILE"], target, configfile=configfile
+    )
+    process = subprocess.Popen(
+        command, env=cluster, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    checkpoint = workdir / run / "checkpoints" / "epoch0000100.pt"
+    deadline = time.monotonic() + 180
+    while not checkpoint.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.1)
+    running = [job for job in jobs(cluster) if job["JobState"] == "RUNNING"]
+    assert len(running) == 1
+    subprocess.run(
+        ["scancel", "--signal=KILL", "--full", running[0]["JobId"]], env=cluster, check=True
+    )
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output[-6000:]
+    assert (workdir / run / "final.pt").is_file()
+    states = {job["JobId"]: job["JobState"] for job in jobs(cluster)}
+    assert states[running[0]["JobId"]] in ("CANCELLED", "FAILED")
+    log = (workdir / "results/tiny/logs/train/digits/mlp/noise0.2/width64/seed0.log").read_text()
+    assert re.search(r"resumed from .*epoch0000(1|2|3|4|5|6|7|8|9)\d\d\.pt", log), log[-3000:]
+
+    def metrics(root: Path) -> pd.DataFrame:
+        return pd.read_parquet(root / target).drop(columns="wall_seconds")
+
+    pd.testing.assert_frame_equal(metrics(workdir), metrics(local))
