@@ -148,7 +148,8 @@ def fit(
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == max_epochs:
             metrics = evaluate(model, data, eval_batch_size)
-        if save and schedule and (schedule.periodic(epoch) or schedule.overdue()):
+        ending = epoch >= max_epochs or _done(metrics, config)  # the caller saves the end
+        if save and schedule and not ending and (schedule.periodic(epoch) or schedule.overdue()):
             save(
                 {
                     "epoch": epoch,
