@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 import torch
 import yaml
@@ -18,6 +20,46 @@ def test_mlp_parameter_count(width):
 def test_mlp_flattens_image_inputs():
     model = build_model("mlp", 8, (1, 8, 8), 10)
     assert model(torch.zeros(3, 1, 8, 8)).shape == (3, 10)
+
+
+def resnet18k_parameters(k: int, channels: int, classes: int) -> int:
+    """Counted by hand: stem, four stages of two pre-activation blocks, linear head."""
+
+    def block(c_in: int, c_out: int) -> int:
+        shortcut = c_in * c_out if c_in != c_out else 0
+        return 2 * c_in + 9 * c_in * c_out + 2 * c_out + 9 * c_out * c_out + shortcut
+
+    widths = [k, 2 * k, 4 * k, 8 * k]
+    stages = sum(block(c_in, c_out) + block(c_out, c_out) for c_in, c_out in pairwise([k, *widths]))
+    return 9 * channels * k + stages + 8 * k * classes + classes
+
+
+def cnn5k_parameters(k: int, channels: int, classes: int) -> int:
+    widths = [k, 2 * k, 4 * k, 8 * k]
+    convs = sum(9 * c_in * c_out + 2 * c_out for c_in, c_out in pairwise([channels, *widths]))
+    return convs + 8 * k * classes + classes
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 64])
+def test_convolutional_parameter_counts(k):
+    resnet = build_model("resnet18k", k, (3, 32, 32), 10)
+    assert count_parameters(resnet) == resnet18k_parameters(k, 3, 10)
+    cnn = build_model("cnn5k", k, (3, 32, 32), 100)
+    assert count_parameters(cnn) == cnn5k_parameters(k, 3, 100)
+    if k == 64:  # the standard CIFAR ResNet18 (pre-activation)
+        assert count_parameters(resnet) == 11_171_146
+
+
+@pytest.mark.parametrize("name", ["resnet18k", "cnn5k"])
+@pytest.mark.parametrize("shape", [(3, 32, 32), (1, 28, 28), (3, 64, 64)])
+def test_convolutional_models_take_every_image_size(name, shape):
+    model = build_model(name, 2, shape, 7)
+    assert model(torch.zeros(4, *shape)).shape == (4, 7)
+
+
+def test_convolutional_models_refuse_vector_data_by_name():
+    with pytest.raises(ValueError, match=r"'resnet18k' needs images.*\(64,\)"):
+        build_model("resnet18k", 2, (64,), 10)
 
 
 def test_unknown_names_list_the_registered_ones():

@@ -10,7 +10,7 @@ import torch
 
 from ddprune import prune as prune_module
 from ddprune.data import RunData
-from ddprune.datasets import load_dataset
+from ddprune.datasets import Dataset, load_dataset
 from ddprune.masks import keep_count, magnitude_masks, prunable_weights, random_masks
 from ddprune.models import build_model
 from ddprune.noise import corrupt_labels
@@ -220,3 +220,31 @@ def test_a_diverged_round_is_recorded_and_ends_the_job(data, tmp_path):
         tmp_path,
     )  # fmt: skip
     assert len(again) == 2, "a resumed job does not prune on from NaN weights"
+
+
+@pytest.mark.parametrize("name", ["resnet18k", "cnn5k"])
+def test_convolutional_models_are_pruned_exactly_and_retrained(name, tmp_path):
+    """Conv kernels are pruned like linear weights; batch norm is never pruned."""
+    generator = torch.Generator().manual_seed(0)
+    images = Dataset(
+        name="images",
+        x_train=torch.rand(64, 3, 8, 8, generator=generator),
+        y_train=torch.arange(64) % 4,
+        x_test=torch.rand(32, 3, 8, 8, generator=generator),
+        y_test=torch.arange(32) % 4,
+        num_classes=4,
+        sha256="0" * 64,
+    )
+    labels = corrupt_labels(images.y_train, 4, 0.25, "images", 0)
+    data = RunData.build(images, labels, torch.device("cpu"))
+    torch.manual_seed(0)
+    model = build_model(name, 2, (3, 8, 8), 4)
+    config = PruneConfig(rounds=2, fraction=0.5, epochs=3)
+    train = dataclasses.replace(TRAIN, batch_size=16, eval_every=1)
+    rows = prune_run(model, data, "imp-finetune", config, train, PLATFORM, None, {}, 0, tmp_path)
+    weights = prunable_weights(model, False)
+    assert all(w.dim() == 4 for w in weights.values()), "every prunable layer is a convolution"
+    kept = sum(int(w.count_nonzero()) for w in weights.values())
+    total = sum(w.numel() for w in weights.values())
+    assert kept == keep_count(total, 0.25) == rows[-1]["n_prunable_nonzero"]
+    assert [r["epochs"] for r in rows] == [0, 3, 3] and not any(r["diverged"] for r in rows)
