@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ddprune.augment import Augmentation
 from ddprune.checkpoints import (
     CheckpointSchedule,
     drop_resume_points,
@@ -56,6 +57,11 @@ class TrainConfig:
     max_epochs: int = 3000
     stop_at_train_error: float | None = 0.0
     eval_every: int = 50
+    augment: tuple[str, ...] = ()
+    crop_padding: int = 4
+
+    def augmentation(self) -> Augmentation:
+        return Augmentation.from_config(self.augment, self.crop_padding)
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -91,15 +97,18 @@ def train_epoch(
     batch_size: int | None,
     generator: torch.Generator,
     masks: MaskedWeights | None = None,
+    augment: Augmentation | None = None,
 ) -> int:
     """One pass over the training set; returns the number of optimizer steps taken.
 
     With ``masks`` the pruned weights get no gradient and are zeroed after every step, so
     they are exactly zero whenever anyone looks (and their optimizer state stays zero).
+    With ``augment`` each batch is augmented on the device, drawing from ``generator``.
     """
     steps = 0
     for index in batch_indices(len(x), batch_size, generator, x.device):
-        loss = F.cross_entropy(model(x[index]), y[index])
+        inputs = augment(x[index], generator) if augment else x[index]
+        loss = F.cross_entropy(model(inputs), y[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if masks is not None:
@@ -143,7 +152,14 @@ def fit(
         epoch, steps, metrics = resume["epoch"], resume["steps"], resume["metrics"]
     while epoch < max_epochs and not _done(metrics, config):
         steps += train_epoch(
-            model, optimizer, data.x_train, data.y_train, config.batch_size, generator, masks
+            model,
+            optimizer,
+            data.x_train,
+            data.y_train,
+            config.batch_size,
+            generator,
+            masks,
+            config.augmentation(),
         )
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == max_epochs:
@@ -257,7 +273,15 @@ def train_run(
         record()
         save_checkpoint(state(), periodic_path(checkpoint_dir, 0))  # the rewind point of IMP
     while not finished:
-        step += train_epoch(model, optimizer, data.x_train, data.y_train, config.batch_size, order)
+        step += train_epoch(
+            model,
+            optimizer,
+            data.x_train,
+            data.y_train,
+            config.batch_size,
+            order,
+            augment=config.augmentation(),
+        )
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == config.max_epochs:
             finished = _done(record(), config) or epoch >= config.max_epochs
