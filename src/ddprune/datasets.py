@@ -171,3 +171,7 @@ def gaussian_linear(
         beta=beta,
         feature_variance=variance,
     )
+
+
+# Datasets defined in other modules register themselves when imported.
+from ddprune import image_datasets  # noqa: E402, F401  (it builds on this module)

@@ -213,7 +213,8 @@ def _check_closed_form(config: dict[str, Any]) -> None:
 def _check_datasets(config: dict[str, Any]) -> None:
     """Every swept dataset exists; every data file is readable and sound (read in full)."""
     from ddprune.array_files import DataFileError
-    from ddprune.datasets import dataset_names, load_dataset
+    from ddprune.datasets import dataset_names, load_dataset, source
+    from ddprune.image_datasets import SOURCES, DataMissingError, require_files
 
     declared = config["datasets"]
     files = sorted(name for name, options in declared.items() if "file" in options)
@@ -230,6 +231,13 @@ def _check_datasets(config: dict[str, Any]) -> None:
         except DataFileError as error:
             message = f"invalid configuration:\n  - datasets.{name}.file: {error}"
             raise ConfigError(message) from None
+    for name in sorted({grid["dataset"] for grid in config["sweep"]}):
+        options = declared.get(name, {})
+        if source(name, options) in SOURCES:  # cheap: the files exist (jobs read them)
+            try:
+                require_files(source(name, options), options.get("root", "data"))
+            except DataMissingError as error:
+                raise ConfigError(f"invalid configuration:\n  - datasets.{name}: {error}") from None
 
 
 def _check_prune(config: dict[str, Any]) -> None:

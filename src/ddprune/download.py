@@ -1,0 +1,46 @@
+"""Fetch a dataset into its data directory, with torchvision's checksums.
+
+Meant for a machine with internet (a cluster's login node), before the study runs on
+compute nodes that may be offline; jobs themselves never download::
+
+    python -m ddprune.download cifar10 --root data
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ddprune.image_datasets import SOURCES, missing_files
+from ddprune.torchvision_compat import import_torchvision
+
+
+def download(name: str, root: str) -> None:
+    """Download (and verify) both splits of ``name`` under ``root``; a no-op when present."""
+    loader = getattr(import_torchvision().datasets, SOURCES[name].torchvision_class)
+    for train in (True, False):
+        loader(root, train=train, download=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ddprune.download", description=__doc__)
+    parser.add_argument("name", choices=sorted(SOURCES))
+    parser.add_argument("--root", default="data", help="data directory (default: data)")
+    arguments = parser.parse_args(argv)
+    try:
+        download(arguments.name, arguments.root)
+    except OSError as error:  # urllib's URLError included: no route to the dataset's host
+        print(
+            f"{arguments.name}: download failed ({error}); is this machine online?", file=sys.stderr
+        )
+        return 2
+    missing = missing_files(arguments.name, arguments.root)
+    if missing:
+        print(f"still missing after the download: {missing}", file=sys.stderr)
+        return 1
+    print(f"{arguments.name}: all files present under {arguments.root}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""FashionMNIST, CIFAR-10 and CIFAR-100 through torchvision, from a data directory.
+
+Compute nodes are often offline, so jobs never download: a missing file stops the study at
+config time with the files it expects and the command that fetches them (with torchvision's
+checksums) on a machine that is online -- ``python -m ddprune.download NAME --root DIR``.
+
+Images become float32 in [0, 1], N x C x H x W. The official test set is the test set; the
+training set can be subsampled (``n_train``, stratified by ``split_seed``) for sample-wise
+studies. Label noise is drawn afterwards, exactly as for every other dataset.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ddprune.datasets import Dataset, arrays_sha256, register_dataset
+from ddprune.torchvision_compat import import_torchvision
+
+
+@dataclass(frozen=True)
+class TorchvisionSource:
+    """Where torchvision keeps a dataset under its root, and what it needs there."""
+
+    torchvision_class: str
+    files: tuple[str, ...]
+    num_classes: int
+
+
+def _under(folder: str, *names: str) -> tuple[str, ...]:
+    return tuple(f"{folder}/{name}" for name in names)
+
+
+SOURCES = {
+    "fashion-mnist": TorchvisionSource(
+        "FashionMNIST",
+        _under(
+            "FashionMNIST/raw",
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ),
+        10,
+    ),
+    "cifar10": TorchvisionSource(
+        "CIFAR10",
+        _under(
+            "cifar-10-batches-py",
+            *(f"data_batch_{i}" for i in range(1, 6)),
+            "test_batch",
+            "batches.meta",
+        ),
+        10,
+    ),
+    "cifar100": TorchvisionSource(
+        "CIFAR100", _under("cifar-100-python", "train", "test", "meta"), 100
+    ),
+}
+
+
+class DataMissingError(FileNotFoundError):
+    """A dataset's files are not in its data directory."""
+
+
+def missing_files(name: str, root: str | Path) -> list[Path]:
+    return [Path(root) / f for f in SOURCES[name].files if not (Path(root) / f).is_file()]
+
+
+def require_files(name: str, root: str | Path) -> None:
+    """Raise a :class:`DataMissingError` naming the missing files and how to fetch them."""
+    missing = missing_files(name, root)
+    if missing:
+        listed = ", ".join(str(p) for p in missing)
+        raise DataMissingError(
+            f"{name}: {len(missing)} file(s) missing under {root}: {listed}. Fetch them on a "
+            f"machine with internet (e.g. a login node): python -m ddprune.download {name} "
+            f"--root {root}"
+        )
+
+
+def load_torchvision(
+    name: str, root: str = "data", n_train: int | None = None, split_seed: int = 0
+) -> Dataset:
+    """Load ``name`` from ``root`` (torchvision's layout), never downloading."""
+    require_files(name, root)
+    source = SOURCES[name]
+    loader = getattr(import_torchvision().datasets, source.torchvision_class)
+    train, test = (loader(root, train=split, download=False) for split in (True, False))
+    x_train, y_train = _images(train.data), np.asarray(train.targets, dtype=np.int64)
+    x_test, y_test = _images(test.data), np.asarray(test.targets, dtype=np.int64)
+    if n_train is not None:
+        x_train, y_train = _subsample(name, x_train, y_train, n_train, split_seed)
+    return Dataset(
+        name=name,
+        x_train=torch.from_numpy(x_train).float().div_(255),
+        y_train=torch.from_numpy(y_train),
+        x_test=torch.from_numpy(x_test).float().div_(255),
+        y_test=torch.from_numpy(y_test),
+        num_classes=source.num_classes,
+        sha256=arrays_sha256(x_train, y_train, x_test, y_test),
+    )
+
+
+def _images(data: np.ndarray | torch.Tensor) -> np.ndarray:
+    """torchvision's uint8 images (N x H x W, or N x H x W x C for CIFAR) as N x C x H x W."""
+    array = np.asarray(data, dtype=np.uint8)
+    if array.ndim == 3:
+        return array[:, None]
+    return np.ascontiguousarray(array.transpose(0, 3, 1, 2))
+
+
+def _subsample(
+    name: str, x: np.ndarray, y: np.ndarray, n_train: int, split_seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified subset of ``n_train`` training samples, fixed by ``split_seed``."""
+    from sklearn.model_selection import train_test_split
+
+    if n_train >= len(y):
+        if n_train == len(y):
+            return x, y
+        raise ValueError(f"{name}: n_train {n_train} exceeds the {len(y)} training samples")
+    keep, _ = train_test_split(
+        np.arange(len(y)), train_size=n_train, stratify=y, random_state=split_seed
+    )
+    keep = np.sort(keep)
+    return x[keep], y[keep]
+
+
+for _name in SOURCES:
+    register_dataset(_name)(functools.partial(load_torchvision, _name))
