@@ -291,3 +291,48 @@ def test_diverged_runs_are_recorded_and_the_study_goes_on(tmp_path):
     for figure in ("double_descent", "epochwise_heatmap"):
         png = results / f"figures/digits/mlp/{figure}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+
+
+def test_a_tiny_cifar_shaped_study_with_convolutional_models(tmp_path):
+    """32x32 colour images (an .npz here; torchvision's CIFAR files load into the same
+    tensors), cnn5k and resnet18k trained with crops and flips, pruned, drawn."""
+    workdir = tmp_path / "w"
+    rng = np.random.default_rng(0)
+    y = np.arange(150) % 3
+    x = rng.random((150, 3, 32, 32)).astype(np.float32) * 0.5 + y[:, None, None, None] * 0.25
+    (workdir / "data").mkdir(parents=True)
+    np.savez(
+        workdir / "data/cifar-shaped.npz",
+        x_train=x[:120],
+        y_train=y[:120],
+        x_test=x[120:],
+        y_test=y[120:],
+    )
+    config = yaml.safe_load(TINY.read_text())
+    config["study"] = "conv"
+    config["datasets"] = {"cifar-shaped": {"file": "data/cifar-shaped.npz"}}
+    grid = {"dataset": "cifar-shaped", "widths": [1, 2, 4], "noise": [0.0], "seeds": [0]}
+    config["sweep"] = [{**grid, "model": "cnn5k"}, {**grid, "model": "resnet18k", "widths": [1, 2]}]
+    config["train"].update(
+        lr=0.01, batch_size=40, max_epochs=15, eval_every=5, augment=["crop", "flip"]
+    )
+    config["prune"].update(methods=["imp-rewind", "random"], rounds=1, epochs=2)
+    config["platform"] = {"checkpoint_every": 5}
+    configfile = tmp_path / "conv.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "--cores", "2", configfile=configfile)
+    assert result.returncode == 0, result.stderr[-5000:]
+    results = workdir / "results/conv"
+    dense = read_table(results / "dense.parquet", TableSchema.load(SCHEMAS / "dense.schema.yaml"))
+    assert dense.groupby("model")["width"].unique().map(sorted).to_dict() == {
+        "cnn5k": [1, 2, 4],
+        "resnet18k": [1, 2],
+    }
+    assert dense["epoch"].max() == 15 and not dense["diverged"].any()
+    for model in ("cnn5k", "resnet18k"):
+        png = results / f"figures/cifar-shaped/{model}/double_descent.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+    pruning = pd.read_parquet(results / "pruning.parquet")  # the data is easy: both fit it
+    assert set(pruning["model"]) == {"cnn5k", "resnet18k"}
+    assert set(pruning["method"]) == {"imp-rewind", "random"}
+    assert (pruning.loc[pruning["round"] == 1, "sparsity"] > 0.1).all()
