@@ -42,8 +42,8 @@ def test_profile_marks_what_a_user_edits_and_sizes_gpu_jobs_by_attempt():
 
 def on_this_cluster(profile: dict) -> dict:
     """The shipped profile with what a user of this one-node cluster edits: no account (there
-    is no slurmdbd), its partition, no GPUs, resources that fit 2 CPUs; and `squeue` for
-    job status, with a short first wait so that the test is quick."""
+    is no slurmdbd), its partition, `gpu: 0` (it has none), resources that fit 2 CPUs; and
+    `squeue` for job status, with a short first wait so that the test is quick."""
     profile = {
         **profile,
         "slurm-no-account": True,
@@ -58,7 +58,8 @@ def on_this_cluster(profile: dict) -> dict:
     profile["default-resources"] = {**defaults, "slurm_partition": "debug", "mem_mb": 1000}
     profile["set-resources"] = {
         rule: {
-            **{k: v for k, v in resources.items() if k != "gpu"},
+            **resources,
+            "gpu": 0,
             "cpus_per_task": 1,
             "mem_mb": _scaled(resources["mem_mb"], 1000),
         }

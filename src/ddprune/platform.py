@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import torch
 
@@ -23,12 +28,44 @@ class Platform:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when present (respecting CUDA_VISIBLE_DEVICES), else the CPU."""
+    """``auto`` picks CUDA when present (respecting CUDA_VISIBLE_DEVICES), else the CPU.
+
+    With several visible GPUs (a workstation; a SLURM job sees only its own) the job claims
+    one that no other ddprune job holds, so that `--resources gpu=G` runs G jobs on G GPUs.
+    """
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("platform.device is 'cuda' but no CUDA device is visible; use 'auto'")
+    if name == "cuda" and torch.cuda.device_count() > 1:
+        return torch.device("cuda", claim_gpu(torch.cuda.device_count()))
     return torch.device(name)
+
+
+_claimed: list[IO] = []  # open lock files: a claim lasts as long as the process
+
+
+def claim_gpu(count: int, lock_dir: str | os.PathLike | None = None) -> int:
+    """The index of a visible GPU that no other live ddprune process has claimed.
+
+    Claims are exclusive ``flock`` locks on one file per GPU; the kernel drops them when the
+    process ends, however it ends, so a killed job never leaves a GPU claimed.
+    """
+    directory = Path(lock_dir or tempfile.gettempdir())
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all").replace(",", "-")
+    for index in range(count):
+        handle = open(directory / f"ddprune-gpu-{visible}-{index}.lock", "a")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _claimed.append(handle)
+        return index
+    raise RuntimeError(
+        f"all {count} visible GPUs are claimed by other ddprune jobs; run Snakemake with "
+        f"--resources gpu={count} so that it starts no more GPU jobs than there are GPUs"
+    )
 
 
 def configure(platform: Platform, threads: int | None = None) -> torch.device:

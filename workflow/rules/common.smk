@@ -43,6 +43,9 @@ SOLVED = f"{RESULTS}/solve/{FAMILY}/noise{{noise}}/seed{{seed}}"
 # kept), so only it is a rule parameter; the scripts read the others from the config, so that
 # changing them (device, threads, resume points) reruns nothing.
 CHECKPOINT_EVERY = config["platform"]["checkpoint_every"]
+# Jobs that train or evaluate networks hold a GPU when there may be one, so that
+# `--resources gpu=G` runs G of them at a time (each claims its own: ddprune.platform).
+GPUS_PER_JOB = 0 if config["platform"]["device"] == "cpu" else 1
 
 
 wildcard_constraints:

@@ -30,6 +30,8 @@ rule train:
     conda:
         "../../envs/ddprune.yaml"
     threads: config["platform"]["threads"]
+    resources:
+        gpu=GPUS_PER_JOB,
     params:
         study=STUDY.name,
         train=config["train"],

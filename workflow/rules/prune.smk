@@ -15,6 +15,8 @@ rule prune:
     conda:
         "../../envs/ddprune.yaml"
     threads: config["platform"]["threads"]
+    resources:
+        gpu=GPUS_PER_JOB,
     params:
         study=STUDY.name,
         train=config["train"],

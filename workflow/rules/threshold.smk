@@ -33,6 +33,8 @@ rule verify_selected:
     conda:
         "../../envs/ddprune.yaml"
     threads: config["platform"]["threads"]
+    resources:
+        gpu=GPUS_PER_JOB,
     params:
         study=STUDY.name,
         checkpoint_every=CHECKPOINT_EVERY,
