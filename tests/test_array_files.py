@@ -165,5 +165,5 @@ def test_config_names_declared_datasets_and_checks_the_file_format(tmp_path):
         load_study(config, CONFIG_SCHEMA)
     config = study_with({"file": "x.npz"})
     config["sweep"][0]["dataset"] = "yours"
-    with pytest.raises(ConfigError, match=r"'yours' is not allowed; allowed values: \['digits'"):
+    with pytest.raises(ConfigError, match=r"'yours' is not allowed; allowed values: .*'mine'"):
         load_study(config, CONFIG_SCHEMA)

@@ -140,3 +140,41 @@ def test_the_download_command_says_when_the_machine_is_offline(tmp_path, monkeyp
     monkeypatch.setattr(download, "download", offline)
     assert download.main(["cifar100", "--root", str(tmp_path)]) == 2
     assert "is this machine online?" in capsys.readouterr().err
+
+
+def write_tiny_imagenet(root: Path, wnids: list[str], per_class: int) -> None:
+    """The released layout: train/<wnid>/images/*.JPEG, val/images/*.JPEG and
+    val/val_annotations.txt (image, wnid, box). Each class has its own flat colour."""
+    from PIL import Image
+
+    base = root / "tiny-imagenet-200"
+    (base / "val" / "images").mkdir(parents=True)
+    (base / "wnids.txt").write_text("\n".join(wnids) + "\n")
+    annotations = []
+    for index, wnid in enumerate(wnids):
+        colour = (60 * index, 255 - 60 * index, 128)
+        (base / "train" / wnid / "images").mkdir(parents=True)
+        for i in range(per_class):
+            image = Image.new("RGB", (64, 64), colour)
+            image.save(base / "train" / wnid / "images" / f"{wnid}_{i}.JPEG")
+        name = f"val_{index}.JPEG"
+        Image.new("RGB", (64, 64), colour).save(base / "val" / "images" / name)
+        annotations.append(f"{name}\t{wnid}\t0\t0\t63\t63")
+    # Annotations in another order than the classes, as in the release.
+    (base / "val" / "val_annotations.txt").write_text("\n".join(reversed(annotations)) + "\n")
+
+
+def test_tiny_imagenet_validation_images_are_arranged_by_class_from_the_annotations(tmp_path):
+    wnids = ["n01443537", "n01629819", "n01641577"]
+    write_tiny_imagenet(tmp_path, wnids, per_class=4)
+    data = load_dataset("tiny-imagenet", {"root": str(tmp_path)})
+    assert data.x_train.shape == (12, 3, 64, 64) and data.x_test.shape == (3, 3, 64, 64)
+    assert data.num_classes == 3 and data.y_train.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    # each validation image carries the label of its annotated class: the colour agrees
+    for image, label in zip(data.x_test, data.y_test.tolist(), strict=True):
+        red = float(image[0].mean()) * 255
+        assert abs(red - 60 * label) < 4, (label, red)
+    by_class = tmp_path / "tiny-imagenet-200" / "val" / "by_class"
+    assert sorted(p.name for p in by_class.iterdir()) == wnids
+    again = load_dataset("tiny-imagenet", {"root": str(tmp_path)})  # the tree is reused
+    assert again.sha256 == data.sha256

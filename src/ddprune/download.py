@@ -10,21 +10,40 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from ddprune.image_datasets import SOURCES, missing_files
+from ddprune.image_datasets import (
+    REQUIRED,
+    SOURCES,
+    TINY_IMAGENET,
+    arrange_validation_by_class,
+    missing_files,
+)
 from ddprune.torchvision_compat import import_torchvision
+
+# The Stanford CS231n release (not in torchvision), checked by its MD5.
+TINY_IMAGENET_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
+TINY_IMAGENET_MD5 = "90528d7ca1a48142e341f4ef8d21d0de"
 
 
 def download(name: str, root: str) -> None:
-    """Download (and verify) both splits of ``name`` under ``root``; a no-op when present."""
-    loader = getattr(import_torchvision().datasets, SOURCES[name].torchvision_class)
+    """Download (and verify) ``name`` under ``root``; a no-op when it is there."""
+    torchvision = import_torchvision()
+    if name == "tiny-imagenet":
+        if missing_files(name, root):
+            torchvision.datasets.utils.download_and_extract_archive(
+                TINY_IMAGENET_URL, root, md5=TINY_IMAGENET_MD5
+            )
+        arrange_validation_by_class(Path(root) / TINY_IMAGENET)
+        return
+    loader = getattr(torchvision.datasets, SOURCES[name].torchvision_class)
     for train in (True, False):
         loader(root, train=train, download=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ddprune.download", description=__doc__)
-    parser.add_argument("name", choices=sorted(SOURCES))
+    parser.add_argument("name", choices=sorted(REQUIRED))
     parser.add_argument("--root", default="data", help="data directory (default: data)")
     arguments = parser.parse_args(argv)
     try:

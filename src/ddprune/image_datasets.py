@@ -1,17 +1,22 @@
-"""FashionMNIST, CIFAR-10 and CIFAR-100 through torchvision, from a data directory.
+"""FashionMNIST, CIFAR-10, CIFAR-100 (torchvision) and Tiny-ImageNet (an ImageFolder
+layout), from a data directory.
 
 Compute nodes are often offline, so jobs never download: a missing file stops the study at
 config time with the files it expects and the command that fetches them (with torchvision's
 checksums) on a machine that is online -- ``python -m ddprune.download NAME --root DIR``.
 
-Images become float32 in [0, 1], N x C x H x W. The official test set is the test set; the
-training set can be subsampled (``n_train``, stratified by ``split_seed``) for sample-wise
+Images become float32 in [0, 1], N x C x H x W. The official test set (Tiny-ImageNet: its
+validation set, arranged by class from its annotations file) is the test set; the training
+set can be subsampled (``n_train``, stratified by ``split_seed``) for sample-wise
 studies. Label noise is drawn afterwards, exactly as for every other dataset.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,12 +68,20 @@ SOURCES = {
 }
 
 
+TINY_IMAGENET = "tiny-imagenet-200"
+# Every dataset's required files (relative to its root), checked before any job starts.
+REQUIRED = {
+    **{name: source.files for name, source in SOURCES.items()},
+    "tiny-imagenet": _under(TINY_IMAGENET, "wnids.txt", "val/val_annotations.txt"),
+}
+
+
 class DataMissingError(FileNotFoundError):
     """A dataset's files are not in its data directory."""
 
 
 def missing_files(name: str, root: str | Path) -> list[Path]:
-    return [Path(root) / f for f in SOURCES[name].files if not (Path(root) / f).is_file()]
+    return [Path(root) / f for f in REQUIRED[name] if not (Path(root) / f).is_file()]
 
 
 def require_files(name: str, root: str | Path) -> None:
@@ -91,8 +104,64 @@ def load_torchvision(
     source = SOURCES[name]
     loader = getattr(import_torchvision().datasets, source.torchvision_class)
     train, test = (loader(root, train=split, download=False) for split in (True, False))
-    x_train, y_train = _images(train.data), np.asarray(train.targets, dtype=np.int64)
-    x_test, y_test = _images(test.data), np.asarray(test.targets, dtype=np.int64)
+    train_split = (_images(train.data), np.asarray(train.targets, dtype=np.int64))
+    test_split = (_images(test.data), np.asarray(test.targets, dtype=np.int64))
+    return _dataset(name, train_split, test_split, source.num_classes, n_train, split_seed)
+
+
+def load_tiny_imagenet(
+    root: str = "data", n_train: int | None = None, split_seed: int = 0
+) -> Dataset:
+    """Tiny-ImageNet (200 classes, 64x64): train/ and the validation images arranged by
+    class, both read as torchvision ImageFolders with the same class indices."""
+    require_files("tiny-imagenet", root)
+    datasets = import_torchvision().datasets
+    base = Path(root) / TINY_IMAGENET
+    train = datasets.ImageFolder(base / "train")
+    val = datasets.ImageFolder(arrange_validation_by_class(base))
+    if val.class_to_idx != train.class_to_idx:
+        raise ValueError(f"tiny-imagenet: the classes of {base}/val differ from those of train")
+    return _dataset(
+        "tiny-imagenet", _read(train), _read(val), len(train.classes), n_train, split_seed
+    )
+
+
+def arrange_validation_by_class(base: Path) -> Path:
+    """``val/by_class/<wnid>/<image>`` links, from ``val/val_annotations.txt`` (once).
+
+    Built in a private folder and renamed into place, so that jobs that start together
+    never see a half-built tree.
+    """
+    target = base / "val" / "by_class"
+    if target.is_dir():
+        return target
+    building = Path(tempfile.mkdtemp(prefix=".by_class.", dir=base / "val"))
+    for line in (base / "val" / "val_annotations.txt").read_text().splitlines():
+        image, wnid = line.split("\t")[:2]
+        (building / wnid).mkdir(exist_ok=True)
+        (building / wnid / image).symlink_to(os.path.join("..", "..", "images", image))
+    try:
+        building.rename(target)
+    except OSError:  # another job got there first
+        shutil.rmtree(building)
+    return target
+
+
+def _read(folder) -> tuple[np.ndarray, np.ndarray]:
+    """An ImageFolder's images (RGB, uint8, N x C x H x W) and class indices."""
+    images = [np.asarray(folder.loader(path).convert("RGB")) for path, _ in folder.samples]
+    return _images(np.stack(images)), np.asarray(folder.targets, dtype=np.int64)
+
+
+def _dataset(
+    name: str,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    num_classes: int,
+    n_train: int | None,
+    split_seed: int,
+) -> Dataset:
+    (x_train, y_train), (x_test, y_test) = train, test
     if n_train is not None:
         x_train, y_train = _subsample(name, x_train, y_train, n_train, split_seed)
     return Dataset(
@@ -101,7 +170,7 @@ def load_torchvision(
         y_train=torch.from_numpy(y_train),
         x_test=torch.from_numpy(x_test).float().div_(255),
         y_test=torch.from_numpy(y_test),
-        num_classes=source.num_classes,
+        num_classes=num_classes,
         sha256=arrays_sha256(x_train, y_train, x_test, y_test),
     )
 
@@ -133,3 +202,4 @@ def _subsample(
 
 for _name in SOURCES:
     register_dataset(_name)(functools.partial(load_torchvision, _name))
+register_dataset("tiny-imagenet")(load_tiny_imagenet)

@@ -214,7 +214,7 @@ def _check_datasets(config: dict[str, Any]) -> None:
     """Every swept dataset exists; every data file is readable and sound (read in full)."""
     from ddprune.array_files import DataFileError
     from ddprune.datasets import dataset_names, load_dataset, source
-    from ddprune.image_datasets import SOURCES, DataMissingError, require_files
+    from ddprune.image_datasets import REQUIRED, DataMissingError, require_files
 
     declared = config["datasets"]
     files = sorted(name for name, options in declared.items() if "file" in options)
@@ -233,7 +233,7 @@ def _check_datasets(config: dict[str, Any]) -> None:
             raise ConfigError(message) from None
     for name in sorted({grid["dataset"] for grid in config["sweep"]}):
         options = declared.get(name, {})
-        if source(name, options) in SOURCES:  # cheap: the files exist (jobs read them)
+        if source(name, options) in REQUIRED:  # cheap: the files exist (jobs read them)
             try:
                 require_files(source(name, options), options.get("root", "data"))
             except DataMissingError as error:
