@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import CONFIG_SCHEMA, REPO
+from conftest import REPO, snakemake
 from ddprune import download
 from ddprune.datasets import load_dataset
 from ddprune.image_datasets import DataMissingError
-from ddprune.study import ConfigError, load_study
 from ddprune.torchvision_compat import import_torchvision
 
 
@@ -120,15 +119,22 @@ def test_fashion_mnist_idx_files_load_with_a_stratified_subsample(tmp_path):
     assert subset.x_test.equal(full.x_test), "the test set is the official one, whole"
 
 
-def test_missing_files_stop_the_study_before_any_job_and_say_how_to_fetch_them(tmp_path):
+def test_missing_files_stop_a_run_before_any_job_but_not_a_dry_run(tmp_path):
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config["datasets"] = {"cifar10": {"root": str(tmp_path / "data")}}
-    config["sweep"][0]["dataset"] = "cifar10"
-    with pytest.raises(ConfigError) as caught:
-        load_study(config, CONFIG_SCHEMA)
-    message = str(caught.value)
+    config["study"] = "cifar"
+    config["datasets"] = {"cifar10": {"root": "data"}}
+    config["sweep"][0].update(dataset="cifar10", model="cnn5k", widths=[1, 2])
+    configfile = tmp_path / "cifar.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    planned = snakemake(tmp_path, "--cores", "1", "--dry-run", configfile=configfile)
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    assert "train" in planned.stdout
+    result = snakemake(tmp_path, "--cores", "1", configfile=configfile)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
     assert "datasets.cifar10" in message and "data_batch_1" in message
-    assert f"python -m ddprune.download cifar10 --root {tmp_path / 'data'}" in message
+    assert "python -m ddprune.download cifar10 --root data" in message
+    assert not (tmp_path / "results").exists(), "no job ran"
     with pytest.raises(DataMissingError, match="7 file"):
         load_dataset("cifar10", {"root": str(tmp_path)})
 

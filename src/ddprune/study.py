@@ -213,8 +213,7 @@ def _check_closed_form(config: dict[str, Any]) -> None:
 def _check_datasets(config: dict[str, Any]) -> None:
     """Every swept dataset exists; every data file is readable and sound (read in full)."""
     from ddprune.array_files import DataFileError
-    from ddprune.datasets import dataset_names, load_dataset, source
-    from ddprune.image_datasets import REQUIRED, DataMissingError, require_files
+    from ddprune.datasets import dataset_names, load_dataset
 
     declared = config["datasets"]
     files = sorted(name for name, options in declared.items() if "file" in options)
@@ -231,13 +230,6 @@ def _check_datasets(config: dict[str, Any]) -> None:
         except DataFileError as error:
             message = f"invalid configuration:\n  - datasets.{name}.file: {error}"
             raise ConfigError(message) from None
-    for name in sorted({grid["dataset"] for grid in config["sweep"]}):
-        options = declared.get(name, {})
-        if source(name, options) in REQUIRED:  # cheap: the files exist (jobs read them)
-            try:
-                require_files(source(name, options), options.get("root", "data"))
-            except DataMissingError as error:
-                raise ConfigError(f"invalid configuration:\n  - datasets.{name}: {error}") from None
 
 
 def _check_prune(config: dict[str, Any]) -> None:
@@ -266,6 +258,25 @@ def _check_unique_runs(config: dict[str, Any]) -> None:
                     f"sweep[{seen[run]}]; each (dataset, model, width, noise, seed) once"
                 )
             seen[run] = index
+
+
+def require_data(config: Mapping[str, Any]) -> None:
+    """The files of every swept dataset that lives in a data directory exist, or a
+    ConfigError naming them and the command that fetches them.
+
+    Checked when a run starts (Snakemake's ``onstart``), not when the config loads, so that
+    a study can be planned (``snakemake -n``) on a machine that does not hold its data.
+    """
+    from ddprune.datasets import source
+    from ddprune.image_datasets import REQUIRED, DataMissingError, require_files
+
+    for name in sorted({grid["dataset"] for grid in config["sweep"]}):
+        options = config["datasets"].get(name, {})
+        if source(name, options) in REQUIRED:
+            try:
+                require_files(source(name, options), options.get("root", "data"))
+            except DataMissingError as error:
+                raise ConfigError(f"missing data:\n  - datasets.{name}: {error}") from None
 
 
 def load_study(config: Mapping[str, Any], schema_path: str | os.PathLike) -> Study:

@@ -22,7 +22,7 @@ from ddprune.jobs import (
 )
 from ddprune.datasets import is_regression
 from ddprune.exact import solver_names
-from ddprune.study import ConfigError, Run, load_study
+from ddprune.study import ConfigError, Run, load_study, require_data
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 
@@ -31,6 +31,15 @@ try:
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 config.update(STUDY.config)  # defaults filled in, for every rule and script
+
+
+onstart:
+    # Before any job, but not in a dry run: a study can be planned without its data.
+    try:
+        require_data(config)
+    except ConfigError as error:
+        raise WorkflowError(str(error)) from None
+
 
 RESULTS = f"results/{STUDY.name}"
 LOGS = f"{RESULTS}/logs"
