@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -233,3 +235,13 @@ def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
     with pytest.raises(CheckpointError, match="does not reproduce"):
         jobs.verify_selected(epoch=30, output=tmp_path / "bad.parquet", **verify)
     assert not (tmp_path / "bad.parquet").exists()
+
+
+def test_the_inverse_sqrt_schedule_sets_the_rate_of_every_step(tmp_path):
+    schedule = {"optimizer": "sgd", "lr": 0.1, "lr_schedule": "inverse_sqrt", "lr_decay_steps": 7}
+    arguments = job_arguments(tmp_path, train=schedule)
+    jobs.train(**arguments)
+    table = metrics(arguments)  # 5 steps an epoch; the row's lr is that of its last step
+    expected = [0.1] + [0.1 / math.sqrt(1 + (step - 1) // 7) for step in table["step"][1:]]
+    np.testing.assert_allclose(table["lr"], expected)
+    assert table["lr"].iloc[-1] == pytest.approx(0.1 / math.sqrt(1 + 199 // 7))

@@ -13,6 +13,7 @@ with the same numbers as an uninterrupted run (wall seconds aside).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -59,9 +60,25 @@ class TrainConfig:
     eval_every: int = 50
     augment: tuple[str, ...] = ()
     crop_padding: int = 4
+    lr_schedule: str = "constant"
+    lr_decay_steps: int = 512
 
     def augmentation(self) -> Augmentation:
         return Augmentation.from_config(self.augment, self.crop_padding)
+
+    def lr_at(self) -> Callable[[int], float] | None:
+        """The learning rate of optimizer step t (from 0), or None when it is constant.
+
+        ``inverse_sqrt`` is Nakkiran et al.'s schedule for the 5-layer CNN with SGD:
+        lr / sqrt(1 + floor(t / lr_decay_steps)).
+        """
+        if self.lr_schedule == "constant":
+            return None
+        if self.lr_schedule == "inverse_sqrt":
+            return lambda t: self.lr / math.sqrt(1 + t // self.lr_decay_steps)
+        raise ValueError(
+            f"train.lr_schedule: {self.lr_schedule!r}; allowed: constant, inverse_sqrt"
+        )
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -98,12 +115,15 @@ def train_epoch(
     generator: torch.Generator,
     masks: MaskedWeights | None = None,
     augment: Augmentation | None = None,
+    lr_at: Callable[[int], float] | None = None,
+    first_step: int = 0,
 ) -> int:
     """One pass over the training set; returns the number of optimizer steps taken.
 
     With ``masks`` the pruned weights get no gradient and are zeroed after every step, so
     they are exactly zero whenever anyone looks (and their optimizer state stays zero).
-    With ``augment`` each batch is augmented on the device, drawing from ``generator``.
+    With ``augment`` each batch is augmented on the device, drawing from ``generator``; with
+    ``lr_at`` step ``first_step + i`` runs at learning rate ``lr_at(first_step + i)``.
     """
     steps = 0
     for index in batch_indices(len(x), batch_size, generator, x.device):
@@ -111,6 +131,9 @@ def train_epoch(
         loss = F.cross_entropy(model(inputs), y[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if lr_at is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(first_step + steps)
         if masks is not None:
             masks.apply_to_gradients()
         optimizer.step()
@@ -160,6 +183,8 @@ def fit(
             generator,
             masks,
             config.augmentation(),
+            config.lr_at(),
+            steps,
         )
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == max_epochs:
@@ -281,6 +306,8 @@ def train_run(
             config.batch_size,
             order,
             augment=config.augmentation(),
+            lr_at=config.lr_at(),
+            first_step=step,
         )
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == config.max_epochs:
