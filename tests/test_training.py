@@ -18,7 +18,7 @@ import yaml
 
 from conftest import SCHEMAS
 from ddprune import jobs
-from ddprune.checkpoints import CheckpointError, latest_periodic
+from ddprune.checkpoints import CheckpointError, latest_periodic, load_checkpoint
 from ddprune.study import Run
 from ddprune.tables import TableSchema, read_table
 
@@ -245,3 +245,12 @@ def test_the_inverse_sqrt_schedule_sets_the_rate_of_every_step(tmp_path):
     expected = [0.1] + [0.1 / math.sqrt(1 + (step - 1) // 7) for step in table["step"][1:]]
     np.testing.assert_allclose(table["lr"], expected)
     assert table["lr"].iloc[-1] == pytest.approx(0.1 / math.sqrt(1 + 199 // 7))
+
+
+def test_the_rewind_epoch_is_kept_between_periodic_checkpoints(tmp_path):
+    arguments = job_arguments(tmp_path)
+    jobs.train(**arguments, keep_epochs=(7,))
+    checkpoints = arguments["metrics_path"].parent / "checkpoints"
+    names = sorted(p.name for p in checkpoints.iterdir())
+    assert names == [f"epoch{e:07d}.pt" for e in (0, 7, 10, 20, 30, 40)]
+    assert load_checkpoint(checkpoints / "epoch0000007.pt")["epoch"] == 7

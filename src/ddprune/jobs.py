@@ -77,6 +77,7 @@ def train(
     model_path: PathLike,
     schemas: dict[str, PathLike],
     threads: int | None = None,
+    keep_epochs: tuple[int, ...] = (),
 ) -> None:
     """Train (or resume) one run; write its metric table and final checkpoint."""
     config = TrainConfig(**train_config)
@@ -103,6 +104,7 @@ def train(
         data=data,
         run_dir=os.path.dirname(os.fspath(metrics_path)),
         final_path=model_path,
+        keep_epochs=tuple(keep_epochs),
     )
     dense = TableSchema.load(schemas["dense"])
     write_table(frame(rows, dense), metrics_path, dense)

@@ -106,6 +106,12 @@ class Study:
     def dataset_options(self, dataset: str) -> dict[str, Any]:
         return dict(self.config["datasets"].get(dataset, {}))
 
+    def kept_epochs(self) -> list[int]:
+        """Epochs whose checkpoints training keeps besides the periodic ones: the rewind
+        point of imp-rewind (He et al. rewind to an early epoch, between two periodic ones)."""
+        prune = self.config["prune"]
+        return [prune["rewind_epoch"]] if "imp-rewind" in prune["methods"] else []
+
     def dataset_files(self, dataset: str) -> list[str]:
         """The file a dataset is read from (none for a built-in one): an input of its jobs."""
         file = self.dataset_options(dataset).get("file")
@@ -240,11 +246,10 @@ def _check_prune(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"invalid configuration:\n  - prune.sparsities: {sparsities} must increase strictly"
         )
-    every = config["platform"]["checkpoint_every"]
-    if "imp-rewind" in prune["methods"] and prune["rewind_epoch"] % every:
+    if "imp-rewind" in prune["methods"] and prune["rewind_epoch"] > config["train"]["max_epochs"]:
         raise ConfigError(
-            f"invalid configuration:\n  - prune.rewind_epoch: {prune['rewind_epoch']} has no "
-            f"checkpoint; allowed: 0 or a multiple of platform.checkpoint_every ({every})"
+            f"invalid configuration:\n  - prune.rewind_epoch: {prune['rewind_epoch']} is after "
+            f"the last epoch; allowed: 0 to train.max_epochs ({config['train']['max_epochs']})"
         )
 
 

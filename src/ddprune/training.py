@@ -224,13 +224,15 @@ def train_run(
     data: RunData,
     run_dir: str | os.PathLike,
     final_path: str | os.PathLike,
+    keep_epochs: tuple[int, ...] = (),
 ) -> list[dict[str, Any]]:
     """Train (or resume) one run and return its metric rows, one per evaluation.
 
     ``spec`` is everything that determines the numbers (run, hyper-parameters, data
     options and checksum); checkpoints written under another spec are discarded (see
     :func:`~ddprune.checkpoints.resume_state`). ``identity`` holds the columns that every
-    metric row carries.
+    metric row carries. Checkpoints are kept every ``platform.checkpoint_every`` epochs and
+    at ``keep_epochs`` (the rewind point of imp-rewind).
     """
     device = data.x_train.device
     checkpoint_dir = Path(run_dir) / "checkpoints"
@@ -312,7 +314,7 @@ def train_run(
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == config.max_epochs:
             finished = _done(record(), config) or epoch >= config.max_epochs
-        if finished or schedule.periodic(epoch):
+        if finished or schedule.periodic(epoch) or epoch in keep_epochs:
             save_checkpoint(state(), periodic_path(checkpoint_dir, epoch))
             schedule.saved()
         elif schedule.overdue():

@@ -36,6 +36,7 @@ rule train:
         study=STUDY.name,
         train=config["train"],
         checkpoint_every=CHECKPOINT_EVERY,
+        keep_epochs=STUDY.kept_epochs(),
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         schemas={"labels": schema("labels"), "dense": schema("dense")},
     script:

@@ -14,4 +14,5 @@ train(
     model_path=snakemake.output.model,
     schemas=snakemake.params.schemas,
     threads=snakemake.threads,
+    keep_epochs=snakemake.params.keep_epochs,
 )
