@@ -209,16 +209,11 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
 
 def test_a_diverged_round_is_recorded_and_ends_the_job(data, tmp_path):
     exploding = dataclasses.replace(TRAIN, optimizer="sgd", lr=1e30)
-    rows = prune_run(
-        trained_model(data, width=64), data, "oneshot", FAST, exploding, PLATFORM, None, {}, 0,
-        tmp_path,
-    )  # fmt: skip
+    arguments = (data, "oneshot", FAST, exploding, PLATFORM, None, {}, 0, tmp_path)
+    rows = prune_run(trained_model(data, width=64), *arguments)
     assert [r["diverged"] for r in rows] == [False, True]
     assert all(math.isnan(rows[1][m]) for m in ("test_error", "train_loss", "memorization"))
-    again = prune_run(
-        trained_model(data, width=64), data, "oneshot", FAST, exploding, PLATFORM, None, {}, 0,
-        tmp_path,
-    )  # fmt: skip
+    again = prune_run(trained_model(data, width=64), *arguments)
     assert len(again) == 2, "a resumed job does not prune on from NaN weights"
 
 

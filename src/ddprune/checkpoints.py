@@ -166,8 +166,7 @@ def resume_state(
         if on_bad_checkpoint != "restart":
             raise CheckpointError(f"{error}. {RESTART_HINT}") from error
         log.warning("%s\nplatform.on_bad_checkpoint is 'restart': starting from scratch", error)
-        for path in files.values():
-            path.unlink(missing_ok=True)
+        _discard(files)
         return None
     if _spec_text(state.get("spec")) == _spec_text(spec):
         log.info("resumed from %s", newest)
@@ -179,6 +178,10 @@ def resume_state(
         _spec_text(state.get("spec")),
         _spec_text(spec),
     )
-    for path in files.values():
-        path.unlink()
+    _discard(files)
     return None
+
+
+def _discard(files: dict[Any, Path]) -> None:
+    for path in files.values():
+        path.unlink(missing_ok=True)

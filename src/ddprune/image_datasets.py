@@ -189,10 +189,10 @@ def _subsample(
     """A stratified subset of ``n_train`` training samples, fixed by ``split_seed``."""
     from sklearn.model_selection import train_test_split
 
-    if n_train >= len(y):
-        if n_train == len(y):
-            return x, y
+    if n_train > len(y):
         raise ValueError(f"{name}: n_train {n_train} exceeds the {len(y)} training samples")
+    if n_train == len(y):
+        return x, y
     keep, _ = train_test_split(
         np.arange(len(y)), train_size=n_train, stratify=y, random_state=split_seed
     )

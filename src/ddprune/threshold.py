@@ -151,10 +151,10 @@ class FamilyCurves:
     def from_final(cls, final: pd.DataFrame) -> FamilyCurves:
         metrics = ["test_error", "test_loss", "train_error"]
         notes = []
-        finite = np.isfinite(final[metrics].to_numpy(dtype=float)).all(axis=1)
-        for _, row in final[~finite].iterrows():
+        diverged = final["diverged"]
+        for _, row in final[diverged].iterrows():
             notes.append(f"excluded diverged run width {row.width} seed {row.seed}")
-        final = final[finite]
+        final = final[~diverged]
         widths = sorted(int(w) for w in final["width"].unique())
         seeds = sorted(int(s) for s in final["seed"].unique())
         matrices = {

@@ -166,6 +166,7 @@ def fit(
     ``resume`` continues from such a state with the same numbers.
     """
     optimizer = make_optimizer(model, config)
+    augment, lr_at = config.augmentation(), config.lr_at()
     if resume is None:
         epoch = steps = 0
         metrics = evaluate(model, data, eval_batch_size)
@@ -182,8 +183,8 @@ def fit(
             config.batch_size,
             generator,
             masks,
-            config.augmentation(),
-            config.lr_at(),
+            augment,
+            lr_at,
             steps,
         )
         epoch += 1
@@ -296,6 +297,7 @@ def train_run(
 
     started = time.perf_counter()
     schedule = platform.schedule()
+    augment, lr_at = config.augmentation(), config.lr_at()
     if not rows:
         record()
         save_checkpoint(state(), periodic_path(checkpoint_dir, 0))  # the rewind point of IMP
@@ -307,8 +309,8 @@ def train_run(
             data.y_train,
             config.batch_size,
             order,
-            augment=config.augmentation(),
-            lr_at=config.lr_at(),
+            augment=augment,
+            lr_at=lr_at,
             first_step=step,
         )
         epoch += 1
