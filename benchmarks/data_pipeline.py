@@ -1,19 +1,21 @@
 """Training throughput of ResNet18-k on CIFAR-shaped data: ddprune's device-resident
 pipeline vs a torchvision DataLoader with per-sample transforms, on the same model.
 
-* ddprune: the training set is one tensor on the training device; each batch is indexed,
-  then cropped (padding 4) and flipped on the device in one batched call
-  (:mod:`ddprune.augment`), inside :func:`ddprune.training.train_epoch`.
+* ddprune: the training set is one uint8 tensor on the training device; each batch is
+  indexed, cropped (padding 4), flipped and standardised on the device in batched calls
+  (:mod:`ddprune.feed`), inside :func:`ddprune.training.train_epoch`.
 * DataLoader: the usual recipe -- uint8 HWC images, torchvision's RandomCrop(32, padding=4),
-  RandomHorizontalFlip and ToTensor per sample in ``--workers`` worker processes, batches
-  copied to the device (pinned memory on CUDA).
+  RandomHorizontalFlip, ToTensor and Normalize per sample in ``--workers`` worker processes,
+  batches copied to the device (pinned memory on CUDA).
 
 Both run the same number of optimizer steps of Adam on the same model and batch size,
 alternating, ``--repeats`` times each; the ratio of the median images per second is printed
-per k (goals: >= 3x on a GPU, >= 1.5x on a CPU). Usage:
+per k (goals: >= 3x on a GPU, >= 1.5x on a CPU). ``--channels-last``, ``--bf16`` and
+``--compile`` apply the platform's speed switches to both pipelines' model. Usage:
 
     python benchmarks/data_pipeline.py [--ks 1 4 16] [--images 2048] [--batch-size 128]
         [--epochs 1] [--repeats 3] [--workers 2] [--device auto]
+        [--channels-last] [--bf16] [--compile]
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ import torch
 import torch.nn.functional as F
 
 from ddprune.augment import Augmentation
+from ddprune.feed import Feed, PixelScale
 from ddprune.models import build_model
-from ddprune.platform import resolve_device
+from ddprune.platform import Platform, resolve_device
 from ddprune.torchvision_compat import import_torchvision
 from ddprune.training import train_epoch
 
@@ -52,14 +55,19 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def dataloader_seconds(model, images, labels, device, batch_size, epochs, workers) -> float:
+def dataloader_seconds(model, images, labels, device, feed, batch_size, epochs, workers) -> float:
+    """Seconds for ``epochs`` of the DataLoader recipe; ``feed`` only lays out the batch
+    and sets the precision, as the same switches would in a hand-written loop."""
     transforms = import_torchvision().transforms
+    mean = images.reshape(-1, 3).mean(axis=0) / 255
+    std = images.reshape(-1, 3).std(axis=0) / 255
     transform = transforms.Compose(
         [
             transforms.ToPILImage(),
             transforms.RandomCrop(32, padding=4),
             transforms.RandomHorizontalFlip(),
             transforms.ToTensor(),
+            transforms.Normalize(mean.tolist(), std.tolist()),
         ]
     )
     loader = torch.utils.data.DataLoader(
@@ -71,6 +79,7 @@ def dataloader_seconds(model, images, labels, device, batch_size, epochs, worker
         persistent_workers=workers > 0,
         generator=torch.Generator().manual_seed(0),
     )
+    plain = Feed(channels_last=feed.channels_last, autocast=feed.autocast)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     next(iter(loader))  # start the workers before timing
     synchronize(device)
@@ -79,7 +88,7 @@ def dataloader_seconds(model, images, labels, device, batch_size, epochs, worker
         for x, y in loader:
             x = x.to(device, non_blocking=True)
             y = y.to(device, non_blocking=True)
-            loss = F.cross_entropy(model(x), y)
+            loss = F.cross_entropy(plain.logits(model, x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -87,17 +96,15 @@ def dataloader_seconds(model, images, labels, device, batch_size, epochs, worker
     return time.perf_counter() - started
 
 
-def resident_seconds(model, images, labels, device, batch_size, epochs) -> float:
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(255).to(device)
-    y = torch.from_numpy(labels).to(device)
+def resident_seconds(model, x, y, feed, batch_size, epochs) -> float:
+    """Seconds for ``epochs`` of ddprune's loop on the device-resident uint8 images ``x``."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(0)
-    augment = Augmentation(crop=True, flip=True, padding=4)
-    synchronize(device)
+    synchronize(x.device)
     started = time.perf_counter()
     for _ in range(epochs):
-        train_epoch(model, optimizer, x, y, batch_size, generator, augment=augment)
-    synchronize(device)
+        train_epoch(model, optimizer, x, y, batch_size, generator, feed)
+    synchronize(x.device)
     return time.perf_counter() - started
 
 
@@ -110,25 +117,42 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--compile", action="store_true")
     arguments = parser.parse_args()
     device = resolve_device(arguments.device)
+    platform = Platform(channels_last=arguments.channels_last, compile=arguments.compile)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(arguments.images, 32, 32, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, size=arguments.images)
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(device)
+    y = torch.from_numpy(labels).to(device)
+    feed = Feed(
+        pixels=PixelScale.of(x).to(device),
+        augmentation=Augmentation(crop=True, flip=True, padding=4),
+        channels_last=arguments.channels_last,
+        autocast=torch.bfloat16 if arguments.bf16 else None,
+    )
     seen = arguments.images * arguments.epochs
     print(
         f"device {device}, torch threads {torch.get_num_threads()}, {arguments.images} images "
-        f"x {arguments.epochs} epochs, batch {arguments.batch_size}, {arguments.workers} workers"
+        f"x {arguments.epochs} epochs, batch {arguments.batch_size}, {arguments.workers} workers, "
+        f"channels_last {arguments.channels_last}, bf16 {arguments.bf16}, "
+        f"compile {arguments.compile}"
     )
     print(f"{'k':>4} {'DataLoader img/s':>18} {'ddprune img/s':>15} {'ratio':>7}")
     for k in arguments.ks:
         torch.manual_seed(0)
         model = build_model("resnet18k", k, (3, 32, 32), 10).to(device)
-        common = (images, labels, device, arguments.batch_size, arguments.epochs)
         loader, resident = [], []
         for _ in range(arguments.repeats):
-            loader.append(dataloader_seconds(copy.deepcopy(model), *common, arguments.workers))
-            resident.append(resident_seconds(copy.deepcopy(model), *common))
+            copies = [platform.accelerate(copy.deepcopy(model)) for _ in range(2)]
+            common = (feed, arguments.batch_size, arguments.epochs)
+            loader.append(
+                dataloader_seconds(copies[0], images, labels, device, *common, arguments.workers)
+            )
+            resident.append(resident_seconds(copies[1], x, y, *common))
         slow, fast = statistics.median(loader), statistics.median(resident)
         print(f"{k:>4} {seen / slow:>18.0f} {seen / fast:>15.0f} {slow / fast:>7.2f}")
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ddprune.datasets import load_dataset
+from ddprune.feed import Feed
 from ddprune.masks import MaskedWeights, magnitude_masks, prunable_weights
 from ddprune.models import build_model
 from ddprune.training import train_epoch
@@ -44,7 +45,7 @@ def bare_loop(model, optimizer, x, y, steps, batch_size, generator):
 def ddprune_loop(model, optimizer, x, y, steps, batch_size, generator, masks=None):
     n = len(x)
     for _ in range(steps // max(1, -(-n // batch_size)) if batch_size else steps):
-        train_epoch(model, optimizer, x, y, batch_size, generator, masks)
+        train_epoch(model, optimizer, x, y, batch_size, generator, Feed(), masks)
 
 
 def masked_loop(model, optimizer, x, y, steps, batch_size, generator):

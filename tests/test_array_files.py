@@ -63,6 +63,20 @@ def test_npz_images_without_a_test_set_get_a_seeded_stratified_split(tmp_path, s
     assert torch.equal(everything.sort(dim=0).values, original.sort(dim=0).values)
 
 
+@pytest.mark.parametrize(
+    "shape, dtype, stored",
+    [((40, 5, 5), torch.uint8, (1, 5, 5)), ((40, 7), torch.float32, (7,))],
+)
+def test_uint8_images_are_kept_as_pixels_and_uint8_vectors_become_floats(
+    tmp_path, shape, dtype, stored
+):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "data.npz"
+    np.savez(path, x_train=rng.integers(0, 256, shape, dtype=np.uint8), y_train=np.arange(40) % 2)
+    data = load_dataset("mine", {"file": str(path), "test_size": 10})
+    assert data.x_train.dtype == data.x_test.dtype == dtype and data.input_shape == stored
+
+
 def test_parquet_vectors_split_by_test_size(tmp_path):
     x, y = blobs(50, (3,), classes=2)
     table = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "target": y})

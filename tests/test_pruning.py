@@ -15,7 +15,7 @@ from ddprune.masks import keep_count, magnitude_masks, prunable_weights, random_
 from ddprune.models import build_model
 from ddprune.noise import corrupt_labels
 from ddprune.platform import Platform
-from ddprune.prune import PruneConfig, prune_run
+from ddprune.prune import PruneConfig, prune_run, retraining_rates
 from ddprune.training import TrainConfig
 
 TRAIN = TrainConfig(max_epochs=100, eval_every=10, stop_at_train_error=None)
@@ -45,7 +45,17 @@ def trained_model(data, width=32):
 def run(data, tmp_path, method, config=FAST, model=None, rewind=None):
     model = model or trained_model(data)
     rows = prune_run(
-        model, data, method, config, TRAIN, PLATFORM, rewind, {"width": 32}, 0, tmp_path
+        model,
+        data,
+        method,
+        config,
+        TRAIN,
+        PLATFORM,
+        rewind,
+        {"width": 32},
+        0,
+        tmp_path,
+        source_epoch=0,
     )
     return rows, model
 
@@ -147,15 +157,39 @@ def test_a_killed_job_resumes_after_its_last_finished_round(data, tmp_path):
 def test_rounds_saved_under_other_settings_are_discarded(data, tmp_path):
     spec = {"prune": dataclasses.asdict(FAST), "method": "random", "run": {"width": 32}}
     model = trained_model(data)
-    first = prune_run(model, data, "random", FAST, TRAIN, PLATFORM, None, {}, 0, tmp_path, spec)
+    first = prune_run(
+        model, data, "random", FAST, TRAIN, PLATFORM, None, {}, 0, tmp_path, spec, source_epoch=0
+    )
     again = prune_run(
-        trained_model(data), data, "random", FAST, TRAIN, PLATFORM, None, {}, 0, tmp_path, spec
+        trained_model(data),
+        data,
+        "random",
+        FAST,
+        TRAIN,
+        PLATFORM,
+        None,
+        {},
+        0,
+        tmp_path,
+        spec,
+        source_epoch=0,
     )
     assert strip(again) == strip(first)  # same settings: resumed (here: already finished)
     half = dataclasses.replace(FAST, fraction=0.5)
     other = {**spec, "prune": dataclasses.asdict(half)}
     rerun = prune_run(
-        trained_model(data), data, "random", half, TRAIN, PLATFORM, None, {}, 0, tmp_path, other
+        trained_model(data),
+        data,
+        "random",
+        half,
+        TRAIN,
+        PLATFORM,
+        None,
+        {},
+        0,
+        tmp_path,
+        other,
+        source_epoch=0,
     )
     fresh = prune_run(
         trained_model(data),
@@ -169,6 +203,7 @@ def test_rounds_saved_under_other_settings_are_discarded(data, tmp_path):
         0,
         tmp_path / "new",
         other,
+        source_epoch=0,
     )
     assert strip(rerun) == strip(fresh) != strip(first)
 
@@ -180,7 +215,7 @@ class Preempted(Exception):
 def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_path, monkeypatch):
     every_five = dataclasses.replace(PLATFORM, checkpoint_every=5)
     arguments = (data, "imp-finetune", FAST, TRAIN, every_five, None, {}, 0)
-    reference = prune_run(trained_model(data), *arguments, tmp_path / "reference")
+    reference = prune_run(trained_model(data), *arguments, tmp_path / "reference", source_epoch=0)
 
     saves = []
     original = prune_module.save_resume_point
@@ -194,7 +229,7 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
     monkeypatch.setattr(prune_module, "save_resume_point", save_then_die)
     directory = tmp_path / "killed"
     with pytest.raises(Preempted):
-        prune_run(trained_model(data), *arguments, directory)
+        prune_run(trained_model(data), *arguments, directory, source_epoch=0)
     assert saves[-1] == "resume-round002-epoch0000010.pt"
     assert sorted(p.name for p in directory.iterdir()) == [
         "resume-round002-epoch0000010.pt",
@@ -202,7 +237,7 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
         "round001.pt",
     ]
     monkeypatch.undo()
-    resumed = prune_run(trained_model(data), *arguments, directory)
+    resumed = prune_run(trained_model(data), *arguments, directory, source_epoch=0)
     assert strip(resumed) == strip(reference)
     assert not list(directory.glob("resume-*.pt")), "a finished job keeps no resume point"
 
@@ -210,10 +245,10 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
 def test_a_diverged_round_is_recorded_and_ends_the_job(data, tmp_path):
     exploding = dataclasses.replace(TRAIN, optimizer="sgd", lr=1e30)
     arguments = (data, "oneshot", FAST, exploding, PLATFORM, None, {}, 0, tmp_path)
-    rows = prune_run(trained_model(data, width=64), *arguments)
+    rows = prune_run(trained_model(data, width=64), *arguments, source_epoch=0)
     assert [r["diverged"] for r in rows] == [False, True]
     assert all(math.isnan(rows[1][m]) for m in ("test_error", "train_loss", "memorization"))
-    again = prune_run(trained_model(data, width=64), *arguments)
+    again = prune_run(trained_model(data, width=64), *arguments, source_epoch=0)
     assert len(again) == 2, "a resumed job does not prune on from NaN weights"
 
 
@@ -240,7 +275,17 @@ def test_convolutional_models_are_pruned_exactly_and_retrained(name, tmp_path):
         torch.manual_seed(0)
         model = build_model(name, 2, (3, 8, 8), 4)
         rows = prune_run(
-            model, data, "imp-finetune", config, train, PLATFORM, None, {}, 0, tmp_path / directory
+            model,
+            data,
+            "imp-finetune",
+            config,
+            train,
+            PLATFORM,
+            None,
+            {},
+            0,
+            tmp_path / directory,
+            source_epoch=0,
         )
         results.append(strip(rows))
     assert results[0] == results[1]
@@ -250,3 +295,38 @@ def test_convolutional_models_are_pruned_exactly_and_retrained(name, tmp_path):
     total = sum(w.numel() for w in weights.values())
     assert kept == keep_count(total, 0.25) == rows[-1]["n_prunable_nonzero"]
     assert [r["epochs"] for r in rows] == [0, 3, 3] and not any(r["diverged"] for r in rows)
+
+
+def test_fine_tuning_keeps_the_final_rate_and_rewinding_replays_the_schedule():
+    train = TrainConfig(
+        optimizer="sgd", lr=0.1, batch_size=50, lr_schedule="inverse_sqrt", lr_decay_steps=4
+    )
+    # 200 samples in batches of 50: epoch e ends at step 4e; step t runs at 0.1 / sqrt(1 + t // 4)
+    finetune = retraining_rates("imp-finetune", train, source_epoch=15, rewind_epoch=1, n_train=200)
+    assert finetune(0) == finetune(1000) == pytest.approx(0.1 / math.sqrt(16))
+    replay = retraining_rates("imp-lr-rewind", train, source_epoch=15, rewind_epoch=1, n_train=200)
+    assert [replay(t) for t in (0, 4)] == pytest.approx([0.1 / math.sqrt(2), 0.1 / math.sqrt(3)])
+    assert retraining_rates("imp-finetune", TRAIN, 15, 1, 200) is None  # constant: train.lr
+
+
+def test_lr_rewinding_differs_from_fine_tuning_only_under_a_decaying_schedule(data, tmp_path):
+    def final_losses(method, train):
+        rows = prune_run(
+            trained_model(data),
+            data,
+            method,
+            FAST,
+            train,
+            PLATFORM,
+            None,
+            {},
+            0,
+            tmp_path / f"{method}-{train.lr_schedule}",
+            source_epoch=50,
+        )
+        return [r["train_loss"] for r in rows]
+
+    constant = dataclasses.replace(TRAIN, optimizer="sgd", lr=0.05, max_epochs=20)
+    decaying = dataclasses.replace(constant, lr_schedule="inverse_sqrt", lr_decay_steps=1)
+    assert final_losses("imp-finetune", constant) == final_losses("imp-lr-rewind", constant)
+    assert final_losses("imp-finetune", decaying) != final_losses("imp-lr-rewind", decaying)

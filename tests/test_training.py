@@ -217,6 +217,7 @@ def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
         "metrics_path": arguments["metrics_path"],
         "labels_path": arguments["labels_path"],
         "options": OPTIONS,
+        "train_config": TRAIN,
         "platform_config": PLATFORM,
         "threads": 1,
         "schemas": {**SCHEMA_PATHS, "selection": SCHEMAS / "selection.schema.yaml"},

@@ -294,12 +294,13 @@ def test_diverged_runs_are_recorded_and_the_study_goes_on(tmp_path):
 
 
 def test_a_tiny_cifar_shaped_study_with_convolutional_models(tmp_path):
-    """32x32 colour images (an .npz here; torchvision's CIFAR files load into the same
+    """32x32 colour uint8 images (an .npz here; torchvision's CIFAR files load into the same
     tensors), cnn5k and resnet18k trained with crops and flips, pruned, drawn."""
     workdir = tmp_path / "w"
     rng = np.random.default_rng(0)
     y = np.arange(150) % 3
-    x = rng.random((150, 3, 32, 32)).astype(np.float32) * 0.5 + y[:, None, None, None] * 0.25
+    x = rng.integers(0, 128, (150, 3, 32, 32)) + y[:, None, None, None] * 64
+    x = x.astype(np.uint8)
     (workdir / "data").mkdir(parents=True)
     np.savez(
         workdir / "data/cifar-shaped.npz",
@@ -314,7 +315,7 @@ def test_a_tiny_cifar_shaped_study_with_convolutional_models(tmp_path):
     grid = {"dataset": "cifar-shaped", "widths": [1, 2, 4], "noise": [0.0], "seeds": [0]}
     config["sweep"] = [{**grid, "model": "cnn5k"}, {**grid, "model": "resnet18k", "widths": [1, 2]}]
     config["train"].update(
-        lr=0.01, batch_size=40, max_epochs=15, eval_every=5, augment=["crop", "flip"]
+        lr=0.003, batch_size=40, max_epochs=15, eval_every=5, augment=["crop", "flip"]
     )
     config["prune"].update(methods=["imp-rewind", "random"], rounds=1, epochs=2)
     config["platform"] = {"checkpoint_every": 5}

@@ -15,7 +15,9 @@ Layouts:
 Inputs are flat vectors (NxD) or images (NxHxW, stored as Nx1xHxW, or NxCxHxW). Labels are
 integer classes 0..C-1 with C = 1 + the largest label. Without test arrays (or a split
 column), a stratified split with ``test_size`` and ``split_seed`` makes the test set.
-Features are used as stored (no scaling): normalise them before writing the file.
+Float features are used as stored (no scaling): normalise them before writing the file.
+uint8 images are pixels: they stay uint8 and are standardised per channel on the device,
+with the training images' statistics, as the torchvision datasets are.
 """
 
 from __future__ import annotations
@@ -176,6 +178,8 @@ def _features(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray
         )
     if len(x) == 0:
         raise DataFileError(f"{path}: {key} holds no samples")
+    if x.dtype == np.uint8 and x.ndim in (3, 4):  # pixels
+        return x[:, None] if x.ndim == 3 else x
     x = x.astype(np.float32)
     bad = int(np.count_nonzero(~np.isfinite(x)))
     if bad:

@@ -1,7 +1,8 @@
 """The tensors one run trains and evaluates on, placed on its device once.
 
-Keeping the whole (small) dataset resident on the device removes the data loader from the
-hot loop: a batch is an index into tensors that already live where the model does.
+Keeping the whole dataset resident on the device removes the data loader from the hot loop:
+a batch is an index into tensors that already live where the model does. Images stay uint8
+there; :mod:`ddprune.feed` turns a batch into standardised floats when it is used.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 import torch
 
 from ddprune.datasets import Dataset
+from ddprune.feed import PixelScale
 from ddprune.noise import NoisyLabels
 
 
@@ -20,11 +22,13 @@ class RunData(Dataset):
     """A dataset on the run's device, trained on noisy labels.
 
     ``y_train`` holds the labels the model is trained on (noisy); the clean ones and the mask
-    of corrupted samples are kept beside them for the metrics.
+    of corrupted samples are kept beside them for the metrics. ``pixels`` standardises uint8
+    images (None for float features, which are used as stored).
     """
 
     y_train_clean: torch.Tensor
     is_noisy: torch.Tensor
+    pixels: PixelScale | None = None
 
     @classmethod
     def build(cls, dataset: Dataset, labels: NoisyLabels, device: torch.device) -> RunData:
@@ -43,6 +47,9 @@ class RunData(Dataset):
             y_test=dataset.y_test.to(device),
             num_classes=dataset.num_classes,
             sha256=dataset.sha256,
+            pixels=PixelScale.of(dataset.x_train).to(device)
+            if dataset.x_train.dtype == torch.uint8
+            else None,
         )
 
 

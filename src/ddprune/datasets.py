@@ -24,8 +24,9 @@ from ddprune.seeds import derive_seed
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split held as tensors (features float32, labels int64; float64 and
-    real-valued targets for the regression datasets, whose ``num_classes`` is 0).
+    """A train/test split held as tensors (features float32, or images as uint8 pixels N x C
+    x H x W; labels int64; float64 and real-valued targets for the regression datasets,
+    whose ``num_classes`` is 0).
 
     ``sha256`` identifies the data: the checksum of the source file for a file dataset, of
     the split arrays for a built-in one. Runs record it with their metrics.

@@ -14,16 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ddprune.data import RunData
-
-
-@torch.inference_mode()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Logits for ``x`` in large batches, in evaluation mode."""
-    was_training = model.training
-    model.eval()
-    logits = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
-    model.train(was_training)
-    return logits
+from ddprune.feed import Feed
 
 
 def label_errors(
@@ -40,15 +31,15 @@ def label_errors(
     }
 
 
-def evaluate(model: nn.Module, data: RunData, batch_size: int) -> dict[str, float]:
+def evaluate(model: nn.Module, data: RunData, feed: Feed) -> dict[str, float]:
     """Loss, error and memorisation on the full training and test sets, and ``diverged``.
 
     A model whose training loss is not finite has diverged: the argmax of NaN logits is an
     arbitrary class, so its "errors" would be numbers without meaning. They are NaN instead,
     and every reader (means, threshold, figures) leaves such rows out.
     """
-    train_logits = predict(model, data.x_train, batch_size)
-    test_logits = predict(model, data.x_test, batch_size)
+    train_logits = feed.predict(model, data.x_train)
+    test_logits = feed.predict(model, data.x_test)
     train_pred = train_logits.argmax(dim=1)
     metrics = {
         "train_loss": F.cross_entropy(train_logits, data.y_train).item(),

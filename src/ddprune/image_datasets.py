@@ -5,10 +5,12 @@ Compute nodes are often offline, so jobs never download: a missing file stops th
 config time with the files it expects and the command that fetches them (with torchvision's
 checksums) on a machine that is online -- ``python -m ddprune.download NAME --root DIR``.
 
-Images become float32 in [0, 1], N x C x H x W. The official test set (Tiny-ImageNet: its
-validation set, arranged by class from its annotations file) is the test set; the training
-set can be subsampled (``n_train``, stratified by ``split_seed``) for sample-wise
-studies. Label noise is drawn afterwards, exactly as for every other dataset.
+Images stay uint8 pixels, N x C x H x W (a quarter of float32's memory; they become
+standardised floats a batch at a time on the device, :mod:`ddprune.feed`). The official
+test set (Tiny-ImageNet: its validation set, arranged by class from its annotations file)
+is the test set; the training set can be subsampled (``n_train``, stratified by
+``split_seed``) for sample-wise studies. Label noise is drawn afterwards, exactly as for
+every other dataset.
 """
 
 from __future__ import annotations
@@ -166,9 +168,9 @@ def _dataset(
         x_train, y_train = _subsample(name, x_train, y_train, n_train, split_seed)
     return Dataset(
         name=name,
-        x_train=torch.from_numpy(x_train).float().div_(255),
+        x_train=torch.from_numpy(x_train),
         y_train=torch.from_numpy(y_train),
-        x_test=torch.from_numpy(x_test).float().div_(255),
+        x_test=torch.from_numpy(x_test),
         y_test=torch.from_numpy(y_test),
         num_classes=num_classes,
         sha256=arrays_sha256(x_train, y_train, x_test, y_test),

@@ -59,6 +59,24 @@ def _image_shape(name: str, input_shape: tuple[int, ...]) -> tuple[int, int, int
     return input_shape  # type: ignore[return-value]
 
 
+class GlobalPool(nn.Module):
+    """Average or max over all positions, N x C x H x W -> N x C, for any image size.
+
+    A reduction rather than ``nn.AdaptiveAvgPool2d(1)`` / ``AdaptiveMaxPool2d(1)``, whose CUDA
+    backward passes are not deterministic (atomic adds).
+    """
+
+    def __init__(self, reduce: str) -> None:
+        super().__init__()
+        self.reduce = reduce
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(2, 3)) if self.reduce == "mean" else x.amax(dim=(2, 3))
+
+    def extra_repr(self) -> str:
+        return self.reduce
+
+
 class PreActBlock(nn.Module):
     """BN-ReLU-conv3x3 twice, with an identity (or 1x1-conv) shortcut (He et al. 2016)."""
 
@@ -87,7 +105,7 @@ def resnet18k(width: int, input_shape: tuple[int, ...], num_classes: int) -> nn.
 
     k = 64 is the standard CIFAR ResNet18 (11.17M parameters for 10 classes): a 3x3 stem
     at full resolution, four stages of two blocks, strides 1, 2, 2, 2, global average
-    pooling (adaptive, so 64x64 Tiny-ImageNet works too) and a linear head.
+    pooling (over any size, so 64x64 Tiny-ImageNet works too) and a linear head.
     """
     channels, _, _ = _image_shape("resnet18k", input_shape)
     widths = [width, 2 * width, 4 * width, 8 * width]
@@ -98,7 +116,7 @@ def resnet18k(width: int, input_shape: tuple[int, ...], num_classes: int) -> nn.
             stride = 2 if stage > 0 and block == 0 else 1
             layers.append(PreActBlock(previous, stage_width, stride))
             previous = stage_width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(previous, num_classes)]
+    layers += [GlobalPool("mean"), nn.Linear(previous, num_classes)]
     return nn.Sequential(*layers)
 
 
@@ -119,5 +137,5 @@ def cnn5k(width: int, input_shape: tuple[int, ...], num_classes: int) -> nn.Modu
         if index > 0:
             layers.append(nn.MaxPool2d(2))
         previous = layer_width
-    layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(previous, num_classes)]
+    layers += [GlobalPool("max"), nn.Linear(previous, num_classes)]
     return nn.Sequential(*layers)

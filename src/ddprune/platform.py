@@ -1,8 +1,10 @@
-"""Where a job runs: its device and CPU threads. Never part of a run's identity."""
+"""Where and how a job runs: its device, CPU threads and speed switches. None of them
+changes the numbers beyond floating-point rounding, so none is part of a run's identity."""
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -10,8 +12,11 @@ from pathlib import Path
 from typing import IO
 
 import torch
+from torch import nn
 
 from ddprune.checkpoints import CheckpointSchedule
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,9 +27,22 @@ class Platform:
     checkpoint_every: int = 500
     checkpoint_minutes: float | None = None
     on_bad_checkpoint: str = "fail"
+    channels_last: bool = False
+    compile: bool = False
 
     def schedule(self) -> CheckpointSchedule:
         return CheckpointSchedule(self.checkpoint_every, self.checkpoint_minutes)
+
+    def accelerate(self, model: nn.Module) -> nn.Module:
+        """The module to call for ``model``: its convolution weights laid out channels_last
+        (in place; the faster layout for tensor cores) and compiled, as configured.
+
+        Compiling wraps the model without copying it, so masks, optimizers and state dicts
+        keep working on ``model`` itself, whose state_dict keys stay unprefixed.
+        """
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        return torch.compile(model) if self.compile else model
 
 
 def resolve_device(name: str) -> torch.device:
@@ -69,6 +87,23 @@ def claim_gpu(count: int, lock_dir: str | os.PathLike | None = None) -> int:
 
 
 def configure(platform: Platform, threads: int | None = None) -> torch.device:
-    """Use exactly the CPU threads the scheduler granted (Snakemake's ``threads``)."""
+    """Use exactly the CPU threads the scheduler granted (Snakemake's ``threads``), and
+    deterministic kernels, so that a rerun on the same machine gives the same numbers.
+
+    cuBLAS needs its workspace fixed before it starts for that. An operation without a
+    deterministic CUDA kernel warns in the job's log instead of failing the job.
+    """
     torch.set_num_threads(threads or platform.threads)
-    return resolve_device(platform.device)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = False  # a cost, not a guarantee
+    torch.backends.cudnn.benchmark = False
+    device = resolve_device(platform.device)
+    log.info(
+        "device %s, %d CPU threads, channels_last %s, compile %s",
+        device,
+        torch.get_num_threads(),
+        platform.channels_last,
+        platform.compile,
+    )
+    return device

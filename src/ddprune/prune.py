@@ -3,14 +3,19 @@
 Methods (He et al. 2022; Frankle & Carbin 2019):
 
 * ``imp-finetune``  -- iterative magnitude pruning; keep the surviving weights and fine-tune;
-* ``imp-rewind``    -- iterative magnitude pruning; rewind the survivors to their values at an
-  early checkpoint (the lottery-ticket procedure) and retrain;
-* ``imp-lr-rewind`` -- keep the weights and replay the original learning-rate schedule (with
-  a constant schedule this trains exactly like ``imp-finetune``);
+* ``imp-rewind``    -- iterative magnitude pruning; rewind the survivors to their values at
+  ``rewind_epoch`` (the lottery-ticket procedure) and retrain;
+* ``imp-lr-rewind`` -- iterative magnitude pruning; keep the weights, rewind only the learning
+  rate schedule (Renda et al. 2020);
 * ``oneshot``       -- from the dense checkpoint straight to each target sparsity by magnitude,
   then fine-tune;
 * ``random``        -- random masks with the same per-layer counts as ``oneshot``'s, applied to
   the dense checkpoint, then fine-tune (the control for magnitude).
+
+Fine-tuning trains at the final learning rate of the dense run (the rate its next step
+would have taken); both rewinding methods replay the schedule from ``rewind_epoch``'s step
+(:func:`retraining_rates`). Under a constant schedule, as in Nakkiran et al.'s Adam runs,
+``imp-lr-rewind`` therefore trains exactly like ``imp-finetune``.
 
 Every method visits the same target sparsities, so their rounds line up. Round 0 is the dense
 checkpoint itself. After each round the masks, the weights and the rows so far are saved, and
@@ -25,6 +30,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +56,7 @@ from ddprune.masks import (
 from ddprune.models import count_nonzero_parameters, count_parameters
 from ddprune.platform import Platform
 from ddprune.seeds import derive_seed
-from ddprune.training import TrainConfig, fit
+from ddprune.training import TrainConfig, fit, steps_per_epoch
 
 log = logging.getLogger(__name__)
 METHODS = ("imp-finetune", "imp-rewind", "imp-lr-rewind", "oneshot", "random")
@@ -76,6 +82,30 @@ class PruneConfig:
         if self.sparsities:
             return [float(s) for s in self.sparsities]
         return [1.0 - (1.0 - self.fraction) ** r for r in range(1, self.rounds + 1)]
+
+
+def retraining_rates(
+    method: str,
+    train: TrainConfig,
+    source_epoch: int,
+    rewind_epoch: int,
+    n_train: int,
+) -> Callable[[int], float] | None:
+    """The learning rate of each retraining step (None: constant at ``train.lr``).
+
+    The dense run took ``epoch x steps_per_epoch`` steps by any epoch, so the rates follow
+    from the schedule: fine-tuning stays at the rate of the source checkpoint's next step;
+    the rewinding methods run the schedule again from the rewind epoch's step.
+    """
+    dense_rate = train.lr_at()
+    if dense_rate is None:
+        return None
+    per_epoch = steps_per_epoch(n_train, train.batch_size)
+    if method in ("imp-rewind", "imp-lr-rewind"):
+        start = rewind_epoch * per_epoch
+        return lambda t: dense_rate(start + t)
+    final = dense_rate(source_epoch * per_epoch)
+    return lambda t: final
 
 
 def _round_files(directory: Path) -> dict[tuple[int, int], Path]:
@@ -104,8 +134,11 @@ def prune_run(
     seed: int,
     directory: str | os.PathLike,
     spec: dict[str, Any] | None = None,
+    *,
+    source_epoch: int,
 ) -> list[dict[str, Any]]:
-    """Prune ``model`` (loaded with the dense checkpoint) by ``method``; one row per round.
+    """Prune ``model`` (loaded with the dense checkpoint of ``source_epoch``) by ``method``;
+    one row per round.
 
     ``spec`` (what determines the numbers) is stored with every round; rounds saved under
     another spec are discarded (see :func:`~ddprune.checkpoints.resume_state`).
@@ -122,7 +155,8 @@ def prune_run(
     n_params = count_parameters(model)
     targets = config.targets()
 
-    eval_batch_size = platform.eval_batch_size
+    net, feed = platform.accelerate(model), train.feed(data, platform)
+    rates = retraining_rates(method, train, source_epoch, config.rewind_epoch, len(data.y_train))
     rows: list[dict[str, Any]] = []
     masks: Masks | None = None
     state = resume_state(
@@ -178,7 +212,7 @@ def prune_run(
             break
         started = time.perf_counter()
         if round_index == 0:
-            record(0, 0.0, 0, 0, 0.0, evaluate(model, data, eval_batch_size))
+            record(0, 0.0, 0, 0, 0.0, evaluate(net, data, feed))
         else:
             target = targets[round_index - 1]
             if inside_round is None:
@@ -211,13 +245,14 @@ def prune_run(
                 )
 
             epochs, steps, metrics = fit(
-                model,
+                net,
                 data,
                 train,
                 config.epochs,
                 order,
-                eval_batch_size,
+                feed,
                 masked,
+                rates,
                 resume=inside_round,
                 save=save_inside,
                 schedule=platform.schedule(),

@@ -38,12 +38,14 @@ from ddprune.checkpoints import (
 )
 from ddprune.data import RunData
 from ddprune.evaluation import evaluate
+from ddprune.feed import Feed
 from ddprune.masks import MaskedWeights
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters
 from ddprune.platform import Platform
 from ddprune.seeds import derive_seed
 
 log = logging.getLogger(__name__)
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,23 @@ class TrainConfig:
     crop_padding: int = 4
     lr_schedule: str = "constant"
     lr_decay_steps: int = 512
+    precision: str = "float32"
 
-    def augmentation(self) -> Augmentation:
-        return Augmentation.from_config(self.augment, self.crop_padding)
+    def feed(self, data: RunData, platform: Platform) -> Feed:
+        """How this run's model is fed its data on ``platform``."""
+        return Feed(
+            pixels=data.pixels,
+            augmentation=Augmentation.from_config(self.augment, self.crop_padding),
+            channels_last=platform.channels_last,
+            autocast=self.autocast(),
+            eval_batch_size=platform.eval_batch_size,
+        )
+
+    def autocast(self) -> torch.dtype | None:
+        """bfloat16: forward passes under autocast (weights and optimizer stay float32)."""
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"train.precision: {self.precision!r}; allowed: {list(PRECISIONS)}")
+        return PRECISIONS[self.precision]
 
     def lr_at(self) -> Callable[[int], float] | None:
         """The learning rate of optimizer step t (from 0), or None when it is constant.
@@ -106,6 +122,11 @@ def batch_indices(
         yield order[start : start + batch_size]
 
 
+def steps_per_epoch(n: int, batch_size: int | None) -> int:
+    """Optimizer steps in one epoch of :func:`batch_indices` (so step = epoch x this)."""
+    return 1 if batch_size is None or batch_size >= n else math.ceil(n / batch_size)
+
+
 def train_epoch(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -113,22 +134,21 @@ def train_epoch(
     y: torch.Tensor,
     batch_size: int | None,
     generator: torch.Generator,
+    feed: Feed,
     masks: MaskedWeights | None = None,
-    augment: Augmentation | None = None,
     lr_at: Callable[[int], float] | None = None,
     first_step: int = 0,
 ) -> int:
     """One pass over the training set; returns the number of optimizer steps taken.
 
-    With ``masks`` the pruned weights get no gradient and are zeroed after every step, so
-    they are exactly zero whenever anyone looks (and their optimizer state stays zero).
-    With ``augment`` each batch is augmented on the device, drawing from ``generator``; with
+    ``feed`` turns each stored batch into logits (augmenting it from ``generator``). With
+    ``masks`` the pruned weights get no gradient and are zeroed after every step, so they
+    are exactly zero whenever anyone looks (and their optimizer state stays zero). With
     ``lr_at`` step ``first_step + i`` runs at learning rate ``lr_at(first_step + i)``.
     """
     steps = 0
     for index in batch_indices(len(x), batch_size, generator, x.device):
-        inputs = augment(x[index], generator) if augment else x[index]
-        loss = F.cross_entropy(model(inputs), y[index])
+        loss = F.cross_entropy(feed.logits(model, x[index], generator), y[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if lr_at is not None:
@@ -149,8 +169,9 @@ def fit(
     config: TrainConfig,
     max_epochs: int,
     generator: torch.Generator,
-    eval_batch_size: int,
+    feed: Feed,
     masks: MaskedWeights | None = None,
+    lr_at: Callable[[int], float] | None = None,
     resume: dict[str, Any] | None = None,
     save: Callable[[dict[str, Any]], None] | None = None,
     schedule: CheckpointSchedule | None = None,
@@ -161,15 +182,15 @@ def fit(
 
     Returns (epochs, steps, metrics of the returned model: the last evaluation always comes
     after the last step). Used to retrain pruned models, so that a pruned network is trained
-    exactly as the dense ones were. Retraining can take hours, so when ``schedule`` says so
-    its state (everything but the model, which the caller holds) goes to ``save``, and
-    ``resume`` continues from such a state with the same numbers.
+    exactly as the dense ones were; ``lr_at`` gives the rate of each retraining step, as the
+    pruning method asks (constant at ``config.lr`` when None). Retraining can take hours, so
+    when ``schedule`` says so its state (everything but the model, which the caller holds)
+    goes to ``save``, and ``resume`` continues from such a state with the same numbers.
     """
     optimizer = make_optimizer(model, config)
-    augment, lr_at = config.augmentation(), config.lr_at()
     if resume is None:
         epoch = steps = 0
-        metrics = evaluate(model, data, eval_batch_size)
+        metrics = evaluate(model, data, feed)
     else:
         optimizer.load_state_dict(resume["optimizer"])
         generator.set_state(resume["rng_order"])
@@ -182,14 +203,14 @@ def fit(
             data.y_train,
             config.batch_size,
             generator,
+            feed,
             masks,
-            augment,
             lr_at,
             steps,
         )
         epoch += 1
         if epoch % config.eval_every == 0 or epoch == max_epochs:
-            metrics = evaluate(model, data, eval_batch_size)
+            metrics = evaluate(model, data, feed)
         ending = epoch >= max_epochs or _done(metrics, config)  # the caller saves the end
         if save and schedule and not ending and (schedule.periodic(epoch) or schedule.overdue()):
             save(
@@ -239,6 +260,7 @@ def train_run(
     checkpoint_dir = Path(run_dir) / "checkpoints"
     torch.manual_seed(derive_seed("init", seed))
     model = build_model(model_name, width, data.input_shape, data.num_classes).to(device)
+    net, feed = platform.accelerate(model), config.feed(data, platform)
     optimizer = make_optimizer(model, config)
     order = torch.Generator().manual_seed(derive_seed("data-order", seed))
     n_params = count_parameters(model)
@@ -262,7 +284,7 @@ def train_run(
             "epoch": epoch,
             "step": step,
             "lr": optimizer.param_groups[0]["lr"],
-            **evaluate(model, data, platform.eval_batch_size),
+            **evaluate(net, data, feed),
             "n_params": n_params,
             "n_nonzero": nonzero,
             "sparsity": 1.0 - nonzero / n_params,
@@ -297,19 +319,19 @@ def train_run(
 
     started = time.perf_counter()
     schedule = platform.schedule()
-    augment, lr_at = config.augmentation(), config.lr_at()
+    lr_at = config.lr_at()
     if not rows:
         record()
         save_checkpoint(state(), periodic_path(checkpoint_dir, 0))  # the rewind point of IMP
     while not finished:
         step += train_epoch(
-            model,
+            net,
             optimizer,
             data.x_train,
             data.y_train,
             config.batch_size,
             order,
-            augment=augment,
+            feed,
             lr_at=lr_at,
             first_step=step,
         )

@@ -38,6 +38,7 @@ rule verify_selected:
     params:
         study=STUDY.name,
         checkpoint_every=CHECKPOINT_EVERY,
+        train=config["train"],
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         schemas={
             "labels": schema("labels"),

@@ -12,6 +12,7 @@ verify_selected(
     metrics_path=snakemake.input.metrics,
     labels_path=snakemake.input.labels,
     options=snakemake.params.options,
+    train_config=snakemake.params.train,
     platform_config=snakemake.config["platform"],
     schemas=snakemake.params.schemas,
     output=snakemake.output[0],
