@@ -5,6 +5,7 @@ import torch
 import yaml
 
 from conftest import CONFIG_SCHEMA
+from ddprune.catalog import CLOSED_FORM_MODELS, REGRESSION_DATASETS
 from ddprune.datasets import dataset_names, load_dataset
 from ddprune.exact import solver_names
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
@@ -76,6 +77,9 @@ def test_registries_match_the_config_schema():
     assert sorted(grid["model"]["enum"]) == sorted(model_names() + solver_names())
     variants = schema["$defs"]["variant"]["properties"]["like"]["enum"]
     assert sorted(variants) == dataset_names()
+    assert solver_names() == sorted(CLOSED_FORM_MODELS), "the catalogue planning reads"
+    assert set(REGRESSION_DATASETS) <= set(dataset_names())
+    assert all(load_dataset(name).num_classes == 0 for name in REGRESSION_DATASETS)
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():

@@ -28,10 +28,10 @@ from typing import Any
 import torch
 
 from ddprune.atomic import atomic_path
+from ddprune.selection import list_periodic
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
-_PERIODIC = re.compile(r"epoch(\d+)\.pt")
 _RESUME_EPOCH = re.compile(r"resume-epoch(\d+)\.pt")
 RESTART_HINT = (
     "Delete it to resume from the previous checkpoint, or set platform.on_bad_checkpoint: "
@@ -100,18 +100,6 @@ def drop_resume_points(directory: str | os.PathLike) -> None:
     """A finished job's resume points are never read again."""
     for path in Path(directory).glob("resume-*.pt"):
         path.unlink()
-
-
-def periodic_path(directory: str | os.PathLike, epoch: int) -> Path:
-    return Path(directory) / f"epoch{epoch:07d}.pt"
-
-
-def list_periodic(directory: str | os.PathLike) -> dict[int, Path]:
-    """Periodic checkpoints in ``directory`` by epoch (temporary files are not matched)."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return {}
-    return {int(m.group(1)): p for p in directory.iterdir() if (m := _PERIODIC.fullmatch(p.name))}
 
 
 def resume_point_path(directory: str | os.PathLike, epoch: int) -> Path:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ddprune.catalog import source
 from ddprune.registry import Registry
 from ddprune.seeds import derive_seed
 
@@ -48,17 +49,6 @@ class Dataset:
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
 register_dataset = DATASETS.register
 dataset_names = DATASETS.names
-REGRESSION = frozenset({"gaussian-linear"})
-
-
-def source(name: str, options: dict[str, Any]) -> str:
-    """The built-in dataset behind a name: itself, or what a declared variant is ``like``."""
-    return options.get("like", name)
-
-
-def is_regression(name: str, options: dict[str, Any]) -> bool:
-    """Whether a dataset has real-valued targets (no classes, no label noise)."""
-    return source(name, options) in REGRESSION
 
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:

@@ -30,7 +30,8 @@ from typing import Any
 
 import torch
 
-from ddprune.datasets import Dataset, GaussianLinear, load_dataset, source
+from ddprune.catalog import source
+from ddprune.datasets import Dataset, GaussianLinear, load_dataset
 from ddprune.evaluation import label_errors
 from ddprune.noise import NoisyLabels
 from ddprune.registry import Registry

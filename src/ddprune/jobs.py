@@ -19,7 +19,7 @@ import yaml
 
 from ddprune import summaries
 from ddprune.atomic import write_text
-from ddprune.checkpoints import CheckpointError, list_periodic, load_checkpoint
+from ddprune.checkpoints import CheckpointError, load_checkpoint
 from ddprune.data import RunData, labels_from_table, labels_table
 from ddprune.datasets import load_dataset
 from ddprune.evaluation import evaluate
@@ -28,6 +28,11 @@ from ddprune.models import build_model, count_parameters
 from ddprune.noise import NoisyLabels, corrupt_labels
 from ddprune.platform import Platform, configure
 from ddprune.prune import PruneConfig, prune_run
+from ddprune.selection import (
+    load_threshold,
+    periodic_checkpoints,
+    selection_entry,
+)
 from ddprune.study import Run
 from ddprune.tables import TableSchema, concat_tables, frame, read_table, write_table
 from ddprune.threshold import CheckpointFiles, ThresholdConfig, detect, to_yaml_ready
@@ -174,11 +179,6 @@ def _load_model(run: Run, data: RunData, checkpoint_path: PathLike) -> torch.nn.
     return model
 
 
-def _periodic_checkpoints(checkpoint_template: str, run: Run) -> dict[int, Path]:
-    """The periodic checkpoints beside a run's final checkpoint, by epoch."""
-    return list_periodic(Path(checkpoint_template.format(**run.wildcards)).parent / "checkpoints")
-
-
 def threshold(
     study: str,
     dense_path: PathLike,
@@ -194,7 +194,7 @@ def threshold(
         return checkpoint_template.format(**Run(**run).wildcards)
 
     def periodic(run: dict[str, Any]) -> dict[int, str]:
-        found = _periodic_checkpoints(checkpoint_template, Run(**run))
+        found = periodic_checkpoints(checkpoint_template, Run(**run))
         return {epoch: os.fspath(path) for epoch, path in found.items()}
 
     files = CheckpointFiles(final, periodic)
@@ -226,24 +226,6 @@ def threshold(
     write_text(output, yaml.safe_dump(document, sort_keys=False))
 
 
-def load_threshold(path: PathLike) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text())
-
-
-def selected_runs(threshold_document: dict[str, Any]) -> list[tuple[Run, int]]:
-    """Every (run, epoch) that the threshold rule selected, in a stable order."""
-    return sorted(
-        (Run(f["dataset"], f["model"], entry["width"], f["noise"], entry["seed"]), entry["epoch"])
-        for f in threshold_document["families"]
-        for entry in f["selection"]
-    )
-
-
-def selected_checkpoint(threshold_path: PathLike, run: Run, epoch: int) -> str:
-    """The checkpoint file that the selection names for (run, epoch)."""
-    return _selection_entry(load_threshold(threshold_path), run, epoch)[1]["checkpoint"]
-
-
 def verify_selected(
     study: str,
     run: Run,
@@ -264,7 +246,7 @@ def verify_selected(
     Pruning starts from these files, so a checkpoint that does not reproduce the dense table
     (a changed dataset split, a corrupted file) stops the study here, loudly.
     """
-    family, entry = _selection_entry(load_threshold(threshold_path), run, epoch)
+    family, entry = selection_entry(load_threshold(threshold_path), run, epoch)
     platform = Platform(**platform_config)
     data = _run_data(run, options, labels_path, schemas["labels"], configure(platform, threads))
     model = _load_model(run, data, checkpoint_path)
@@ -307,20 +289,6 @@ def verify_selected(
     write_table(frame([row], table), output, table)
 
 
-def _selection_entry(document: dict[str, Any], run: Run, epoch: int) -> tuple[dict, dict]:
-    for family in document["families"]:
-        if (family["dataset"], family["model"], family["noise"]) != (
-            run.dataset,
-            run.model,
-            run.noise,
-        ):
-            continue
-        for entry in family["selection"]:
-            if (entry["width"], entry["seed"], entry["epoch"]) == (run.width, run.seed, epoch):
-                return family, entry
-    raise KeyError(f"{run} at epoch {epoch} is not in the threshold selection")
-
-
 def prune(
     study: str,
     run: Run,
@@ -339,7 +307,7 @@ def prune(
     threads: int | None = None,
 ) -> None:
     """Prune one selected checkpoint by one method; write one row per round."""
-    family, entry = _selection_entry(load_threshold(threshold_path), run, epoch)
+    family, entry = selection_entry(load_threshold(threshold_path), run, epoch)
     platform = Platform(**platform_config)
     data = _run_data(run, options, labels_path, schemas["labels"], configure(platform, threads))
     model = _load_model(run, data, checkpoint_path)
@@ -381,17 +349,6 @@ def prune(
     )
     table = TableSchema.load(schemas["pruning"])
     write_table(frame(rows, table), output, table)
-
-
-def rewind_checkpoint(checkpoint_template: str, run: Run, epoch: int) -> str:
-    """The periodic checkpoint that imp-rewind resets to, or a clear error if it is missing."""
-    available = _periodic_checkpoints(checkpoint_template, run)
-    if epoch not in available:
-        raise FileNotFoundError(
-            f"prune.rewind_epoch {epoch}: {run} has no checkpoint for that epoch; "
-            f"available epochs: {sorted(available)}"
-        )
-    return os.fspath(available[epoch])
 
 
 def aggregate(inputs: list[PathLike], output: PathLike, schema: PathLike) -> None:

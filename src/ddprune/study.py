@@ -18,6 +18,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ddprune.catalog import CLOSED_FORM_MODELS, is_regression, source
+
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names each field and what is allowed."""
@@ -78,19 +80,15 @@ class Study:
     @property
     def trained_runs(self) -> list[Run]:
         """Runs trained by SGD, one job each (the closed-form ones are solved per seed)."""
-        from ddprune.exact import solver_names
-
-        return [run for run in self.runs if run.model not in solver_names()]
+        return [run for run in self.runs if run.model not in CLOSED_FORM_MODELS]
 
     @property
     def solved_seeds(self) -> list[dict[str, str]]:
         """Wildcards of every closed-form job: one per (dataset, model, noise, seed)."""
-        from ddprune.exact import solver_names
-
         keys = {
             (run.dataset, run.model, run.noise_label, str(run.seed))
             for run in self.runs
-            if run.model in solver_names()
+            if run.model in CLOSED_FORM_MODELS
         }
         names = ("dataset", "model", "noise", "seed")
         return [dict(zip(names, key, strict=True)) for key in sorted(keys)]
@@ -173,16 +171,13 @@ def validate_config(config: Mapping[str, Any], schema_path: str | os.PathLike) -
         raise ConfigError(f"invalid configuration ({len(errors)} problem(s)):\n{lines}")
     _check_unique_runs(filled)
     _check_prune(filled)
-    _check_datasets(filled)
+    _check_datasets(filled, builtin=list(schema["properties"]["datasets"]["properties"]))
     _check_closed_form(filled)
     return filled
 
 
 def _check_closed_form(config: dict[str, Any]) -> None:
     """Regression data needs a closed-form model; d = width needs the linear one."""
-    from ddprune.datasets import is_regression
-    from ddprune.exact import solver_names
-
     problems = []
     for index, grid in enumerate(config["sweep"]):
         name, model = grid["dataset"], grid["model"]
@@ -190,10 +185,10 @@ def _check_closed_form(config: dict[str, Any]) -> None:
         if not is_regression(name, options):
             continue
         where = f"sweep[{index}]"
-        if model not in solver_names():
+        if model not in CLOSED_FORM_MODELS:
             problems.append(
                 f"{where}.model: {model!r} cannot fit the regression dataset {name!r}; "
-                f"allowed models: {solver_names()}"
+                f"allowed models: {list(CLOSED_FORM_MODELS)}"
             )
         if any(noise != 0 for noise in grid["noise"]):
             problems.append(f"{where}.noise: {grid['noise']}; regression data allows [0.0] only")
@@ -216,20 +211,21 @@ def _check_closed_form(config: dict[str, Any]) -> None:
         raise ConfigError(f"invalid configuration ({len(problems)} problem(s)):\n{lines}")
 
 
-def _check_datasets(config: dict[str, Any]) -> None:
-    """Every swept dataset exists; every data file is readable and sound (read in full)."""
-    from ddprune.array_files import DataFileError
-    from ddprune.datasets import dataset_names, load_dataset
-
+def _check_datasets(config: dict[str, Any], builtin: list[str]) -> None:
+    """Every swept dataset is ``builtin`` (the schema's, which the tests keep equal to the
+    registry's) or declared; every data file is readable and sound (read in full)."""
     declared = config["datasets"]
     files = sorted(name for name, options in declared.items() if "file" in options)
-    allowed = sorted(set(dataset_names()) | set(declared))
+    allowed = sorted(set(builtin) | set(declared))
     for index, grid in enumerate(config["sweep"]):
         if grid["dataset"] not in allowed:
             raise ConfigError(
                 f"invalid configuration:\n  - sweep[{index}].dataset: {grid['dataset']!r} is not "
                 f"allowed; allowed values: {allowed} (declare your own under datasets.<name>.file)"
             )
+    if files:  # only then: reading them needs torch, which planning does not
+        from ddprune.array_files import DataFileError
+        from ddprune.datasets import load_dataset
     for name in files:
         try:
             load_dataset(name, declared[name])
@@ -272,7 +268,6 @@ def require_data(config: Mapping[str, Any]) -> None:
     Checked when a run starts (Snakemake's ``onstart``), not when the config loads, so that
     a study can be planned (``snakemake -n``) on a machine that does not hold its data.
     """
-    from ddprune.datasets import source
     from ddprune.image_datasets import REQUIRED, DataMissingError, require_files
 
     for name in sorted({grid["dataset"] for grid in config["sweep"]}):

@@ -30,7 +30,6 @@ from ddprune.checkpoints import (
     CheckpointSchedule,
     drop_resume_points,
     list_resumable,
-    periodic_path,
     resume_point_path,
     resume_state,
     save_checkpoint,
@@ -43,6 +42,7 @@ from ddprune.masks import MaskedWeights
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters
 from ddprune.platform import Platform
 from ddprune.seeds import derive_seed
+from ddprune.selection import periodic_path
 
 log = logging.getLogger(__name__)
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}

@@ -14,14 +14,14 @@ os.environ.update(
 
 from snakemake.exceptions import WorkflowError
 
-from ddprune.jobs import (
+# Planning never imports torch (seconds per command): ddprune.catalog and .selection.
+from ddprune.catalog import CLOSED_FORM_MODELS, is_regression
+from ddprune.selection import (
     load_threshold,
     rewind_checkpoint,
     selected_checkpoint,
     selected_runs,
 )
-from ddprune.datasets import is_regression
-from ddprune.exact import solver_names
 from ddprune.study import ConfigError, Run, load_study, require_data
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -143,11 +143,10 @@ def model_families():
 
 def family_paths(pattern, kind=None):
     """``pattern`` for every family, or only the ``trained`` or ``solved`` (closed-form) ones."""
-    closed_form = set(solver_names())
     return [
         pattern.format(dataset=d, model=m)
         for d, m in model_families()
-        if kind is None or (kind == "solved") == (m in closed_form)
+        if kind is None or (kind == "solved") == (m in CLOSED_FORM_MODELS)
     ]
 
 
