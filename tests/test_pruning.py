@@ -155,57 +155,32 @@ def test_a_killed_job_resumes_after_its_last_finished_round(data, tmp_path):
 
 
 def test_rounds_saved_under_other_settings_are_discarded(data, tmp_path):
+    def random_run(config, directory, spec):
+        rows = prune_run(
+            trained_model(data),
+            data,
+            "random",
+            config,
+            TRAIN,
+            PLATFORM,
+            None,
+            {},
+            0,
+            directory,
+            spec,
+            source_epoch=0,
+        )
+        return strip(rows)
+
     spec = {"prune": dataclasses.asdict(FAST), "method": "random", "run": {"width": 32}}
-    model = trained_model(data)
-    first = prune_run(
-        model, data, "random", FAST, TRAIN, PLATFORM, None, {}, 0, tmp_path, spec, source_epoch=0
-    )
-    again = prune_run(
-        trained_model(data),
-        data,
-        "random",
-        FAST,
-        TRAIN,
-        PLATFORM,
-        None,
-        {},
-        0,
-        tmp_path,
-        spec,
-        source_epoch=0,
-    )
-    assert strip(again) == strip(first)  # same settings: resumed (here: already finished)
+    first = random_run(FAST, tmp_path, spec)
+    again = random_run(FAST, tmp_path, spec)
+    assert again == first  # same settings: resumed (here: already finished)
     half = dataclasses.replace(FAST, fraction=0.5)
     other = {**spec, "prune": dataclasses.asdict(half)}
-    rerun = prune_run(
-        trained_model(data),
-        data,
-        "random",
-        half,
-        TRAIN,
-        PLATFORM,
-        None,
-        {},
-        0,
-        tmp_path,
-        other,
-        source_epoch=0,
-    )
-    fresh = prune_run(
-        trained_model(data),
-        data,
-        "random",
-        half,
-        TRAIN,
-        PLATFORM,
-        None,
-        {},
-        0,
-        tmp_path / "new",
-        other,
-        source_epoch=0,
-    )
-    assert strip(rerun) == strip(fresh) != strip(first)
+    rerun = random_run(half, tmp_path, other)
+    fresh = random_run(half, tmp_path / "new", other)
+    assert rerun == fresh != first
 
 
 class Preempted(Exception):

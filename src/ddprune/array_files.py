@@ -27,7 +27,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ddprune.datasets import Dataset
 
@@ -88,14 +87,8 @@ def load_array_file(
             f"{file}: class(es) {missing} of 0..{num_classes - 1} have no training sample; "
             "labels must be 0..C-1 with every class in the training split"
         )
-    return Dataset(
-        name=name,
-        x_train=torch.from_numpy(x_train),
-        y_train=torch.from_numpy(y_train),
-        x_test=torch.from_numpy(x_test),
-        y_test=torch.from_numpy(y_test),
-        num_classes=num_classes,
-        sha256=file_sha256(path),
+    return Dataset.from_arrays(
+        name, x_train, y_train, x_test, y_test, num_classes, sha256=file_sha256(path)
     )
 
 

@@ -45,6 +45,23 @@ class Dataset:
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
 
+    @classmethod
+    def from_arrays(
+        cls,
+        name: str,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        x_test: np.ndarray,
+        y_test: np.ndarray,
+        num_classes: int,
+        sha256: str | None = None,
+    ) -> Dataset:
+        """A split from numpy arrays (shared, not copied); ``sha256`` defaults to the arrays'
+        checksum (:func:`arrays_sha256`)."""
+        arrays = (x_train, y_train, x_test, y_test)
+        tensors = (torch.from_numpy(array) for array in arrays)
+        return cls(name, *tensors, num_classes, sha256 or arrays_sha256(*arrays))
+
 
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
 register_dataset = DATASETS.register
@@ -90,15 +107,7 @@ def load_digits(n_train: int = 1000, split_seed: int = 0) -> Dataset:
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, train_size=n_train, stratify=y, random_state=split_seed
     )
-    return Dataset(
-        name="digits",
-        x_train=torch.from_numpy(x_tr),
-        y_train=torch.from_numpy(y_tr),
-        x_test=torch.from_numpy(x_te),
-        y_test=torch.from_numpy(y_te),
-        num_classes=10,
-        sha256=arrays_sha256(x_tr, y_tr, x_te, y_te),
-    )
+    return Dataset.from_arrays("digits", x_tr, y_tr, x_te, y_te, num_classes=10)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """FashionMNIST, CIFAR-10, CIFAR-100 (torchvision) and Tiny-ImageNet (an ImageFolder
 layout), from a data directory.
 
-Compute nodes are often offline, so jobs never download: a missing file stops the study at
-config time with the files it expects and the command that fetches them (with torchvision's
-checksums) on a machine that is online -- ``python -m ddprune.download NAME --root DIR``.
+Compute nodes are often offline, so jobs never download: a missing file stops the study when
+it starts, before any job, with the files it expects and the command that fetches them (with
+torchvision's checksums) on a machine that is online --
+``python -m ddprune.download NAME --root DIR``.
 
 Images stay uint8 pixels, N x C x H x W (a quarter of float32's memory; they become
 standardised floats a batch at a time on the device, :mod:`ddprune.feed`). The official
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ddprune.datasets import Dataset, arrays_sha256, register_dataset
+from ddprune.datasets import Dataset, register_dataset
 from ddprune.torchvision_compat import import_torchvision
 
 
@@ -166,15 +167,7 @@ def _dataset(
     (x_train, y_train), (x_test, y_test) = train, test
     if n_train is not None:
         x_train, y_train = _subsample(name, x_train, y_train, n_train, split_seed)
-    return Dataset(
-        name=name,
-        x_train=torch.from_numpy(x_train),
-        y_train=torch.from_numpy(y_train),
-        x_test=torch.from_numpy(x_test),
-        y_test=torch.from_numpy(y_test),
-        num_classes=num_classes,
-        sha256=arrays_sha256(x_train, y_train, x_test, y_test),
-    )
+    return Dataset.from_arrays(name, x_train, y_train, x_test, y_test, num_classes)
 
 
 def _images(data: np.ndarray | torch.Tensor) -> np.ndarray:

@@ -223,9 +223,12 @@ def _check_datasets(config: dict[str, Any], builtin: list[str]) -> None:
                 f"invalid configuration:\n  - sweep[{index}].dataset: {grid['dataset']!r} is not "
                 f"allowed; allowed values: {allowed} (declare your own under datasets.<name>.file)"
             )
-    if files:  # only then: reading them needs torch, which planning does not
-        from ddprune.array_files import DataFileError
-        from ddprune.datasets import load_dataset
+    if not files:
+        return
+    # Imported only now: reading files needs torch, which planning a study does not.
+    from ddprune.array_files import DataFileError
+    from ddprune.datasets import load_dataset
+
     for name in files:
         try:
             load_dataset(name, declared[name])
