@@ -3,7 +3,7 @@ pipeline vs a torchvision DataLoader with per-sample transforms, on the same mod
 
 * ddprune: the training set is one uint8 tensor on the training device; each batch is
   indexed, cropped (padding 4), flipped and standardised on the device in batched calls
-  (:mod:`ddprune.feed`), inside :func:`ddprune.training.train_epoch`.
+  (:mod:`ddprune.data.feed`), inside :func:`ddprune.training.loop.train_epoch`.
 * DataLoader: the usual recipe -- uint8 HWC images, torchvision's RandomCrop(32, padding=4),
   RandomHorizontalFlip, ToTensor and Normalize per sample in ``--workers`` worker processes,
   batches copied to the device (pinned memory on CUDA).
@@ -29,12 +29,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ddprune.augment import Augmentation
-from ddprune.feed import Feed, PixelScale
+from ddprune.data.augment import Augmentation
+from ddprune.data.feed import Feed, PixelScale
+from ddprune.data.torchvision_compat import import_torchvision
 from ddprune.models import build_model
-from ddprune.platform import Platform, resolve_device
-from ddprune.torchvision_compat import import_torchvision
-from ddprune.training import train_epoch
+from ddprune.training.loop import train_epoch
+from ddprune.training.platform import Platform, resolve_device
 
 
 class UInt8Images(torch.utils.data.Dataset):

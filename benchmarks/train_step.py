@@ -20,11 +20,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-from ddprune.datasets import load_dataset
-from ddprune.feed import Feed
-from ddprune.masks import MaskedWeights, magnitude_masks, prunable_weights
+from ddprune.data.datasets import load_dataset
+from ddprune.data.feed import Feed
 from ddprune.models import build_model
-from ddprune.training import train_epoch
+from ddprune.pruning.masks import MaskedWeights, magnitude_masks, prunable_weights
+from ddprune.training.loop import train_epoch
 
 
 def bare_loop(model, optimizer, x, y, steps, batch_size, generator):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ddprune.tables import TableSchema
+from ddprune.foundations.tables import TableSchema
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "workflow" / "schemas"

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import CONFIG_SCHEMA
-from ddprune.datasets import load_dataset
+from ddprune.data.datasets import load_dataset
 from ddprune.study import ConfigError, load_study
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ddprune.augment import Augmentation, random_crop, random_flip
+from ddprune.data.augment import Augmentation, random_crop, random_flip
 
 
 def generator(seed: int = 0) -> torch.Generator:

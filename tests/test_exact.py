@@ -8,18 +8,18 @@ import pytest
 import torch
 
 from conftest import CONFIG_SCHEMA, SCHEMAS
-from ddprune import jobs
-from ddprune.datasets import load_dataset
-from ddprune.exact import (
+from ddprune.analysis.threshold import CheckpointFiles, ThresholdConfig, detect
+from ddprune.closed_form import (
     ClosedFormConfig,
     build_problem,
     min_norm_solve,
     risk_isotropic,
     solve_run,
 )
+from ddprune.data.datasets import load_dataset
+from ddprune.foundations.tables import TableSchema, read_table
+from ddprune.jobs import all as jobs
 from ddprune.study import ConfigError, load_study
-from ddprune.tables import TableSchema, read_table
-from ddprune.threshold import CheckpointFiles, ThresholdConfig, detect
 
 ISOTROPIC = {"d": None, "n_train": 50, "n_test": 1, "sigma": 0.5, "signal_norm": 1.0}
 
@@ -116,7 +116,7 @@ def test_refitting_on_the_oracle_support_is_training_on_the_oracle_features(tmp_
 
 def test_random_relu_features_nest_across_widths_and_interpolate_past_n():
     data = load_dataset("digits", {"n_train": 200})
-    from ddprune.noise import corrupt_labels
+    from ddprune.data.noise import corrupt_labels
 
     labels = corrupt_labels(data.y_train, 10, 0.2, "digits", 0)
     narrow = build_problem("rff", 50, 0, data, labels)

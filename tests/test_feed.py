@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ddprune.augment import Augmentation
-from ddprune.data import RunData
-from ddprune.datasets import Dataset
-from ddprune.evaluation import evaluate
-from ddprune.feed import Feed, PixelScale
+from ddprune.data.augment import Augmentation
+from ddprune.data.datasets import Dataset
+from ddprune.data.feed import Feed, PixelScale
+from ddprune.data.noise import corrupt_labels
+from ddprune.data.run_data import RunData
 from ddprune.models import build_model
-from ddprune.noise import corrupt_labels
-from ddprune.platform import Platform
-from ddprune.training import TrainConfig, fit
+from ddprune.training.evaluation import evaluate
+from ddprune.training.loop import TrainConfig, fit
+from ddprune.training.platform import Platform
 
 
 def pixels(n: int, seed: int = 0, size: int = 8) -> torch.Tensor:

@@ -15,9 +15,9 @@ import yaml
 
 from conftest import REPO, snakemake
 from ddprune import download
-from ddprune.datasets import load_dataset
-from ddprune.image_datasets import DataMissingError
-from ddprune.torchvision_compat import import_torchvision
+from ddprune.data.datasets import load_dataset
+from ddprune.data.image_datasets import DataMissingError
+from ddprune.data.torchvision_compat import import_torchvision
 
 
 def md5(path: Path) -> str:

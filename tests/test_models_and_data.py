@@ -5,10 +5,10 @@ import torch
 import yaml
 
 from conftest import CONFIG_SCHEMA
-from ddprune.catalog import CLOSED_FORM_MODELS, REGRESSION_DATASETS
-from ddprune.datasets import dataset_names, load_dataset
-from ddprune.exact import solver_names
+from ddprune.closed_form import solver_names
+from ddprune.data.datasets import dataset_names, load_dataset
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
+from ddprune.study.catalog import CLOSED_FORM_MODELS, REGRESSION_DATASETS
 
 
 @pytest.mark.parametrize("width", [1, 2, 48, 512])

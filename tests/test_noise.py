@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ddprune.noise import corrupt_labels
+from ddprune.data.noise import corrupt_labels
 
 
 def labels(n=1000, classes=10):

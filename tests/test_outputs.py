@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from ddprune.atomic import OutputError
-from ddprune.checkpoints import load_checkpoint, save_checkpoint
-from ddprune.tables import TableSchema, read_table, write_table
+from ddprune.foundations.atomic import OutputError
+from ddprune.foundations.tables import TableSchema, read_table, write_table
+from ddprune.training.checkpoints import load_checkpoint, save_checkpoint
 
 SCHEMA = TableSchema(
     name="numbers", columns={"value": {"dtype": "float64"}}, key=()

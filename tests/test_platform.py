@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from ddprune.platform import claim_gpu
+from ddprune.training.platform import claim_gpu
 
 
 def test_gpu_claims_are_exclusive_and_die_with_their_process(tmp_path):
     """Three jobs on a three-GPU workstation get GPUs 0, 1, 2; a fourth is refused with the
     fix; a killed job's GPU is free again. (Locks only: no GPU needed.)"""
     code = (
-        "import sys, time; from ddprune.platform import claim_gpu; "
+        "import sys, time; from ddprune.training.platform import claim_gpu; "
         "print(claim_gpu(3, sys.argv[1]), flush=True); time.sleep(60)"
     )
     jobs = [

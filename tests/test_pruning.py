@@ -8,15 +8,15 @@ import math
 import pytest
 import torch
 
-from ddprune import prune as prune_module
-from ddprune.data import RunData
-from ddprune.datasets import Dataset, load_dataset
-from ddprune.masks import keep_count, magnitude_masks, prunable_weights, random_masks
+from ddprune.data.datasets import Dataset, load_dataset
+from ddprune.data.noise import corrupt_labels
+from ddprune.data.run_data import RunData
 from ddprune.models import build_model
-from ddprune.noise import corrupt_labels
-from ddprune.platform import Platform
-from ddprune.prune import PruneConfig, prune_run, retraining_rates
-from ddprune.training import TrainConfig
+from ddprune.pruning import rounds as prune_module
+from ddprune.pruning.masks import keep_count, magnitude_masks, prunable_weights, random_masks
+from ddprune.pruning.rounds import PruneConfig, prune_run, retraining_rates
+from ddprune.training.loop import TrainConfig
+from ddprune.training.platform import Platform
 
 TRAIN = TrainConfig(max_epochs=100, eval_every=10, stop_at_train_error=None)
 PLATFORM = Platform(device="cpu")

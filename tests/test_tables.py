@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from ddprune.atomic import atomic_path
-from ddprune.tables import SchemaError, frame, read_table, validate_table, write_table
+from ddprune.foundations.atomic import atomic_path
+from ddprune.foundations.tables import SchemaError, frame, read_table, validate_table, write_table
 
 
 def label_rows(n=4):

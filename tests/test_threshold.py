@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 
 from conftest import SCHEMAS
-from ddprune import jobs
-from ddprune.tables import TableSchema, frame, write_table
-from ddprune.threshold import (
+from ddprune.analysis.threshold import (
     CheckpointFiles,
     ThresholdConfig,
     detect,
     find_peak,
     interpolation_point,
 )
+from ddprune.foundations.tables import TableSchema, frame, write_table
+from ddprune.jobs import all as jobs
 
 WIDTHS = [2, 4, 8, 16, 32, 64, 128, 256]
 #          descent    min  rise   peak  second descent

@@ -5,7 +5,7 @@ import sys
 SCRIPT = """
 import logging, sys
 logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(message)s")
-from ddprune.torchvision_compat import import_torchvision
+from ddprune.data.torchvision_compat import import_torchvision
 tv = import_torchvision()
 assert import_torchvision() is tv
 import torch

@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from conftest import SCHEMAS
-from ddprune import jobs
-from ddprune.checkpoints import CheckpointError, latest_periodic, load_checkpoint
+from ddprune.foundations.tables import TableSchema, read_table
+from ddprune.jobs import all as jobs
 from ddprune.study import Run
-from ddprune.tables import TableSchema, read_table
+from ddprune.training.checkpoints import CheckpointError, latest_periodic, load_checkpoint
 
 SCHEMA_PATHS = {"labels": SCHEMAS / "labels.schema.yaml", "dense": SCHEMAS / "dense.schema.yaml"}
 OPTIONS = {"n_train": 300, "split_seed": 0}

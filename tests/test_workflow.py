@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SCHEMAS, TINY, snakemake
-from ddprune.tables import TableSchema, read_table
+from ddprune.foundations.tables import TableSchema, read_table
 
 pytestmark = pytest.mark.workflow
 

@@ -12,14 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from ddprune.image_datasets import (
+from ddprune.data.image_datasets import (
     REQUIRED,
     SOURCES,
     TINY_IMAGENET,
     arrange_validation_by_class,
     missing_files,
 )
-from ddprune.torchvision_compat import import_torchvision
+from ddprune.data.torchvision_compat import import_torchvision
 
 # The Stanford CS231n release (not in torchvision), checked by its MD5.
 TINY_IMAGENET_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddprune.registry import Registry
+from ddprune.foundations.registry import Registry
 
 Builder = Callable[[int, tuple[int, ...], int], nn.Module]
 MODELS: Registry[Builder] = Registry("model")

@@ -14,20 +14,27 @@ os.environ.update(
 
 from snakemake.exceptions import WorkflowError
 
-# Planning never imports torch (seconds per command): ddprune.catalog and .selection.
-from ddprune.catalog import CLOSED_FORM_MODELS, is_regression
-from ddprune.selection import (
+# Planning never imports torch (seconds per command): these modules are torch-free.
+from ddprune.paths import FAMILY, RUN, Layout, fill
+from ddprune.pruning.methods import PRUNE_METHODS
+from ddprune.study import ConfigError, Run, load_study, require_data
+from ddprune.study.catalog import (
+    CLOSED_FORM_MODELS,
+    DENSE_FIGURES,
+    PRUNING_FIGURES,
+    SOLVED_FIGURES,
+    TRAINED_FIGURES,
+    is_regression,
+)
+from ddprune.study.selection import (
     load_threshold,
     rewind_checkpoint,
     selected_checkpoint,
     selected_runs,
 )
-from ddprune.study import ConfigError, Run, load_study, require_data
-
-SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 
 try:
-    STUDY = load_study(config, SCHEMAS / "config.schema.yaml")
+    STUDY = load_study(config)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 config.update(STUDY.config)  # defaults filled in, for every rule and script
@@ -41,19 +48,9 @@ onstart:
         raise WorkflowError(str(error)) from None
 
 
-RESULTS = f"results/{STUDY.name}"
-LOGS = f"{RESULTS}/logs"
-RUN = "{dataset}/{model}/noise{noise}/width{width}/seed{seed}"
-CHECKPOINT = f"{RESULTS}/train/{RUN}/final.pt"
-FAMILY = "{dataset}/{model}"
-PRUNE = f"{RESULTS}/prune/{RUN}/epoch{{epoch}}/{{method}}"
-SOLVED = f"{RESULTS}/solve/{FAMILY}/noise{{noise}}/seed{{seed}}"
-# Of the platform settings only this one changes results (it decides which checkpoints are
-# kept), so only it is a rule parameter; the scripts read the others from the config, so that
-# changing them (device, threads, resume points) reruns nothing.
-CHECKPOINT_EVERY = config["platform"]["checkpoint_every"]
+LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.paths)
 # Jobs that train or evaluate networks hold a GPU when there may be one, so that
-# `--resources gpu=G` runs G of them at a time (each claims its own: ddprune.platform).
+# `--resources gpu=G` runs G of them at a time (each claims its own: ddprune.training.platform).
 GPUS_PER_JOB = 0 if config["platform"]["device"] == "cpu" else 1
 
 
@@ -67,11 +64,6 @@ wildcard_constraints:
     method=r"[a-z-]+",
 
 
-def schema(table):
-    """Path of a table's schema, passed to the scripts that write or read the table."""
-    return str(SCHEMAS / f"{table}.schema.yaml")
-
-
 def run_paths(pattern, runs=None):
     """``pattern`` (with run wildcards) filled in for every run of the study (or of ``runs``)."""
     return [
@@ -82,8 +74,8 @@ def run_paths(pattern, runs=None):
 
 def dense_tables():
     """Every per-job dense table: one per trained run, one per closed-form seed."""
-    trained = run_paths(f"{RESULTS}/train/{RUN}/metrics.parquet", STUDY.trained_runs)
-    solved = [f"{SOLVED}/dense.parquet".format(**w) for w in STUDY.solved_seeds]
+    trained = run_paths(LAYOUT.metrics, STUDY.trained_runs)
+    solved = [LAYOUT.solved_dense.format(**w) for w in STUDY.solved_seeds]
     return trained + solved
 
 
@@ -92,12 +84,6 @@ def solve_labels(wildcards):
     if is_regression(wildcards.dataset, STUDY.dataset_options(wildcards.dataset)):
         return []
     return rules.labels.output[0].format(**wildcards)
-
-
-def solved_widths(wildcards):
-    return STUDY.widths(
-        wildcards.dataset, wildcards.model, float(wildcards.noise), int(wildcards.seed)
-    )
 
 
 def selected_paths(pattern, **values):
@@ -121,11 +107,11 @@ def data_file(wildcards):
 
 
 def rewind_checkpoint_file(wildcards):
-    """imp-rewind's early checkpoint of the run (no input for the other methods)."""
-    if wildcards.method != "imp-rewind":
+    """The run's checkpoint of prune.rewind_epoch, for the methods that rewind to it."""
+    if not PRUNE_METHODS[wildcards.method].needs_rewind_checkpoint:
         return []
     run = Run.from_wildcards(wildcards)
-    return rewind_checkpoint(CHECKPOINT, run, config["prune"]["rewind_epoch"])
+    return rewind_checkpoint(LAYOUT, run, config["prune"]["rewind_epoch"])
 
 
 def selected_checkpoint_file(wildcards):
@@ -152,15 +138,13 @@ def family_paths(pattern, kind=None):
 
 def all_targets():
     return [
-        f"{RESULTS}/dense.parquet",
-        f"{RESULTS}/threshold.yaml",
-        f"{RESULTS}/selection.parquet",
-        f"{RESULTS}/tables/thresholds.html",
-        *family_paths(f"{RESULTS}/figures/{{dataset}}/{{model}}/double_descent.png"),
-        *family_paths(
-            f"{RESULTS}/figures/{{dataset}}/{{model}}/epochwise_heatmap.png", "trained"
-        ),
-        *family_paths(f"{RESULTS}/tables/{{dataset}}/{{model}}/dense_summary.html"),
+        LAYOUT.dense,
+        LAYOUT.threshold,
+        LAYOUT.selection,
+        LAYOUT.threshold_table,
+        *[p for kind in DENSE_FIGURES for p in family_paths(LAYOUT.figure(kind))],
+        *[p for kind in TRAINED_FIGURES for p in family_paths(LAYOUT.figure(kind), "trained")],
+        *family_paths(LAYOUT.family_table("dense_summary")),
         *pruning_targets(),
         *closed_form_targets(),
     ]
@@ -170,21 +154,18 @@ def closed_form_targets():
     """The prune-large-vs-train-small table and figures, when closed-form models run."""
     if not STUDY.solved_seeds:
         return []
-    figure = f"{RESULTS}/figures/{{dataset}}/{{model}}/prune_vs_small.png"
-    return [f"{RESULTS}/compression.parquet", *family_paths(figure, "solved")]
+    figures = [LAYOUT.figure(kind) for kind in SOLVED_FIGURES]
+    return [LAYOUT.compression, *[p for f in figures for p in family_paths(f, "solved")]]
 
 
 def pruning_targets():
     """Pruning table, figures and recovery table, when the study prunes at all."""
     if not config["prune"]["methods"]:
         return []
-    kinds = ["sparse_double_descent", "backwards_walk", "memorization"]
-    figures = [f"{RESULTS}/figures/{{dataset}}/{{model}}/{kind}.png" for kind in kinds]
-    recovery = f"{RESULTS}/tables/{{dataset}}/{{model}}/recovery.html"
-    return [f"{RESULTS}/pruning.parquet"] + [
-        path
-        for pattern in [*figures, recovery]
-        for path in family_paths(pattern, "trained")
+    patterns = [LAYOUT.figure(kind) for kind in PRUNING_FIGURES]
+    patterns.append(LAYOUT.family_table("recovery"))
+    return [LAYOUT.pruning] + [
+        path for pattern in patterns for path in family_paths(pattern, "trained")
     ]
 
 

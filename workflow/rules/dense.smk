@@ -5,40 +5,37 @@ rule labels:
     input:
         data=data_file,
     output:
-        f"{RESULTS}/labels/{{dataset}}/noise{{noise}}/seed{{seed}}.parquet",
+        LAYOUT.labels,
     log:
-        f"{LOGS}/labels/{{dataset}}/noise{{noise}}/seed{{seed}}.log",
+        LAYOUT.log("labels/{dataset}/noise{noise}/seed{seed}"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        study=STUDY.name,
         options=lambda wc: STUDY.dataset_options(wc.dataset),
-        schema=schema("labels"),
     script:
         "../scripts/draw_labels.py"
 
 
 rule train:
     input:
-        labels=rules.labels.output[0],
+        labels=LAYOUT.labels,
         data=data_file,
     output:
-        metrics=f"{RESULTS}/train/{RUN}/metrics.parquet",
-        model=f"{RESULTS}/train/{RUN}/final.pt",
+        metrics=LAYOUT.metrics,
+        model=LAYOUT.final_checkpoint,
     log:
-        f"{LOGS}/train/{RUN}.log",
+        LAYOUT.log(f"train/{RUN}"),
     conda:
         "../../envs/ddprune.yaml"
     threads: config["platform"]["threads"]
     resources:
         gpu=GPUS_PER_JOB,
     params:
-        study=STUDY.name,
+        # What the job reads from the config and depends on: a change reruns it. The
+        # platform section is left out on purpose: it never changes the numbers.
         train=config["train"],
-        checkpoint_every=CHECKPOINT_EVERY,
         keep_epochs=STUDY.kept_epochs(),
         options=lambda wc: STUDY.dataset_options(wc.dataset),
-        schemas={"labels": schema("labels"), "dense": schema("dense")},
     script:
         "../scripts/train.py"
 
@@ -48,37 +45,33 @@ rule solve:
         labels=solve_labels,
         data=data_file,
     output:
-        dense=f"{SOLVED}/dense.parquet",
-        compression=f"{SOLVED}/compression.parquet",
+        dense=LAYOUT.solved_dense,
+        compression=LAYOUT.solved_compression,
     log:
-        f"{LOGS}/solve/{FAMILY}/noise{{noise}}/seed{{seed}}.log",
+        LAYOUT.log(f"solve/{FAMILY}/noise{{noise}}/seed{{seed}}"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        study=STUDY.name,
-        widths=solved_widths,
+        widths=lambda wc: STUDY.widths(
+            wc.dataset, wc.model, float(wc.noise), int(wc.seed)
+        ),
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         closed_form=config["closed_form"],
-        schemas={
-            "labels": schema("labels"),
-            "dense": schema("dense"),
-            "compression": schema("compression"),
-        },
     script:
         "../scripts/solve.py"
 
 
 rule aggregate_compression:
     input:
-        [f"{SOLVED}/compression.parquet".format(**w) for w in STUDY.solved_seeds],
+        [LAYOUT.solved_compression.format(**w) for w in STUDY.solved_seeds],
     output:
-        f"{RESULTS}/compression.parquet",
+        LAYOUT.compression,
     log:
-        f"{LOGS}/aggregate_compression.log",
+        LAYOUT.log("aggregate_compression"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        schema=schema("compression"),
+        table="compression",
     script:
         "../scripts/aggregate.py"
 
@@ -87,12 +80,12 @@ rule aggregate_dense:
     input:
         dense_tables(),
     output:
-        f"{RESULTS}/dense.parquet",
+        LAYOUT.dense,
     log:
-        f"{LOGS}/aggregate_dense.log",
+        LAYOUT.log("aggregate_dense"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        schema=schema("dense"),
+        table="dense",
     script:
         "../scripts/aggregate.py"

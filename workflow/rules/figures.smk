@@ -3,20 +3,19 @@
 
 rule double_descent_figure:
     input:
-        dense=f"{RESULTS}/dense.parquet",
-        threshold=f"{RESULTS}/threshold.yaml",
+        dense=LAYOUT.dense,
+        threshold=LAYOUT.threshold,
     output:
         report(
-            f"{RESULTS}/figures/{FAMILY}/double_descent.png",
+            LAYOUT.figure("double_descent"),
             **family_report("double_descent", "double descent"),
         ),
     log:
-        f"{LOGS}/figures/{FAMILY}/double_descent.log",
+        LAYOUT.log(f"figures/{FAMILY}/double_descent"),
     conda:
         "../../envs/ddprune.yaml"
     params:
         kind="double_descent",
-        schemas={"dense": schema("dense")},
         options=lambda wc: STUDY.dataset_options(wc.dataset),
     script:
         "../scripts/figure.py"
@@ -24,73 +23,69 @@ rule double_descent_figure:
 
 rule prune_vs_small_figure:
     input:
-        compression=f"{RESULTS}/compression.parquet",
+        compression=LAYOUT.compression,
     output:
         report(
-            f"{RESULTS}/figures/{FAMILY}/prune_vs_small.png",
+            LAYOUT.figure("prune_vs_small"),
             **family_report("prune_vs_small", "prune large vs train small"),
         ),
     log:
-        f"{LOGS}/figures/{FAMILY}/prune_vs_small.log",
+        LAYOUT.log(f"figures/{FAMILY}/prune_vs_small"),
     conda:
         "../../envs/ddprune.yaml"
     params:
         kind="prune_vs_small",
-        schemas={"compression": schema("compression")},
     script:
         "../scripts/figure.py"
 
 
 rule epochwise_heatmap:
     input:
-        dense=f"{RESULTS}/dense.parquet",
-        threshold=f"{RESULTS}/threshold.yaml",
+        dense=LAYOUT.dense,
+        threshold=LAYOUT.threshold,
     output:
         report(
-            f"{RESULTS}/figures/{FAMILY}/epochwise_heatmap.png",
+            LAYOUT.figure("epochwise_heatmap"),
             **family_report("epochwise_heatmap", "epoch-wise heatmap"),
         ),
     log:
-        f"{LOGS}/figures/{FAMILY}/epochwise_heatmap.log",
+        LAYOUT.log(f"figures/{FAMILY}/epochwise_heatmap"),
     conda:
         "../../envs/ddprune.yaml"
     params:
         kind="epochwise_heatmap",
-        schemas={"dense": schema("dense")},
     script:
         "../scripts/figure.py"
 
 
 rule dense_summary_table:
     input:
-        f"{RESULTS}/dense.parquet",
+        LAYOUT.dense,
     output:
         report(
-            f"{RESULTS}/tables/{FAMILY}/dense_summary.html",
+            LAYOUT.family_table("dense_summary"),
             **family_report("dense_summary", "summary table"),
         ),
     log:
-        f"{LOGS}/tables/{FAMILY}/dense_summary.log",
+        LAYOUT.log(f"tables/{FAMILY}/dense_summary"),
     conda:
         "../../envs/ddprune.yaml"
-    params:
-        schema=schema("dense"),
     script:
         "../scripts/dense_summary.py"
 
 
 rule threshold_table:
     input:
-        f"{RESULTS}/threshold.yaml",
+        LAYOUT.threshold,
     output:
         report(
-            f"{RESULTS}/tables/thresholds.html",
+            LAYOUT.threshold_table,
             caption="../report/thresholds.rst",
             category="2. Interpolation threshold",
             labels={"table": "thresholds and selection"},
         ),
     log:
-        f"{LOGS}/tables/thresholds.log",
+        LAYOUT.log("tables/thresholds"),
     conda:
         "../../envs/ddprune.yaml"
     script:
@@ -99,35 +94,34 @@ rule threshold_table:
 
 rule pruning_figure:
     input:
-        dense=f"{RESULTS}/dense.parquet",
-        pruning=f"{RESULTS}/pruning.parquet",
+        dense=LAYOUT.dense,
+        pruning=LAYOUT.pruning,
     output:
         report(
-            f"{RESULTS}/figures/{FAMILY}/{{kind}}.png",
+            LAYOUT.figure("{kind}"),
             caption="../report/pruning_figure.rst",
             category="3. Pruning",
             subcategory="{dataset} / {model}",
             labels={"dataset": "{dataset}", "model": "{model}", "figure": "{kind}"},
         ),
     log:
-        f"{LOGS}/figures/{FAMILY}/{{kind}}.log",
+        LAYOUT.log(f"figures/{FAMILY}/{{kind}}"),
     wildcard_constraints:
-        kind="sparse_double_descent|backwards_walk|memorization",
+        kind="|".join(PRUNING_FIGURES),
     conda:
         "../../envs/ddprune.yaml"
     params:
         kind=lambda wildcards: wildcards.kind,
-        schemas={"dense": schema("dense"), "pruning": schema("pruning")},
     script:
         "../scripts/figure.py"
 
 
 rule recovery_table:
     input:
-        f"{RESULTS}/pruning.parquet",
+        LAYOUT.pruning,
     output:
         report(
-            f"{RESULTS}/tables/{FAMILY}/recovery.html",
+            LAYOUT.family_table("recovery"),
             caption="../report/recovery.rst",
             category="3. Pruning",
             subcategory="{dataset} / {model}",
@@ -138,10 +132,8 @@ rule recovery_table:
             },
         ),
     log:
-        f"{LOGS}/tables/{FAMILY}/recovery.log",
+        LAYOUT.log(f"tables/{FAMILY}/recovery"),
     conda:
         "../../envs/ddprune.yaml"
-    params:
-        schema=schema("pruning"),
     script:
         "../scripts/recovery_table.py"

@@ -3,41 +3,38 @@
 
 rule prune:
     input:
-        threshold=f"{RESULTS}/threshold.yaml",
+        threshold=LAYOUT.threshold,
         checkpoint=selected_checkpoint_file,
         rewind=rewind_checkpoint_file,
-        labels=rules.labels.output[0],
+        labels=LAYOUT.labels,
         data=data_file,
     output:
-        f"{PRUNE}/rounds.parquet",
+        LAYOUT.rounds_table,
     log:
-        f"{LOGS}/prune/{RUN}/epoch{{epoch}}/{{method}}.log",
+        LAYOUT.log(f"prune/{RUN}/epoch{{epoch}}/{{method}}"),
     conda:
         "../../envs/ddprune.yaml"
     threads: config["platform"]["threads"]
     resources:
         gpu=GPUS_PER_JOB,
     params:
-        study=STUDY.name,
         train=config["train"],
         prune=config["prune"],
-        checkpoint_every=CHECKPOINT_EVERY,
         options=lambda wc: STUDY.dataset_options(wc.dataset),
-        schemas={"labels": schema("labels"), "pruning": schema("pruning")},
     script:
         "../scripts/prune.py"
 
 
 rule aggregate_prune:
     input:
-        lambda wildcards: pruned_paths(f"{PRUNE}/rounds.parquet"),
+        lambda wildcards: pruned_paths(LAYOUT.rounds_table),
     output:
-        f"{RESULTS}/pruning.parquet",
+        LAYOUT.pruning,
     log:
-        f"{LOGS}/aggregate_prune.log",
+        LAYOUT.log("aggregate_prune"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        schema=schema("pruning"),
+        table="pruning",
     script:
         "../scripts/aggregate.py"

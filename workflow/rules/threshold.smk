@@ -3,64 +3,52 @@
 
 checkpoint threshold:
     input:
-        f"{RESULTS}/dense.parquet",
+        LAYOUT.dense,
     output:
-        f"{RESULTS}/threshold.yaml",
+        LAYOUT.threshold,
     log:
-        f"{LOGS}/threshold.log",
+        LAYOUT.log("threshold"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        study=STUDY.name,
         config=config["threshold"],
-        schema=schema("dense"),
-        checkpoint=lambda wildcards: CHECKPOINT,
     script:
         "../scripts/threshold.py"
 
 
 rule verify_selected:
     input:
-        threshold=f"{RESULTS}/threshold.yaml",
+        threshold=LAYOUT.threshold,
         checkpoint=selected_checkpoint_file,
-        metrics=f"{RESULTS}/train/{RUN}/metrics.parquet",
-        labels=rules.labels.output[0],
+        metrics=LAYOUT.metrics,
+        labels=LAYOUT.labels,
         data=data_file,
     output:
-        f"{RESULTS}/selected/{RUN}/epoch{{epoch}}.parquet",
+        LAYOUT.verified,
     log:
-        f"{LOGS}/selected/{RUN}/epoch{{epoch}}.log",
+        LAYOUT.log(f"selected/{RUN}/epoch{{epoch}}"),
     conda:
         "../../envs/ddprune.yaml"
     threads: config["platform"]["threads"]
     resources:
         gpu=GPUS_PER_JOB,
     params:
-        study=STUDY.name,
-        checkpoint_every=CHECKPOINT_EVERY,
         train=config["train"],
         options=lambda wc: STUDY.dataset_options(wc.dataset),
-        schemas={
-            "labels": schema("labels"),
-            "dense": schema("dense"),
-            "selection": schema("selection"),
-        },
     script:
         "../scripts/verify_selected.py"
 
 
 rule aggregate_selection:
     input:
-        lambda wildcards: selected_paths(
-            f"{RESULTS}/selected/{RUN}/epoch{{epoch}}.parquet"
-        ),
+        lambda wildcards: selected_paths(LAYOUT.verified),
     output:
-        f"{RESULTS}/selection.parquet",
+        LAYOUT.selection,
     log:
-        f"{LOGS}/aggregate_selection.log",
+        LAYOUT.log("aggregate_selection"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        schema=schema("selection"),
+        table="selection",
     script:
         "../scripts/aggregate.py"

@@ -1,5 +1,5 @@
-from ddprune.jobs import aggregate
-from ddprune.logs import log_to_file
+from ddprune.jobs.report import aggregate
+from ddprune.jobs.snakemake import start
 
-log_to_file(snakemake.log[0])
-aggregate(inputs=list(snakemake.input), output=snakemake.output[0], schema=snakemake.params.schema)
+start(snakemake)
+aggregate(inputs=list(snakemake.input), output=snakemake.output[0], table=snakemake.params.table)

@@ -1,11 +1,4 @@
-from ddprune.jobs import dense_summary
-from ddprune.logs import log_to_file
+from ddprune.jobs.report import dense_summary
+from ddprune.jobs.snakemake import start
 
-log_to_file(snakemake.log[0])
-dense_summary(
-    dense_path=snakemake.input[0],
-    schema=snakemake.params.schema,
-    dataset=snakemake.wildcards.dataset,
-    model=snakemake.wildcards.model,
-    output=snakemake.output[0],
-)
+dense_summary(*start(snakemake), snakemake.wildcards.dataset, snakemake.wildcards.model)

@@ -1,16 +1,5 @@
-from ddprune.jobs import figure
-from ddprune.logs import log_to_file
+from ddprune.jobs.report import figure
+from ddprune.jobs.snakemake import start
 
-log_to_file(snakemake.log[0])
-figure(
-    kind=snakemake.params.kind,
-    dataset=snakemake.wildcards.dataset,
-    model=snakemake.wildcards.model,
-    output=snakemake.output[0],
-    schemas=snakemake.params.schemas,
-    dense_path=snakemake.input.get("dense"),
-    threshold_path=snakemake.input.get("threshold"),
-    pruning_path=snakemake.input.get("pruning"),
-    compression_path=snakemake.input.get("compression"),
-    options=snakemake.params.get("options"),
-)
+wildcards = snakemake.wildcards
+figure(*start(snakemake), snakemake.params.kind, wildcards.dataset, wildcards.model)

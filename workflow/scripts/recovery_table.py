@@ -1,11 +1,4 @@
-from ddprune.jobs import recovery_table
-from ddprune.logs import log_to_file
+from ddprune.jobs.report import recovery_table
+from ddprune.jobs.snakemake import start
 
-log_to_file(snakemake.log[0])
-recovery_table(
-    pruning_path=snakemake.input[0],
-    schema=snakemake.params.schema,
-    dataset=snakemake.wildcards.dataset,
-    model=snakemake.wildcards.model,
-    output=snakemake.output[0],
-)
+recovery_table(*start(snakemake), snakemake.wildcards.dataset, snakemake.wildcards.model)

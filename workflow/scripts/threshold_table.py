@@ -1,5 +1,4 @@
-from ddprune.jobs import threshold_table
-from ddprune.logs import log_to_file
+from ddprune.jobs.report import threshold_table
+from ddprune.jobs.snakemake import start
 
-log_to_file(snakemake.log[0])
-threshold_table(threshold_path=snakemake.input[0], output=snakemake.output[0])
+threshold_table(start(snakemake)[1])

@@ -1,0 +1,2 @@
+"""Torch-free analysis of the tables: the interpolation threshold, summaries, HTML tables and
+figures."""

@@ -1,0 +1,275 @@
+"""Figures of the dense sweep: double descent (trained and closed-form), the epoch-wise heatmap,
+and prune-large-vs-train-small for the closed-form models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from mizani.bounds import squish
+from plotnine import (
+    aes,
+    facet_grid,
+    facet_wrap,
+    geom_line,
+    geom_point,
+    geom_tile,
+    geom_vline,
+    ggplot,
+    labs,
+    scale_color_manual,
+    scale_fill_cmap,
+    scale_linetype_manual,
+    scale_x_continuous,
+    scale_y_log10,
+    theme,
+    theme_bw,
+)
+
+from ddprune.analysis.plotting import integer_labels, it_lines, log2_breaks, noise_label, rings
+from ddprune.analysis.summaries import diverged_caption, epoch_means, final_rows
+
+METRICS = {
+    "test_error": ("test error", "error"),
+    "train_error": ("train error (noisy labels)", "error"),
+    "train_error_clean": ("train error (clean labels)", "error"),
+    "test_loss": ("test loss", "loss"),
+}
+
+
+COLORS = {
+    "test error": "#d62728",
+    "train error (noisy labels)": "#1f77b4",
+    "train error (clean labels)": "#2ca02c",
+    "test loss": "#9467bd",
+}
+
+
+def double_descent(
+    dense: pd.DataFrame, families: list[dict] | None = None, theory: pd.DataFrame | None = None
+) -> ggplot:
+    """Final test error, train error and test loss vs width (log axis), a column per noise.
+
+    Points are single seeds, lines the seed mean; errors and loss get separate rows because
+    their scales differ (and because loss often keeps rising where error descends again).
+    With ``families`` (from threshold.yaml) every IT criterion is a vertical line, one line
+    type per criterion, and the selected checkpoints are ringed on the test-error curve.
+    Regression data (mean squared error) is drawn by :func:`risk_curve` instead.
+    """
+    if (dense["error_metric"] == "mean_squared_error").all():
+        return risk_curve(dense, families, theory)
+    final = final_rows(dense)
+    long = final.melt(
+        id_vars=["width", "noise", "seed"],
+        value_vars=list(METRICS),
+        var_name="key",
+        value_name="value",
+    )
+    long["metric"] = long["key"].map(lambda k: METRICS[k][0])
+    long["panel"] = pd.Categorical(
+        long["key"].map(lambda k: METRICS[k][1]), categories=["error", "loss"]
+    )
+    long["noise_label"] = long["noise"].map(noise_label)
+    mean = long.groupby(["width", "noise_label", "metric", "panel"], observed=True, as_index=False)[
+        "value"
+    ].mean()
+    figure = (
+        ggplot(long, aes("width", "value", color="metric"))
+        + geom_point(alpha=0.35, size=1.2)
+        + geom_line(data=mean, size=0.9)
+        + geom_point(data=mean, size=1.8)
+    )
+    if families:
+        figure += it_lines(families)
+        selected = _selected_points(families, mean)
+        if not selected.empty:
+            figure += rings("width", "value", selected, color="black")
+    return (
+        figure
+        + scale_x_continuous(trans="log2", breaks=log2_breaks, labels=integer_labels)
+        + scale_color_manual(values=COLORS)
+        + facet_grid("panel ~ noise_label", scales="free_y")
+        + labs(
+            x="width (log scale)",
+            y="",
+            color="",
+            linetype="IT",
+            shape="selected",
+            title=_title(dense),
+            caption=diverged_caption(final),
+        )
+        + theme_bw()
+        + theme(legend_position="right", figure_size=(6.5 + 3 * final["noise"].nunique(), 6))
+    )
+
+
+INTERPOLATED = 1e-12
+
+
+def risk_curve(
+    dense: pd.DataFrame, families: list[dict] | None = None, theory: pd.DataFrame | None = None
+) -> ggplot:
+    """Test and train mean squared error vs width, both axes logarithmic, with the IT lines
+    and, where the closed form holds, ``theory`` (columns width, value) as a dashed curve."""
+    final = final_rows(dense)
+    long = final.melt(
+        id_vars=["width", "seed"],
+        value_vars=["test_error", "train_error"],
+        var_name="key",
+        value_name="value",
+    )
+    long["metric"] = long["key"].map({"test_error": "test MSE", "train_error": "train MSE"})
+    # An interpolating fit's train MSE is 0 up to rounding (1e-28): left off the log axis.
+    long = long[long["value"] > INTERPOLATED]
+    mean = long.groupby(["width", "metric"], as_index=False)["value"].mean()
+    figure = (
+        ggplot(long, aes("width", "value", color="metric"))
+        + geom_point(alpha=0.25, size=1)
+        + geom_line(data=mean, size=0.9)
+        + geom_point(data=mean, size=1.6)
+    )
+    if theory is not None and not theory.empty:
+        curve = theory[np.isfinite(theory["value"])].assign(metric="closed form")
+        figure += geom_line(data=curve, linetype="dashed", size=0.9)
+    if families:
+        figure += it_lines(families)
+    colors = {"test MSE": "#d62728", "train MSE": "#1f77b4", "closed form": "#000000"}
+    return (
+        figure
+        + scale_x_continuous(trans="log2", breaks=log2_breaks, labels=integer_labels)
+        + scale_y_log10()
+        + scale_color_manual(values=colors)
+        + labs(
+            x="width p (log scale)",
+            y="mean squared error (log scale)",
+            color="",
+            linetype="IT",
+            title=_title(dense),
+        )
+        + theme_bw()
+        + theme(figure_size=(9, 5))
+    )
+
+
+VARIANT_COLORS = {
+    "dense": "#7f7f7f",
+    "small": "#000000",
+    "magnitude": "#1f77b4",
+    "hessian": "#d62728",
+    "oracle": "#2ca02c",
+}
+
+
+def prune_vs_small(compression: pd.DataFrame) -> ggplot:
+    """Prune a large closed-form model, or train a small one? Seed-mean test error vs p.
+
+    One colour per pruning score (plus the dense and the small model), solid without and
+    dashed with refitting on the kept columns; the vertical line marks p = n.
+    """
+    rows = compression.copy()
+    rows["curve"] = rows["score"].fillna(rows["variant"])
+    rows["refit"] = np.where(rows["variant"] == "refit", "refit on kept", "no refit")
+    mean = rows.groupby(["width", "curve", "refit"], as_index=False)["test_error"].mean()
+    regression = (rows["error_metric"] == "mean_squared_error").all()
+    n_train, keep = int(rows["n_train"].iloc[0]), int(rows["keep"].iloc[0])
+    dataset, model = rows["dataset"].iloc[0], rows["model"].iloc[0]
+    figure = (
+        ggplot(mean, aes("width", "test_error", color="curve", linetype="refit"))
+        + geom_line(size=0.9)
+        + geom_point(size=1.4)
+        + geom_vline(xintercept=n_train, color="#888888", linetype="dotted")
+        + scale_x_continuous(trans="log2", breaks=log2_breaks, labels=integer_labels)
+        + scale_color_manual(values=VARIANT_COLORS)
+        + scale_linetype_manual(values={"no refit": "solid", "refit on kept": "dashed"})
+        + labs(
+            x=f"width p of the large model (log scale; dotted: p = n = {n_train})",
+            y="test MSE (log scale)" if regression else "test error",
+            color="",
+            linetype="",
+            title=f"Prune to {keep} or train {keep}: {dataset} / {model} "
+            f"({rows['seed'].nunique()} seeds, mean)",
+        )
+        + theme_bw()
+        + theme(figure_size=(8, 5))
+    )
+    return figure + scale_y_log10() if regression else figure
+
+
+def _selected_points(families: list[dict], mean: pd.DataFrame) -> pd.DataFrame:
+    """The selected widths on the seed-mean test-error curve, with their roles."""
+    selected = pd.DataFrame(
+        [
+            {"noise_label": noise_label(family["noise"]), "width": e["width"], "role": e["role"]}
+            for family in families
+            for e in family["selection"]
+        ],
+        columns=["noise_label", "width", "role"],
+    ).drop_duplicates()
+    test_error = mean[mean["metric"] == METRICS["test_error"][0]]
+    return selected.merge(test_error, on=["noise_label", "width"])
+
+
+def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -> ggplot:
+    """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
+
+    Runs that stopped early keep their last value (``summaries.epoch_means``). With
+    ``families`` the checkpoints selected epoch-wise are marked.
+    """
+    table = epoch_means(dense)
+    epochs = sorted(table["epoch"].unique())
+    # geom_tile reads a column named "width" as the tile width: keep the model width elsewhere.
+    table = table.rename(columns={"width": "model_width"})
+    widths = sorted(table["model_width"].unique())
+    table["width_label"] = pd.Categorical(
+        table["model_width"].astype(str), [str(w) for w in widths]
+    )
+    table["noise_label"] = table["noise"].map(noise_label)
+    # Tiles span the gap to the next evaluation (plotnine's own estimate is unreliable here).
+    gaps = np.diff(epochs)
+    table["tile_height"] = float(gaps.min()) if len(gaps) else 1.0
+    dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
+    figure = ggplot(table, aes("width_label", "epoch", fill="test_error", height="tile_height"))
+    figure += geom_tile()
+    marks = pd.DataFrame(
+        [
+            {
+                "noise_label": noise_label(f["noise"]),
+                "width_label": str(e["width"]),
+                "epoch": e["epoch"],
+                "role": e["role"],
+            }
+            for f in families or []
+            for e in f["selection"]
+            if e["axis"] == "epoch"
+        ],
+        columns=["noise_label", "width_label", "epoch", "role"],
+    ).drop_duplicates()
+    if not marks.empty:
+        marks["width_label"] = pd.Categorical(marks["width_label"], [str(w) for w in widths])
+        figure += rings("width_label", "epoch", marks, color="#00c0ff")
+    return (
+        figure
+        # Untrained models (~90% error) would take the whole colour range; saturate above the
+        # 90th percentile so that differences between trained models stay visible.
+        + scale_fill_cmap(
+            "magma",
+            limits=(table["test_error"].min(), table["test_error"].quantile(0.9)),
+            oob=squish,
+        )
+        + facet_wrap("~noise_label")
+        + labs(
+            x="width",
+            y="epoch",
+            fill="test error",
+            shape="selected",
+            title=f"Epoch-wise test error: {dataset} / {model} (seed mean)",
+            caption=diverged_caption(final_rows(dense)),
+        )
+        + theme_bw()
+        + theme(figure_size=(3 + 4 * table["noise"].nunique(), 5))
+    )
+
+
+def _title(dense: pd.DataFrame) -> str:
+    dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
+    seeds = dense["seed"].nunique()
+    return f"Model-wise double descent: {dataset} / {model} ({seeds} seeds, final evaluation)"

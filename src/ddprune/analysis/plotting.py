@@ -1,0 +1,112 @@
+"""What every figure shares: log-2 width axes, IT lines, selection rings, captions, saving."""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+
+import pandas as pd
+from plotnine import (
+    aes,
+    geom_point,
+    geom_text,
+    geom_vline,
+    ggplot,
+    scale_linetype_manual,
+    scale_shape_manual,
+    theme,
+    theme_void,
+)
+
+from ddprune.foundations.atomic import atomic_path
+
+
+def log2_breaks(limits: tuple[float, float]) -> list[float]:
+    """Powers of two covering ``limits``; at least two, so a single-width sweep still plots."""
+    low, high = (math.log2(v) for v in limits)
+    exponents = range(math.floor(low + 1e-9), math.ceil(high - 1e-9) + 1)
+    breaks = [2.0**e for e in exponents]
+    return breaks if len(breaks) > 1 else [breaks[0] / 2, breaks[0], breaks[0] * 2]
+
+
+def integer_labels(breaks: list[float]) -> list[str]:
+    return [f"{b:g}" for b in breaks]
+
+
+CRITERION_LABELS = {
+    "test_error_peak": "test-error peak",
+    "test_loss_peak": "test-loss peak",
+    "interpolation": "interpolation point",
+}
+
+
+LINETYPES = {
+    "test-error peak": "solid",
+    "test-loss peak": "dashed",
+    "interpolation point": "dotted",
+}
+
+
+SHAPES = {"before": "v", "at": "o", "after": "^", "control": "s"}
+
+
+def rings(x: str, y: str, data: pd.DataFrame, color: str) -> list:
+    """Hollow markers, one shape per role, for the checkpoints selected around the IT."""
+    return [
+        geom_point(
+            aes(x, y, shape="role"),
+            data=data,
+            color=color,
+            fill="none",
+            size=4.5,
+            stroke=0.9,
+            inherit_aes=False,
+        ),
+        scale_shape_manual(values=SHAPES),
+    ]
+
+
+def noise_label(noise: float) -> str:
+    return f"label noise {noise:.0%}"
+
+
+def it_lines(families: list[dict]) -> list:
+    """A vertical line per IT criterion that has an answer, one line type per criterion."""
+    markers = pd.DataFrame(
+        [
+            {
+                "noise_label": noise_label(family["noise"]),
+                "width": criterion["width"],
+                "criterion": CRITERION_LABELS[name],
+            }
+            for family in families
+            for name, criterion in family["criteria"].items()
+            if criterion["status"] == "ok"
+        ],
+        columns=["noise_label", "width", "criterion"],
+    )
+    if markers.empty:
+        return []
+    return [
+        geom_vline(aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"),
+        scale_linetype_manual(values=LINETYPES),
+    ]
+
+
+def message(text: str) -> ggplot:
+    """A figure that says why there is nothing to draw, instead of an empty or missing file."""
+    frame = pd.DataFrame({"x": [0.0], "y": [0.0], "label": [textwrap.fill(text, 60)]})
+    return (
+        ggplot(frame, aes("x", "y", label="label"))
+        + geom_text(size=11)
+        + theme_void()
+        + theme(figure_size=(7, 2.5))
+    )
+
+
+def save(figure: ggplot, path: str | os.PathLike, dpi: int = 150) -> None:
+    """Save atomically; the format follows the file's extension (png, svg, pdf)."""
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".")
+    with atomic_path(path) as tmp:
+        figure.save(tmp, format=suffix, dpi=dpi, verbose=False)

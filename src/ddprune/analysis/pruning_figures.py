@@ -1,0 +1,159 @@
+"""Figures of the pruning stage: metrics vs sparsity per source, and the pruned trajectories
+on the dense curve (does pruning walk double descent backwards?)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from mizani.transforms import trans_new
+from plotnine import (
+    aes,
+    facet_grid,
+    geom_line,
+    geom_path,
+    geom_point,
+    ggplot,
+    labs,
+    scale_color_manual,
+    scale_x_continuous,
+    theme,
+    theme_bw,
+)
+
+from ddprune.analysis.plotting import noise_label
+from ddprune.analysis.summaries import diverged_caption, final_rows
+
+ROLE_COLORS = {"before": "#1f77b4", "at": "#d62728", "after": "#ff7f0e"}
+
+
+CONTROL_GREYS = ["#9e9e9e", "#424242", "#bdbdbd", "#616161"]
+
+
+PRUNE_METRICS = {
+    "test_error": "test error",
+    "train_error": "train error (noisy labels)",
+    "memorization": "memorisation of noisy labels",
+}
+
+
+def _reverse_log10():
+    """Log axis that grows to the left: sparsity increases from left to right."""
+    return trans_new(
+        "reverse_log10",
+        lambda x: -np.log10(x),
+        lambda x: 10 ** (-np.asarray(x)),
+        domain=(1e-300, np.inf),
+    )
+
+
+def _sources(pruning: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Label every source checkpoint ("w40 at") and give it its role's colour."""
+    pruning = pruning.copy()
+    pruning["source"] = [
+        f"w{w} {r}" + (f" @{e}" if a == "epoch" else "")
+        for w, r, a, e in zip(
+            pruning["width"], pruning["role"], pruning["axis"], pruning["source_epoch"], strict=True
+        )
+    ]
+    order = pruning.sort_values(["axis", "width", "source_epoch"])["source"].unique().tolist()
+    pruning["source"] = pd.Categorical(pruning["source"], order)
+    colors, greys = {}, iter(CONTROL_GREYS * 4)
+    for label in order:
+        role = label.split()[1]
+        colors[label] = ROLE_COLORS.get(role) or next(greys)
+    return pruning, colors
+
+
+def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
+    """Metrics vs the remaining fraction of prunable weights, one line per source checkpoint.
+
+    A column per pruning method; lines are seed means, points single seeds. Round 0 (all
+    weights remaining) is the dense source checkpoint.
+    """
+    pruning, colors = _sources(pruning)
+    pruning["remaining"] = pruning["n_prunable_nonzero"] / pruning["n_prunable"]
+    keys = ["method", "noise", "source", "round"]
+    long = pruning.melt(
+        id_vars=[*keys, "seed", "remaining"], value_vars=metrics, var_name="key", value_name="value"
+    )
+    long["metric"] = long["key"].map(PRUNE_METRICS)
+    if long["noise"].nunique() > 1:
+        long["metric"] = long["metric"] + ", " + long["noise"].map(noise_label)
+    mean = long.groupby([*keys, "metric"], observed=True, as_index=False)[
+        ["remaining", "value"]
+    ].mean()
+    breaks = [1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]
+    return (
+        ggplot(long, aes("remaining", "value", color="source"))
+        + geom_point(alpha=0.3, size=1)
+        + geom_line(aes(group="source"), data=mean, size=0.9)
+        + geom_point(data=mean, size=1.6)
+        + scale_x_continuous(
+            trans=_reverse_log10(),
+            breaks=breaks,
+            labels=lambda bs: [f"{b:.1%}".replace(".0%", "%") for b in bs],
+        )
+        + scale_color_manual(values=colors)
+        + facet_grid("metric ~ method", scales="free_y")
+        + labs(
+            x="prunable weights remaining (log scale; sparsity grows to the right)",
+            y="",
+            color="source checkpoint",
+            title=_pruning_title(pruning),
+            caption=diverged_caption(pruning),
+        )
+        + theme_bw()
+        + theme(figure_size=(3.2 * pruning["method"].nunique() + 2.5, 2.6 * len(metrics) + 1.2))
+    )
+
+
+def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
+    """Dense test error vs parameters with every pruned trajectory on the same axes.
+
+    The dense curve (black) is the seed-mean final test error of every width against its
+    parameter count; each pruned trajectory is plotted against its non-zero parameters, so a
+    trajectory that follows the black curve walks the double-descent curve backwards.
+    """
+    pruning, colors = _sources(pruning)
+    final = final_rows(dense)
+    curve = final.groupby(["noise", "width"], as_index=False)[["n_params", "test_error"]].mean()
+    curve = curve.merge(pd.DataFrame({"method": pruning["method"].unique()}), how="cross")
+    keys = ["method", "noise", "source", "round"]
+    walk = pruning.groupby(keys, observed=True, as_index=False)[["n_nonzero", "test_error"]].mean()
+    for table in (curve, walk):
+        table["noise_label"] = table["noise"].map(noise_label)
+    return (
+        ggplot(walk, aes("n_nonzero", "test_error", color="source"))
+        + geom_line(
+            aes("n_params", "test_error"), data=curve, color="black", size=1.1, inherit_aes=False
+        )
+        + geom_point(
+            aes("n_params", "test_error"), data=curve, color="black", size=1.5, inherit_aes=False
+        )
+        + geom_path(aes(group="source"), size=0.8)
+        + geom_point(size=1.4)
+        + scale_x_continuous(trans="log10")
+        + scale_color_manual(values=colors)
+        + facet_grid("noise_label ~ method")
+        + labs(
+            x="non-zero parameters (log scale)",
+            y="test error",
+            color="source checkpoint",
+            title="Does pruning walk the double-descent curve backwards? "
+            "(black: dense models, colours: pruned trajectories)",
+            caption="\n".join(filter(None, [diverged_caption(final), diverged_caption(pruning)])),
+        )
+        + theme_bw()
+        + theme(
+            figure_size=(
+                3.2 * pruning["method"].nunique() + 2.5,
+                2.8 * pruning["noise"].nunique() + 1.5,
+            )
+        )
+    )
+
+
+def _pruning_title(pruning: pd.DataFrame) -> str:
+    dataset, model = pruning["dataset"].iloc[0], pruning["model"].iloc[0]
+    scope = ", ".join(sorted(pruning["scope"].unique()))
+    return f"Pruning from checkpoints around the IT: {dataset} / {model} ({scope} magnitude)"

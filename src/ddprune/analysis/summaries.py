@@ -1,0 +1,211 @@
+"""Reductions of the dense table that the figures, tables and threshold rule share."""
+
+from __future__ import annotations
+
+import html
+import os
+
+import pandas as pd
+
+from ddprune.foundations.atomic import write_text
+
+RUN_KEYS = ["study", "dataset", "model", "width", "noise", "seed"]
+
+
+def select_family(
+    table: pd.DataFrame, dataset: str, model: str, name: str = "dense", allow_empty: bool = False
+) -> pd.DataFrame:
+    """Rows of one (dataset, model) family; unexpectedly empty is an error, not a blank plot."""
+    rows = table[(table["dataset"] == dataset) & (table["model"] == model)]
+    if rows.empty and not allow_empty:
+        raise ValueError(f"the {name} table has no rows for dataset {dataset!r}, model {model!r}")
+    return rows
+
+
+def diverged_caption(table: pd.DataFrame) -> str:
+    """Names the runs (or pruning rounds) that diverged and were left out -- or ''.
+
+    Means skip the empty metrics of a diverged row anyway; the caption says so instead of
+    letting a curve quietly average fewer seeds.
+    """
+    rows = table[table["diverged"]]
+    if rows.empty:
+        return ""
+    where = []
+    for row in rows.itertuples():
+        parts = [f"width {row.width} seed {row.seed}"]
+        if "method" in table.columns:
+            parts.append(f"{row.method} round {row.round}")
+        else:
+            parts.append(f"epoch {row.epoch}")
+        where.append(" ".join(parts))
+    return f"Left out, diverged (loss not finite): {'; '.join(where)}"
+
+
+def without_diverged_runs(dense: pd.DataFrame) -> pd.DataFrame:
+    """The dense rows of runs that never diverged (a diverged run's earlier rows included)."""
+    bad = dense.groupby(RUN_KEYS)["diverged"].transform("any")
+    return dense[~bad]
+
+
+def final_rows(dense: pd.DataFrame) -> pd.DataFrame:
+    """The last evaluation of every run (runs may stop early once they fit the data)."""
+    last = dense.groupby(RUN_KEYS, sort=True)["epoch"].transform("max")
+    return dense[dense["epoch"] == last].reset_index(drop=True)
+
+
+def epoch_means(dense: pd.DataFrame, value: str = "test_error") -> pd.DataFrame:
+    """Seed mean of ``value`` per (noise, width) at every evaluation epoch of the table.
+
+    A run that stopped early (it fit its training labels) keeps its last value for the
+    remaining epochs: the model no longer changes. A run that diverged is left out whole (its
+    last value must not be carried forward). Shared by the epoch-wise heatmap and the
+    epoch-wise threshold, so the two always agree.
+    """
+    runs = without_diverged_runs(dense).pivot_table(
+        index="epoch", columns=["noise", "width", "seed"], values=value, aggfunc="first"
+    )
+    means = runs.sort_index().ffill().T.groupby(level=["noise", "width"]).mean().T
+    return means.melt(ignore_index=False, value_name=value).reset_index()
+
+
+def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
+    """Seed mean and standard deviation of the final metrics per (noise, width)."""
+    final = final_rows(dense)
+    grouped = final.groupby(["dataset", "model", "noise", "width"], sort=True)
+    table = grouped.agg(
+        n_params=("n_params", "first"),
+        seeds=("seed", "nunique"),
+        epochs=("epoch", "mean"),
+        test_error=("test_error", "mean"),
+        test_error_sd=("test_error", "std"),
+        test_loss=("test_loss", "mean"),
+        train_error=("train_error", "mean"),
+        train_error_clean=("train_error_clean", "mean"),
+        memorization=("memorization", "mean"),
+        diverged=("diverged", "sum"),
+    )
+    return table.reset_index()
+
+
+def write_html(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
+    """A self-contained HTML page holding ``table`` (numbers to four decimals)."""
+    body = table.to_html(index=False, float_format=lambda v: f"{v:.4f}", border=0)
+    style = (
+        "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+        "td,th{padding:.25em .7em;text-align:right;border-bottom:1px solid #ddd}"
+    )
+    write_text(
+        path,
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h2>{html.escape(title)}</h2>{body}</body></html>\n",
+    )
+
+
+def threshold_table(families: list[dict]) -> pd.DataFrame:
+    """One row per family: the chosen IT, every criterion and the selection, for the report."""
+
+    def describe(criterion: dict, *fields: str) -> str:
+        if criterion["status"] != "ok":
+            return f"{criterion['status']}: {criterion.get('reason', '')}"
+        return ", ".join(f"{f} {criterion[f]:.4g}" for f in fields if f in criterion)
+
+    rows = []
+    for family in families:
+        it, criteria = family["it"], family["criteria"]
+        boot = it.get("bootstrap", {})
+        roles: dict[str, list[int]] = {}
+        for entry in family["selection"]:
+            if entry["axis"] != "width":
+                continue
+            roles.setdefault(entry["role"], [])
+            if entry["width"] not in roles[entry["role"]]:
+                roles[entry["role"]].append(entry["width"])
+        rows.append(
+            {
+                "dataset": family["dataset"],
+                "model": family["model"],
+                "noise": family["noise"],
+                "IT width": it.get("width", "undefined"),
+                "IT criterion": it["criterion"]
+                + (" (fallback)" if it.get("fallback_used") else ""),
+                "95% bootstrap": f"{boot['low']}-{boot['high']}"
+                if boot.get("status") == "ok"
+                else boot.get("status", ""),
+                "criteria agree": it.get("criteria_agree", ""),
+                "test-error peak": describe(
+                    criteria["test_error_peak"], "width", "height", "prominence"
+                ),
+                "test-loss peak": describe(
+                    criteria["test_loss_peak"], "width", "height", "prominence"
+                ),
+                "interpolation": describe(
+                    criteria["interpolation"], "width", "n_params", "params_per_sample"
+                ),
+                "epoch-wise peak": _epochwise_text(family.get("epochwise")),
+                "selected widths": "; ".join(
+                    f"{r} {', '.join(map(str, w))}" for r, w in roles.items()
+                ),
+                "notes": "; ".join(family["notes"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _epochwise_text(epochwise: dict | None) -> str:
+    if not epochwise:
+        return "not requested"
+    if epochwise["status"] != "ok":
+        return f"width {epochwise.get('width')}: {epochwise['status']} ({epochwise['reason']})"
+    return (
+        f"width {epochwise['width']}: epoch {epochwise['epoch']}, height "
+        f"{epochwise['height']:.4g}, prominence {epochwise['prominence']:.4g}"
+    )
+
+
+def recovery_table(pruning: pd.DataFrame) -> pd.DataFrame:
+    """Per source checkpoint and method: does the pruned model beat its dense source?
+
+    For every seed: the dense test error (round 0), the best test error over the pruned
+    rounds, the sparsity (of the prunable weights) where it occurs and the difference
+    (negative = pruning helped). Reported as mean and standard deviation over seeds.
+    """
+    keys = ["dataset", "model", "noise", "axis", "width", "source", "role", "method"]
+    # Model-wise sources are final checkpoints, whose epoch differs between seeds (runs stop
+    # when they fit); only epoch-wise sources are told apart by their epoch.
+    pruning = pruning.assign(
+        source=[
+            f"epoch {e}" if axis == "epoch" else "final"
+            for axis, e in zip(pruning["axis"], pruning["source_epoch"], strict=True)
+        ]
+    )
+    per_seed = []
+    for (*key, seed), rows in pruning.groupby([*keys, "seed"], sort=True):
+        dense = rows.loc[rows["round"] == 0, "test_error"]
+        pruned = rows[(rows["round"] > 0) & ~rows["diverged"]]
+        if dense.empty or pruned.empty:
+            continue
+        best = pruned.loc[pruned["test_error"].idxmin()]
+        per_seed.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "seed": seed,
+                "dense_test_error": float(dense.iloc[0]),
+                "best_test_error": best["test_error"],
+                "best_sparsity": 1 - best["n_prunable_nonzero"] / best["n_prunable"],
+                "difference": best["test_error"] - float(dense.iloc[0]),
+            }
+        )
+    table = pd.DataFrame(per_seed)
+    if table.empty:
+        return table
+    values = ["dense_test_error", "best_test_error", "best_sparsity", "difference"]
+    grouped = table.groupby(keys, sort=False)
+    summary = grouped[values].mean().join(grouped[values].std(), rsuffix="_sd")
+    summary["seeds"] = grouped.size()
+    order = ["before", "at", "after", "control"]
+    summary = summary.reset_index()
+    summary["role_order"] = summary["role"].map(order.index)
+    summary = summary.sort_values(["dataset", "model", "noise", "method", "role_order", "width"])
+    columns = [*keys, "seeds"] + [c for v in values for c in (v, f"{v}_sd")]
+    return summary[columns].reset_index(drop=True)

@@ -1,0 +1,280 @@
+"""Where is the interpolation threshold (IT)? Every criterion, a choice, and what to prune.
+
+The criteria disagree in practice, so each is reported with its own status:
+
+* ``test_error_peak`` -- the largest seed-mean test error *after the first local minimum*
+  (the second peak, not the error of tiny models), with its height and prominence;
+* ``test_loss_peak`` -- the same on test cross-entropy, which with label noise often keeps
+  rising with width while test error already descends again;
+* ``interpolation`` -- the smallest width whose seed-mean training error on the noisy labels
+  is at or below a tolerance, also in parameters and parameters per training sample.
+
+A quantity that does not exist gets a status and a reason (no second peak, never
+interpolates, a single width, ...), never a made-up number. The IT used downstream is the
+configured criterion, falling back to the interpolation point when it has no answer; a seed
+bootstrap gives an interval for it, and the selection names the checkpoints to prune with
+their roles: ``before``, ``at``, ``after`` the IT, and far-away ``control`` widths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ddprune.analysis.criteria import (
+    FamilyCurves,
+    ThresholdConfig,
+    bootstrap,
+    choose,
+    criteria,
+    find_peak,
+)
+from ddprune.analysis.summaries import epoch_means, final_rows
+
+FAMILY_KEYS = ["dataset", "model", "noise"]
+
+
+@dataclass(frozen=True)
+class CheckpointFiles:
+    """Where a run's checkpoints are: its final one, and the periodic ones that exist."""
+
+    final: Callable[[dict[str, Any]], str]
+    periodic: Callable[[dict[str, Any]], dict[int, str]] = lambda run: {}
+
+
+def _select(
+    curves: FamilyCurves,
+    criteria: dict,
+    it_width: int,
+    config: ThresholdConfig,
+    checkpoint: Callable[[int, int], str],
+    epochs: dict,
+) -> tuple[list, list]:
+    """Widths around the IT with roles, plus controls; one entry per (width, seed) run."""
+    widths = curves.valid_widths
+    at = widths.index(it_width)
+    chosen: dict[int, tuple[str, int]] = {}
+    for offset in range(-config.neighbours, config.neighbours + 1):
+        if 0 <= at + offset < len(widths):
+            role = "at" if offset == 0 else ("before" if offset < 0 else "after")
+            chosen[widths[at + offset]] = (role, offset)
+    notes = []
+    control_width = {
+        "first_minimum": criteria["test_error_peak"].get("first_minimum_width"),
+        "smallest": widths[0],
+        "largest": widths[-1],
+    }
+    for control in config.controls:
+        width = control_width[control]
+        if width is None:
+            notes.append(f"control {control}: undefined (no first minimum of test error)")
+        elif width in chosen:
+            notes.append(
+                f"control {control}: width {width} is already selected as {chosen[width][0]}"
+            )
+        else:
+            chosen[width] = ("control", widths.index(width) - at)
+    selection = []
+    for width, (role, offset) in sorted(chosen.items()):
+        row = curves.widths.index(width)
+        for j, seed in enumerate(curves.seeds):
+            if np.isfinite(curves.matrices["test_error"][row, j]):
+                selection.append(
+                    {
+                        "width": width,
+                        "seed": seed,
+                        "role": role,
+                        "offset": offset,
+                        "epoch": epochs[(width, seed)],
+                        "checkpoint": checkpoint(width, seed),
+                        "axis": "width",
+                    }
+                )
+    return selection, notes
+
+
+def _epochwise(
+    rows: pd.DataFrame,
+    width: int,
+    config: ThresholdConfig,
+    periodic: Callable[[int, int], dict[int, str]],
+) -> tuple[dict[str, Any], list[dict], list[str]]:
+    """The epoch-wise test-error peak of one width and the checkpoints around it.
+
+    Seeds are averaged per evaluation epoch; a run that stopped early keeps its last value.
+    Only epochs that were evaluated *and* checkpointed for every seed can be selected; the
+    one nearest the peak is ``at``, its neighbours ``before`` and ``after``.
+    """
+    runs = rows[rows["width"] == width]
+    if runs.empty:
+        return {"status": "no_data", "width": width, "reason": f"width {width} has no runs"}, [], []
+    curve = epoch_means(runs)
+    epochs = [int(e) for e in curve["epoch"]]
+    mean = curve["test_error"].to_numpy()
+    seeds = sorted(runs.loc[runs["test_error"].notna(), "seed"].unique())
+    peak = find_peak(
+        epochs, mean, config.min_prominence["test_error"], config.smoothing, axis="epoch"
+    )
+    renamed = {"width": "epoch", "first_minimum_width": "first_minimum_epoch"}
+    result = {"width": width, **{renamed.get(k, k): v for k, v in peak.items()}}
+    if peak["status"] != "ok":
+        return result, [], []
+    evaluated = {seed: set(runs.loc[runs["seed"] == seed, "epoch"]) for seed in seeds}
+    files = {seed: periodic(width, int(seed)) for seed in seeds}
+    candidates = sorted(set.intersection(*(evaluated[s] & set(files[s]) for s in seeds)))
+    if not candidates:
+        note = f"epoch-wise: no epoch of width {width} is both evaluated and checkpointed"
+        return result, [], [note]
+    peak_epoch = result["epoch"]
+    at = min(range(len(candidates)), key=lambda i: (abs(candidates[i] - peak_epoch), i))
+    selection = []
+    for offset in range(-config.epochwise["neighbours"], config.epochwise["neighbours"] + 1):
+        if not 0 <= at + offset < len(candidates):
+            continue
+        epoch = candidates[at + offset]
+        role = "at" if offset == 0 else ("before" if offset < 0 else "after")
+        for seed in seeds:
+            selection.append(
+                {
+                    "width": width,
+                    "seed": int(seed),
+                    "role": role,
+                    "offset": offset,
+                    "epoch": epoch,
+                    "checkpoint": files[seed][epoch],
+                    "axis": "epoch",
+                }
+            )
+    return result, selection, []
+
+
+def analyse_family(
+    rows: pd.DataFrame,
+    config: ThresholdConfig,
+    files: CheckpointFiles | None,
+    family: dict[str, Any],
+) -> dict[str, Any]:
+    """Every criterion, the IT, its bootstrap interval and the selection, for one family.
+
+    ``rows`` holds every evaluation of the family's runs; ``family`` its dataset, model and
+    noise (to name checkpoint files). Without ``files`` (models solved in closed form, which
+    have no checkpoints to prune) nothing is selected.
+    """
+    final = final_rows(rows)
+    curves = FamilyCurves.from_final(final)
+    found = criteria(curves, config)
+    for name in ("test_error_peak", "test_loss_peak"):
+        if "width" in found[name]:
+            found[name]["n_params"] = curves.n_params[found[name]["width"]]
+    if found["interpolation"]["status"] == "ok":
+        width = found["interpolation"]["width"]
+        found["interpolation"]["n_params"] = curves.n_params[width]
+        if curves.n_train:
+            found["interpolation"]["params_per_sample"] = curves.n_params[width] / curves.n_train
+    result: dict[str, Any] = {
+        "widths": curves.widths,
+        "seeds": curves.seeds,
+        "n_train": curves.n_train,
+        "criteria": found,
+        "notes": curves.notes,
+        "selection": [],
+    }
+    chosen, fallback_used = choose(found, config)
+    it_width = found[chosen]["width"] if chosen else None
+    if chosen is None:
+        result["it"] = {
+            "status": "undefined",
+            "criterion": config.criterion,
+            "reason": f"{config.criterion}: {found[config.criterion]['reason']}; "
+            f"fallback {config.fallback} has no answer either",
+        }
+    else:
+        grid = curves.valid_widths
+        steps = {
+            name: abs(grid.index(c["width"]) - grid.index(it_width))
+            for name, c in found.items()
+            if c["status"] == "ok"
+        }
+        result["it"] = {
+            "status": "ok",
+            "criterion": chosen,
+            "fallback_used": fallback_used,
+            "width": it_width,
+            "n_params": curves.n_params[it_width],
+            "grid_steps_from_it": steps,
+            "criteria_agree": all(s <= 1 for s in steps.values()),
+            "bootstrap": bootstrap(curves, config),
+        }
+    if files is None:
+        result["notes"].append("closed-form model: no checkpoints to select")
+        return result
+    if chosen is not None:
+        epochs = {(int(r.width), int(r.seed)): int(r.epoch) for r in final.itertuples()}
+
+        def final_path(width, seed):
+            return files.final({**family, "width": width, "seed": seed})
+
+        result["selection"], notes = _select(curves, found, it_width, config, final_path, epochs)
+        result["notes"] += notes
+    epoch_width = config.epochwise.get("width")
+    if epoch_width == "it":
+        epoch_width = it_width
+    if epoch_width is not None:
+
+        def periodic(width, seed):
+            return files.periodic({**family, "width": width, "seed": seed})
+
+        result["epochwise"], selection, notes = _epochwise(rows, epoch_width, config, periodic)
+        taken = {(e["width"], e["seed"], e["epoch"]) for e in result["selection"]}
+        for entry in selection:
+            key = (entry["width"], entry["seed"], entry["epoch"])
+            if key in taken:
+                notes.append(
+                    f"epoch-wise {entry['role']} width {key[0]} seed {key[1]} epoch "
+                    f"{key[2]} is already selected model-wise"
+                )
+            else:
+                result["selection"].append(entry)
+        result["notes"] += notes
+    elif config.epochwise.get("width") == "it":
+        result["epochwise"] = {"status": "undefined", "reason": "the IT is undefined"}
+    return result
+
+
+def detect(
+    dense: pd.DataFrame,
+    config: ThresholdConfig,
+    files: CheckpointFiles,
+    unselectable: frozenset[str] = frozenset(),
+) -> list[dict]:
+    """Analyse every (dataset, model, noise) family of a dense table.
+
+    Families of the ``unselectable`` models (solved in closed form) get their IT but no
+    checkpoint selection.
+    """
+    families = []
+    for (dataset, model, noise), rows in dense.groupby(FAMILY_KEYS, sort=True):
+        family = {"dataset": dataset, "model": model, "noise": float(noise)}
+        usable = None if model in unselectable else files
+        families.append({**family, **analyse_family(rows, config, usable, family)})
+    return families
+
+
+def _finite(value: Any) -> Any:
+    """YAML-friendly: NaN becomes None (YAML's .nan reads back as a float but confuses people)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_yaml_ready(families: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _finite(families)

@@ -1,0 +1,249 @@
+"""Models solved in closed form: double descent and pruning without SGD.
+
+After Chang, Li, Oymak & Thrampoulidis (AAAI 2021), the same questions as for networks --
+where is the interpolation threshold, and does pruning a large model beat training a small
+one? -- asked of least squares, where everything is exact and cheap:
+
+- ``linear``: least squares on the first ``p`` (= width) coordinates of the data;
+- ``rff``: least squares on ``p`` random ReLU features ``relu(W x)``, ``W ~ N(0, 1/d)``,
+  on any dataset (one-hot targets for classification). The features of width ``p`` are the
+  first ``p`` of every wider model of the same seed, so the sweep grows one model.
+
+Both use the minimum-l2-norm solution ``pinv(Phi) @ Y`` (float64): ordinary least squares
+when p < n, the interpolating solution of smallest norm when p > n. Singular values below
+``rcond * s_max`` count as zero; ``rcond`` defaults to ``eps * max(n, p)``, numpy's choice.
+
+Pruning keeps ``keep`` of the ``p`` coordinates by a score -- magnitude ``|theta_i|^2``, the
+Hessian-weighted ``H_ii |theta_i|^2`` with ``H = Phi^T Phi / n`` (the training loss's
+Hessian; its diagonal estimates Sigma_ii), or the oracle (the true signal ``Sigma_ii
+beta*_i^2``, known for ``gaussian-linear``) -- with or without refitting least squares on the
+kept columns. The small model is least squares on ``keep`` features chosen up front: the
+oracle ones where known, else the first ``keep`` (for ``rff``: a model of width ``keep``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ddprune.data.base import Dataset
+from ddprune.data.builtin import GaussianLinear
+from ddprune.data.datasets import load_dataset
+from ddprune.data.noise import NoisyLabels
+from ddprune.foundations.registry import Registry
+from ddprune.foundations.seeds import derive_seed
+from ddprune.study.catalog import dims_follow_width, source
+from ddprune.study.config import ConfigSection
+from ddprune.training.evaluation import label_errors
+
+SCORES = ("magnitude", "hessian", "oracle")
+FeatureMap = Callable[[torch.Tensor, int, int], torch.Tensor]
+SOLVERS: Registry[FeatureMap] = Registry("closed-form model")
+solver_names = SOLVERS.names
+
+
+@SOLVERS.register("linear")
+def linear_features(x: torch.Tensor, width: int, seed: int) -> torch.Tensor:
+    """The first ``width`` coordinates of the (flattened) inputs."""
+    x = x.flatten(1)
+    if width > x.shape[1]:
+        raise ValueError(f"linear: width {width} exceeds the data's {x.shape[1]} features")
+    return x[:, :width].double()
+
+
+@SOLVERS.register("rff")
+def random_relu_features(x: torch.Tensor, width: int, seed: int) -> torch.Tensor:
+    """``relu(x W^T)`` with ``width`` rows of W ~ N(0, 1/d), nested across widths."""
+    x = x.flatten(1).double()
+    generator = torch.Generator().manual_seed(derive_seed("rff-features", seed))
+    weights = torch.randn(width, x.shape[1], generator=generator, dtype=torch.float64)
+    return torch.relu(x @ weights.T / math.sqrt(x.shape[1]))
+
+
+def min_norm_solve(phi: torch.Tensor, targets: torch.Tensor, rcond: float | None) -> torch.Tensor:
+    """The minimum-norm least-squares solution of ``phi @ theta = targets``."""
+    cutoff = torch.finfo(phi.dtype).eps * max(phi.shape) if rcond is None else rcond
+    return torch.linalg.pinv(phi, rtol=cutoff) @ targets
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One least-squares problem: features, targets and what the metrics need."""
+
+    phi_train: torch.Tensor
+    phi_test: torch.Tensor
+    y_train: torch.Tensor  # targets fitted: (n, 1) real values or (n, C) one-hot (noisy)
+    labels: NoisyLabels | None  # classification only
+    y_test: torch.Tensor  # (n_test, 1) real values, or class indices
+    oracle: torch.Tensor | None  # per-feature true signal, where known
+
+    @property
+    def regression(self) -> bool:
+        return self.labels is None
+
+
+def build_problem(
+    model: str, width: int, seed: int, data: Dataset, labels: NoisyLabels | None
+) -> Problem:
+    """Features of ``model`` at ``width`` for ``data`` (trained on ``labels`` if classes)."""
+    features = SOLVERS[model]
+    phi_train = features(data.x_train, width, seed)
+    phi_test = features(data.x_test, width, seed)
+    if labels is None:
+        y_train, y_test = data.y_train.double()[:, None], data.y_test.double()[:, None]
+    else:
+        y_train = torch.nn.functional.one_hot(labels.noisy, data.num_classes).double()
+        y_test = data.y_test
+    oracle = None
+    if model == "linear" and isinstance(data, GaussianLinear):
+        oracle = data.feature_variance[:width] * data.beta[:width] ** 2
+    return Problem(phi_train, phi_test, y_train, labels, y_test, oracle)
+
+
+def metrics(problem: Problem, theta: torch.Tensor) -> dict[str, float]:
+    """Errors and squared losses; for regression the error *is* the mean squared error."""
+    train = problem.phi_train @ theta
+    test = problem.phi_test @ theta
+    if problem.regression:
+        train_mse = ((train - problem.y_train) ** 2).mean().item()
+        test_mse = ((test - problem.y_test) ** 2).mean().item()
+        return {
+            "train_loss": train_mse,
+            "train_error": train_mse,
+            "train_error_clean": train_mse,
+            "memorization": math.nan,
+            "test_loss": test_mse,
+            "test_error": test_mse,
+        }
+    labels = problem.labels
+    one_hot_test = torch.nn.functional.one_hot(problem.y_test, train.shape[1]).double()
+    return {
+        "train_loss": ((train - problem.y_train) ** 2).sum(dim=1).mean().item(),
+        **label_errors(train.argmax(dim=1), labels.noisy, labels.clean, labels.is_noisy),
+        "test_loss": ((test - one_hot_test) ** 2).sum(dim=1).mean().item(),
+        "test_error": (test.argmax(dim=1) != problem.y_test).double().mean().item(),
+    }
+
+
+def scores(problem: Problem, theta: torch.Tensor, score: str) -> torch.Tensor | None:
+    """Per-feature importance by ``score`` (None: the oracle is unknown for this problem)."""
+    squared = (theta**2).sum(dim=1)
+    if score == "magnitude":
+        return squared
+    if score == "hessian":
+        return (problem.phi_train**2).mean(dim=0) * squared
+    if score == "oracle":
+        return problem.oracle
+    raise ValueError(f"closed_form.scores: {score!r}; allowed: {list(SCORES)}")
+
+
+def fit_columns(problem: Problem, columns: torch.Tensor, rcond: float | None) -> torch.Tensor:
+    """Least squares on the ``columns`` only; zero elsewhere (the retrained pruned model)."""
+    theta = torch.zeros(problem.phi_train.shape[1], problem.y_train.shape[1], dtype=torch.float64)
+    theta[columns] = min_norm_solve(problem.phi_train[:, columns], problem.y_train, rcond)
+    return theta
+
+
+def top(values: torch.Tensor, keep: int) -> torch.Tensor:
+    """Indices of the ``keep`` largest values; ties go to the lower index (deterministic)."""
+    order = torch.sort(-values, stable=True).indices
+    return order[:keep].sort().values
+
+
+def prune_rows(
+    problem: Problem, theta: torch.Tensor, keep: int, score_names: list[str], rcond: float | None
+) -> list[dict[str, Any]]:
+    """The pruned model (without and with refitting) by every score that is defined here."""
+    rows = []
+    for score in score_names:
+        values = scores(problem, theta, score)
+        if values is None:
+            continue
+        kept = top(values, keep)
+        mask = torch.zeros(len(values), dtype=torch.bool)
+        mask[kept] = True
+        pruned = theta * mask[:, None]
+        for variant, weights in (("pruned", pruned), ("refit", fit_columns(problem, kept, rcond))):
+            rows.append({"variant": variant, "score": score, **metrics(problem, weights)})
+    return rows
+
+
+@dataclass(frozen=True)
+class ClosedFormConfig(ConfigSection):
+    """How the closed-form models are fit and pruned (config section ``closed_form``)."""
+
+    SECTION = "closed_form"
+
+    keep: int
+    scores: tuple[str, ...]
+    rcond: float | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scores", tuple(self.scores))
+
+
+def solve_run(
+    dataset: str,
+    options: dict[str, Any],
+    model: str,
+    widths: list[int],
+    seed: int,
+    config: ClosedFormConfig,
+    labels: NoisyLabels | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every width of one (dataset, model, noise, seed): dense rows and compression rows.
+
+    The compression rows hold, per width, the dense model, the pruned ones (widths above
+    ``keep``) and the small model, so that each width's rows compare like with like.
+    """
+    dense, compression = [], []
+    shared = None if dims_follow_width(dataset, options) else _data(dataset, options, 0, seed)
+    small = None
+    for width in widths:
+        data = shared or _data(dataset, options, width, seed)
+        if small is None or shared is None:  # it depends on the data only
+            small = small_model(model, seed, data, labels, config)
+        problem = build_problem(model, width, seed, data, labels)
+        theta = min_norm_solve(problem.phi_train, problem.y_train, config.rcond)
+        measured = metrics(problem, theta)
+        common = {"width": width, "n_train": len(data.y_train), "n_test": len(data.y_test)}
+        dense.append(
+            {
+                **common,
+                **measured,
+                "diverged": False,  # a least-squares solve has no loss to blow up
+                "n_params": theta.numel(),
+                "data_sha256": data.sha256,
+            }
+        )
+        compression.append({**common, "variant": "dense", "score": None, **measured})
+        if width > config.keep:
+            rows = prune_rows(problem, theta, config.keep, list(config.scores), config.rcond)
+            compression += [{**common, **row} for row in rows]
+        compression.append({**common, "variant": "small", "score": None, **small})
+    return dense, compression
+
+
+def _data(dataset: str, options: dict[str, Any], width: int, seed: int) -> Dataset:
+    """The run's data; gaussian-linear draws a sample per seed (in ``width`` dims if d is null)."""
+    if source(dataset, options) != "gaussian-linear":
+        return load_dataset(dataset, options)
+    d = width if dims_follow_width(dataset, options) else options["d"]
+    return load_dataset(dataset, {**options, "d": d, "seed": seed})
+
+
+def small_model(
+    model: str, seed: int, data: Dataset, labels: NoisyLabels | None, config: ClosedFormConfig
+) -> dict[str, float]:
+    """Least squares trained directly on ``keep`` features: the oracle ones where known."""
+    if isinstance(data, GaussianLinear):
+        problem = build_problem("linear", len(data.beta), seed, data, labels)
+        kept = top(problem.oracle, config.keep)
+    else:
+        problem = build_problem(model, config.keep, seed, data, labels)
+        kept = torch.arange(config.keep)
+    return metrics(problem, fit_columns(problem, kept, config.rcond))

@@ -1,0 +1,62 @@
+"""What every dataset is: a train/test split held as tensors, and its checksum.
+
+The leaf of :mod:`ddprune.data`: loaders build on it, and :mod:`ddprune.data.datasets`
+registers them by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split held as tensors (features float32, or images as uint8 pixels N x C
+    x H x W; labels int64; float64 and real-valued targets for the regression datasets,
+    whose ``num_classes`` is 0).
+
+    ``sha256`` identifies the data: the checksum of the source file for a file dataset, of
+    the split arrays for a built-in one. Runs record it with their metrics.
+    """
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    num_classes: int
+    sha256: str
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    @classmethod
+    def from_arrays(
+        cls,
+        name: str,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        x_test: np.ndarray,
+        y_test: np.ndarray,
+        num_classes: int,
+        sha256: str | None = None,
+    ) -> Dataset:
+        """A split from numpy arrays (shared, not copied); ``sha256`` defaults to the arrays'
+        checksum (:func:`arrays_sha256`)."""
+        arrays = (x_train, y_train, x_test, y_test)
+        tensors = (torch.from_numpy(array) for array in arrays)
+        return cls(name, *tensors, num_classes, sha256 or arrays_sha256(*arrays))
+
+
+def arrays_sha256(*arrays: np.ndarray) -> str:
+    """A checksum of arrays' shapes, dtypes and bytes (for data that is not one file)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

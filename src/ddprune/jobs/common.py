@@ -1,0 +1,40 @@
+"""What the jobs that train or evaluate a network share: a run's data on its device, its
+model from a checkpoint, and what identifies its data in a checkpoint's spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ddprune.data.datasets import load_dataset
+from ddprune.data.noise import NoisyLabels
+from ddprune.data.run_data import RunData, labels_from_table
+from ddprune.foundations.tables import read_table
+from ddprune.models import build_model
+from ddprune.paths import Layout, PathLike, fill
+from ddprune.study.runs import Run, Study
+from ddprune.training.checkpoints import load_checkpoint
+
+
+def read_labels(path: PathLike) -> NoisyLabels:
+    return labels_from_table(read_table(path, "labels"))
+
+
+def run_data(study: Study, layout: Layout, run: Run, device: torch.device) -> RunData:
+    """The run's dataset with its recorded label noise, on ``device``."""
+    dataset = load_dataset(run.dataset, study.dataset_options(run.dataset))
+    return RunData.build(dataset, read_labels(fill(layout.labels, run)), device)
+
+
+def data_spec(study: Study, run: Run, data: RunData) -> dict[str, Any]:
+    """What identifies a job's data: its options and checksum (a changed file restarts it)."""
+    return {**study.dataset_options(run.dataset), "sha256": data.sha256}
+
+
+def load_model(run: Run, data: RunData, checkpoint: PathLike) -> torch.nn.Module:
+    """The run's model on the data's device, with the weights of ``checkpoint``."""
+    device = data.x_train.device
+    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
+    model.load_state_dict(load_checkpoint(checkpoint, map_location=device)["model"])
+    return model

@@ -1,0 +1,105 @@
+"""Jobs of the dense stage (workflow/rules/dense.smk): draw the label noise, train a run,
+solve the closed-form models of one seed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+
+from ddprune.closed_form import ClosedFormConfig, solve_run
+from ddprune.data.datasets import load_dataset
+from ddprune.data.noise import corrupt_labels
+from ddprune.data.run_data import labels_table
+from ddprune.foundations.tables import frame, write_table
+from ddprune.jobs.common import data_spec, read_labels, run_data
+from ddprune.paths import Layout, fill
+from ddprune.study.catalog import is_regression
+from ddprune.study.runs import Run, Study
+from ddprune.training.config import TrainConfig
+from ddprune.training.dense import train_run
+from ddprune.training.platform import Platform, configure
+
+log = logging.getLogger(__name__)
+
+
+def draw_labels(study: Study, layout: Layout, dataset: str, noise: float, seed: int) -> None:
+    """Draw the label noise of (dataset, noise, seed) once and record it."""
+    data = load_dataset(dataset, study.dataset_options(dataset))
+    labels = corrupt_labels(data.y_train, data.num_classes, noise, dataset, seed)
+    rows = labels_table(labels, study.name, dataset, noise, seed)
+    output = layout.labels.format(dataset=dataset, noise=repr(float(noise)), seed=seed)
+    write_table(frame(rows, "labels"), output, "labels")
+    log.info(
+        "%s noise %s seed %d: %d of %d labels corrupted",
+        dataset,
+        noise,
+        seed,
+        int(labels.is_noisy.sum()),
+        len(rows),
+    )
+
+
+def train(study: Study, layout: Layout, run: Run, threads: int | None = None) -> None:
+    """Train (or resume) one run; write its metric table and final checkpoint."""
+    config = TrainConfig.of(study.config["train"])
+    platform = Platform.of(study.config["platform"])
+    data = run_data(study, layout, run, configure(platform, threads))
+    identity = {
+        "study": study.name,
+        **asdict(run),
+        "n_train": len(data.y_train),
+        "n_test": len(data.y_test),
+        "data_sha256": data.sha256,
+        "error_metric": "classification_error",
+    }
+    spec = {"run": asdict(run), "train": asdict(config), "data": data_spec(study, run, data)}
+    log.info("training %s on %s with %s", run, data.x_train.device, config)
+    rows = train_run(
+        run,
+        config,
+        platform,
+        data,
+        spec=spec,
+        identity=identity,
+        checkpoint_dir=fill(layout.checkpoints, run),
+        final_path=fill(layout.final_checkpoint, run),
+        keep_epochs=tuple(study.kept_epochs()),
+    )
+    write_table(frame(rows, "dense"), fill(layout.metrics, run), "dense")
+
+
+def solve(study: Study, layout: Layout, dataset: str, model: str, noise: float, seed: int) -> None:
+    """Solve a closed-form model at every width of one seed; write its dense and
+    compression rows (one job per seed: each solve takes milliseconds, a job seconds)."""
+    started = time.perf_counter()
+    options = study.dataset_options(dataset)
+    wildcards = {"dataset": dataset, "model": model, "noise": repr(float(noise)), "seed": seed}
+    labels = None
+    if not is_regression(dataset, options):
+        labels = read_labels(layout.labels.format(**wildcards))
+    config = ClosedFormConfig.of(study.config["closed_form"])
+    widths = study.widths(dataset, model, noise, seed)
+    dense_rows, compression_rows = solve_run(dataset, options, model, widths, seed, config, labels)
+    identity = {
+        "study": study.name,
+        "dataset": dataset,
+        "model": model,
+        "noise": noise,
+        "seed": seed,
+    }
+    metric = "classification_error" if labels is not None else "mean_squared_error"
+    for row in dense_rows:
+        row.update(identity, epoch=0, step=0, lr=None, error_metric=metric)
+        row.update(n_nonzero=row["n_params"], sparsity=0.0)
+        row["wall_seconds"] = time.perf_counter() - started
+        log.info(
+            "width %d: train %.4g test %.4g", row["width"], row["train_error"], row["test_error"]
+        )
+    for row in compression_rows:
+        row.update(identity, keep=config.keep, error_metric=metric)
+    for rows, table, pattern in (
+        (dense_rows, "dense", layout.solved_dense),
+        (compression_rows, "compression", layout.solved_compression),
+    ):
+        write_table(frame(rows, table), pattern.format(**wildcards), table)

@@ -1,0 +1,70 @@
+"""The pruning job (workflow/rules/prune.smk): one selected checkpoint, one method."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ddprune.foundations.tables import frame, write_table
+from ddprune.jobs.common import data_spec, load_model, run_data
+from ddprune.paths import Layout, fill
+from ddprune.pruning.methods import PRUNE_METHODS
+from ddprune.pruning.rounds import PruneConfig, prune_run
+from ddprune.study.runs import Run, Study
+from ddprune.study.selection import load_threshold, rewind_checkpoint, selection_entry
+from ddprune.training.checkpoints import load_checkpoint
+from ddprune.training.config import TrainConfig
+from ddprune.training.platform import Platform, configure
+
+
+def prune(
+    study: Study, layout: Layout, run: Run, epoch: int, method: str, threads: int | None = None
+) -> None:
+    """Prune one selected checkpoint by one method; write one row per round."""
+    family, entry = selection_entry(load_threshold(layout.threshold), run, epoch)
+    platform = Platform.of(study.config["platform"])
+    config = PruneConfig.of(study.config["prune"])
+    train_config = TrainConfig.of(study.config["train"])
+    data = run_data(study, layout, run, configure(platform, threads))
+    model = load_model(run, data, entry["checkpoint"])
+    rewind = None
+    if PRUNE_METHODS[method].needs_rewind_checkpoint:
+        path = rewind_checkpoint(layout, run, config.rewind_epoch)
+        rewind = load_checkpoint(path, map_location=data.x_train.device)["model"]
+    identity = {
+        "study": study.name,
+        **asdict(run),
+        "source_epoch": epoch,
+        "axis": entry["axis"],
+        "role": entry["role"],
+        "offset": entry["offset"],
+        "it_width": family["it"]["width"],
+        "it_criterion": family["it"]["criterion"],
+        "data_sha256": data.sha256,
+    }
+    spec = {
+        "run": asdict(run),
+        "epoch": epoch,
+        "method": method,
+        "prune": asdict(config),
+        "train": study.config["train"],
+        "data": data_spec(study, run, data),
+    }
+    rows = prune_run(
+        model,
+        data,
+        method,
+        config=config,
+        train_config=train_config,
+        platform=platform,
+        rewind_state=rewind,
+        identity=identity,
+        seed=run.seed,
+        directory=fill(layout.rounds, run, epoch=epoch, method=method),
+        spec=spec,
+        source_epoch=epoch,
+    )
+    write_table(
+        frame(rows, "pruning"),
+        fill(layout.rounds_table, run, epoch=epoch, method=method),
+        "pruning",
+    )

@@ -1,0 +1,126 @@
+"""Jobs that aggregate tables and draw the report: figures and HTML tables. Torch-free (a
+test keeps them so): they read Parquet and YAML, and plot."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from plotnine import ggplot
+
+from ddprune.analysis import dense_figures, plotting, pruning_figures, summaries
+from ddprune.analysis.theory import theory_curve
+from ddprune.foundations.tables import concat_tables, read_table, write_table
+from ddprune.paths import Layout, PathLike
+from ddprune.study.catalog import PRUNING_FIGURES
+from ddprune.study.runs import Study
+from ddprune.study.selection import load_threshold
+
+NOTHING_PRUNED = (
+    "Nothing was pruned: no checkpoint was selected, because the interpolation threshold is "
+    "undefined (see tables/thresholds.html for each criterion's status)."
+)
+
+
+def aggregate(inputs: list[PathLike], output: PathLike, table: str) -> None:
+    """Concatenate per-job tables of one schema (``table``) into the study's table."""
+    write_table(concat_tables(inputs, table), output, table)
+
+
+@dataclass(frozen=True)
+class Family:
+    """The rows of one (dataset, model) family in each of the study's tables, read on use."""
+
+    study: Study
+    layout: Layout
+    dataset: str
+    model: str
+
+    def rows(self, path: str, table: str) -> pd.DataFrame:
+        return summaries.select_family(
+            read_table(path, table), self.dataset, self.model, table, allow_empty=True
+        )
+
+    def file(self, pattern: str) -> str:
+        return pattern.format(dataset=self.dataset, model=self.model)
+
+    @functools.cached_property
+    def dense(self) -> pd.DataFrame:
+        return self.rows(self.layout.dense, "dense")
+
+    @functools.cached_property
+    def pruning(self) -> pd.DataFrame:
+        return self.rows(self.layout.pruning, "pruning")
+
+    @functools.cached_property
+    def compression(self) -> pd.DataFrame:
+        return self.rows(self.layout.compression, "compression")
+
+    @functools.cached_property
+    def thresholds(self) -> list[dict[str, Any]]:
+        """The family's entries of threshold.yaml (one per noise level)."""
+        families = load_threshold(self.layout.threshold)["families"]
+        return [f for f in families if (f["dataset"], f["model"]) == (self.dataset, self.model)]
+
+    def theory(self) -> pd.DataFrame | None:
+        """The closed-form risk curve where it holds (None elsewhere)."""
+        widths = sorted(self.dense["width"].unique().tolist())
+        curve = theory_curve(self.dataset, self.study.dataset_options(self.dataset), widths)
+        return curve and pd.DataFrame(curve)
+
+
+DRAW: dict[str, Callable[[Family], ggplot]] = {
+    "double_descent": lambda f: dense_figures.double_descent(f.dense, f.thresholds, f.theory()),
+    "epochwise_heatmap": lambda f: dense_figures.epochwise_heatmap(f.dense, f.thresholds),
+    "prune_vs_small": lambda f: dense_figures.prune_vs_small(f.compression),
+    "sparse_double_descent": lambda f: pruning_figures.pruning_curves(
+        f.pruning, ["test_error", "train_error"]
+    ),
+    "memorization": lambda f: pruning_figures.pruning_curves(f.pruning, ["memorization"]),
+    "backwards_walk": lambda f: pruning_figures.backwards_walk(f.dense, f.pruning),
+}
+
+
+def figure(study: Study, layout: Layout, kind: str, dataset: str, model: str) -> None:
+    """Draw figure ``kind`` of one (dataset, model) family from the tables it needs."""
+    family = Family(study, layout, dataset, model)
+    if kind in PRUNING_FIGURES and family.pruning.empty:
+        drawing = plotting.message(NOTHING_PRUNED)
+    else:
+        drawing = DRAW[kind](family)
+    plotting.save(drawing, family.file(layout.figure(kind)))
+
+
+def dense_summary(study: Study, layout: Layout, dataset: str, model: str) -> None:
+    """Write the seed-mean final metrics of one model family as an HTML table."""
+    family = Family(study, layout, dataset, model)
+    summaries.write_html(
+        summaries.final_summary(family.dense),
+        family.file(layout.family_table("dense_summary")),
+        title=f"Dense sweep: {dataset} / {model}",
+    )
+
+
+def recovery_table(study: Study, layout: Layout, dataset: str, model: str) -> None:
+    """Does pruning help each source checkpoint? An HTML table for the report."""
+    family = Family(study, layout, dataset, model)
+    rows = family.pruning
+    table = summaries.recovery_table(rows) if len(rows) else pd.DataFrame({"": [NOTHING_PRUNED]})
+    summaries.write_html(
+        table,
+        family.file(layout.family_table("recovery")),
+        title=f"Recovery after pruning: {dataset} / {model}",
+    )
+
+
+def threshold_table(layout: Layout) -> None:
+    """The thresholds of every family as an HTML table for the report."""
+    families = load_threshold(layout.threshold)["families"]
+    summaries.write_html(
+        summaries.threshold_table(families),
+        layout.threshold_table,
+        title="Interpolation thresholds and selected checkpoints",
+    )

@@ -1,0 +1,67 @@
+"""The threshold job (workflow/rules/threshold.smk): find the IT of every family and select
+the checkpoints around it. Torch-free: it reads tables and lists checkpoint files."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ddprune.analysis.criteria import ThresholdConfig
+from ddprune.analysis.threshold import CheckpointFiles, detect, to_yaml_ready
+from ddprune.foundations.atomic import write_text
+from ddprune.foundations.tables import read_table
+from ddprune.paths import Layout, fill
+from ddprune.study.catalog import CLOSED_FORM_MODELS
+from ddprune.study.runs import Run, Study
+from ddprune.study.selection import periodic_checkpoints
+
+log = logging.getLogger(__name__)
+
+
+def threshold(study: Study, layout: Layout) -> None:
+    """Find the IT of every family and select the checkpoints around it (threshold.yaml)."""
+    dense = read_table(layout.dense, "dense")
+
+    def final(run: dict[str, Any]) -> str:
+        return fill(layout.final_checkpoint, Run(**run))
+
+    def periodic(run: dict[str, Any]) -> dict[int, str]:
+        found = periodic_checkpoints(layout, Run(**run))
+        return {epoch: os.fspath(path) for epoch, path in found.items()}
+
+    threshold_config = study.config["threshold"]
+    config = ThresholdConfig.of(threshold_config)
+    files = CheckpointFiles(final, periodic)
+    families = detect(dense, config, files, frozenset(CLOSED_FORM_MODELS))
+    missing = [
+        entry["checkpoint"]
+        for family in families
+        for entry in family["selection"]
+        if not Path(entry["checkpoint"]).is_file()
+    ]
+    if missing:
+        raise FileNotFoundError(
+            f"the selection names {len(missing)} checkpoint(s) that were not trained: "
+            + ", ".join(missing)
+        )
+    for family in families:
+        it = family["it"]
+        log.info(
+            "%s/%s noise %s: IT %s",
+            family["dataset"],
+            family["model"],
+            family["noise"],
+            f"width {it['width']} by {it['criterion']}"
+            if it["status"] == "ok"
+            else f"undefined ({it['reason']})",
+        )
+    document = {
+        "study": study.name,
+        "config": threshold_config,
+        "families": to_yaml_ready(families),
+    }
+    write_text(layout.threshold, yaml.safe_dump(document, sort_keys=False))

@@ -1,0 +1,61 @@
+"""The verification job (workflow/rules/threshold.smk): every selected checkpoint must
+reproduce its recorded metrics before anything is pruned from it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+
+from ddprune.foundations.tables import frame, read_table, write_table
+from ddprune.jobs.common import load_model, run_data
+from ddprune.models import count_parameters
+from ddprune.paths import Layout, fill
+from ddprune.study.runs import Run, Study
+from ddprune.study.selection import load_threshold, selection_entry
+from ddprune.training.checkpoints import CheckpointError
+from ddprune.training.config import TrainConfig
+from ddprune.training.evaluation import VERIFIED, disagreements, evaluate
+from ddprune.training.platform import Platform, configure
+
+
+def verify_selected(
+    study: Study, layout: Layout, run: Run, epoch: int, threads: int | None = None
+) -> None:
+    """Reload a selected checkpoint and check that it reproduces its recorded metrics.
+
+    Pruning starts from these files, so a checkpoint that does not reproduce the dense table
+    (a changed dataset split, a corrupted file) stops the study here, loudly.
+    """
+    family, entry = selection_entry(load_threshold(layout.threshold), run, epoch)
+    checkpoint = entry["checkpoint"]
+    platform = Platform.of(study.config["platform"])
+    config = TrainConfig.of(study.config["train"])
+    data = run_data(study, layout, run, configure(platform, threads))
+    model = load_model(run, data, checkpoint)
+    measured = evaluate(platform.accelerate(model), data, config.feed(data, platform))
+    metrics_path = fill(layout.metrics, run)
+    metrics = read_table(metrics_path, "dense")
+    at_epoch = metrics[metrics["epoch"] == epoch]
+    if at_epoch.empty:
+        raise ValueError(f"{metrics_path} has no evaluation at epoch {epoch} to verify against")
+    off = disagreements(
+        measured, at_epoch.iloc[0].to_dict(), data.x_train.device, config.autocast()
+    )
+    if off:
+        raise CheckpointError(
+            f"{checkpoint} does not reproduce its recorded metrics (measured, recorded): {off}"
+        )
+    row = {
+        "study": study.name,
+        **asdict(run),
+        "role": entry["role"],
+        "offset": entry["offset"],
+        "it_criterion": family["it"]["criterion"],
+        "it_width": family["it"]["width"],
+        "epoch": epoch,
+        "axis": entry["axis"],
+        "checkpoint": os.fspath(checkpoint),
+        "n_params": count_parameters(model),
+        **{k: measured[k] for k in [*VERIFIED, "memorization"]},
+    }
+    write_table(frame([row], "selection"), fill(layout.verified, run, epoch=epoch), "selection")

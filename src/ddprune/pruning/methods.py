@@ -1,0 +1,63 @@
+"""Pruning methods as records: each is a choice along three axes, not a string to dispatch on.
+
+A method says
+
+* how its masks are chosen (``masks``): by magnitude among the survivors of the previous
+  round (``iterative``), by magnitude of the dense checkpoint straight to the round's
+  sparsity (``oneshot``), or at random with ``oneshot``'s per-layer counts (``random``);
+* which weights a round starts from before masking (``start``): those of the previous round
+  (``previous``), the dense checkpoint's (``dense``), or the rewind checkpoint's (``rewind``);
+* which learning rates retraining replays (``rates``): the dense run's final rate
+  (``final``: fine-tuning) or its schedule from ``prune.rewind_epoch``'s step (``rewind``).
+
+Methods (He et al. 2022; Frankle & Carbin 2019; Renda et al. 2020):
+
+* ``imp-finetune``  -- iterative magnitude pruning; keep the surviving weights and fine-tune;
+* ``imp-rewind``    -- iterative magnitude pruning; rewind the survivors to their values at
+  ``rewind_epoch`` (the lottery-ticket procedure) and retrain;
+* ``imp-lr-rewind`` -- iterative magnitude pruning; keep the weights, rewind only the learning
+  rate schedule;
+* ``oneshot``       -- from the dense checkpoint straight to each target sparsity by magnitude,
+  then fine-tune;
+* ``random``        -- random masks with the same per-layer counts as ``oneshot``'s, applied to
+  the dense checkpoint, then fine-tune (the control for magnitude).
+
+Torch-free, so that planning (which checkpoints a job needs) reads the same records that
+pruning runs by; the behaviour of each axis lives in :mod:`ddprune.pruning.rounds`. A new
+method is one more record; the config schema's list is kept equal to this registry by a test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ddprune.foundations.registry import Registry
+
+MaskRule = Literal["iterative", "oneshot", "random"]
+StartRule = Literal["previous", "dense", "rewind"]
+RateRule = Literal["final", "rewind"]
+
+
+@dataclass(frozen=True)
+class PruneMethod:
+    name: str
+    masks: MaskRule
+    start: StartRule
+    rates: RateRule
+
+    @property
+    def needs_rewind_checkpoint(self) -> bool:
+        """Whether its jobs read the run's checkpoint of ``prune.rewind_epoch``."""
+        return self.start == "rewind"
+
+
+PRUNE_METHODS: Registry[PruneMethod] = Registry("pruning method")
+for _method in (
+    PruneMethod("imp-finetune", masks="iterative", start="previous", rates="final"),
+    PruneMethod("imp-rewind", masks="iterative", start="rewind", rates="rewind"),
+    PruneMethod("imp-lr-rewind", masks="iterative", start="previous", rates="rewind"),
+    PruneMethod("oneshot", masks="oneshot", start="dense", rates="final"),
+    PruneMethod("random", masks="random", start="dense", rates="final"),
+):
+    PRUNE_METHODS.add(_method.name, _method)

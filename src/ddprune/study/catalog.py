@@ -1,0 +1,38 @@
+"""Facts about the names a study uses, known without importing torch.
+
+Snakemake imports the study module and the Snakefile's helpers for every command -- dry
+runs, reports, lint -- to validate the config and plan the DAG; importing torch there
+costs seconds per command and nothing in planning needs it. The registries that build
+these things (:mod:`ddprune.closed_form`, :mod:`ddprune.data.datasets`) are checked against this
+catalogue by the tests, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CLOSED_FORM_MODELS = ("linear", "rff")  # solved per seed, not trained (ddprune.closed_form)
+REGRESSION_DATASETS = ("gaussian-linear",)  # real-valued targets: no classes, no label noise
+
+
+def source(name: str, options: dict[str, Any]) -> str:
+    """The built-in dataset behind a name: itself, or what a declared variant is ``like``."""
+    return options.get("like", name)
+
+
+def is_regression(name: str, options: dict[str, Any]) -> bool:
+    """Whether a dataset has real-valued targets (no classes, no label noise)."""
+    return source(name, options) in REGRESSION_DATASETS
+
+
+def dims_follow_width(dataset: str, options: dict[str, Any]) -> bool:
+    """gaussian-linear with ``d`` null has as many dimensions as the model has features."""
+    return source(dataset, options) == "gaussian-linear" and options.get("d") is None
+
+
+# The figures of each (dataset, model) family, by what they draw: the Snakefile asks for
+# them, the report job draws them (a test keeps its drawings equal to these names).
+DENSE_FIGURES = ("double_descent",)  # every family
+TRAINED_FIGURES = ("epochwise_heatmap",)  # families trained by SGD
+SOLVED_FIGURES = ("prune_vs_small",)  # closed-form families
+PRUNING_FIGURES = ("sparse_double_descent", "backwards_walk", "memorization")

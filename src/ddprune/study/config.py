@@ -1,0 +1,314 @@
+"""The configuration of a study: validated, with defaults filled in, before any job starts.
+
+``load_study`` is the single entry point for a config: it validates against
+``workflow/schemas/config.schema.yaml``, fills in defaults and rejects bad input with one
+message that names every offending field and what is allowed. The schema is the single
+source of defaults and allowed values: the library's config dataclasses
+(:class:`ConfigSection`) take their defaults from it, and rules that span fields (a
+neighbourhood within the sweep, rounds that leave a weight) are checked here.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import logging
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import jsonschema
+import yaml
+
+from ddprune.foundations.schemas import schema_file
+from ddprune.pruning.methods import PRUNE_METHODS
+from ddprune.study.catalog import CLOSED_FORM_MODELS, is_regression, source
+from ddprune.study.runs import Run, Study
+
+log = logging.getLogger(__name__)
+# Fewer than one weight in 10^8 kept: no network that ddprune trains keeps a weight.
+MIN_REMAINING = 1e-8
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names each field and what is allowed."""
+
+
+def _extend_with_defaults(validator_class: type) -> type:
+    """A validator that fills in each property's ``default`` while it validates."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if isinstance(subschema, dict) and "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties_with_defaults})
+
+
+_Validator = _extend_with_defaults(jsonschema.Draft202012Validator)
+
+
+def _field(path: Any) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One line per problem: the field, what was found, and what is allowed."""
+    field = _field(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        return f"{field}: unknown key(s) {unknown}; allowed keys: {allowed}"
+    if error.validator == "enum":
+        return (
+            f"{field}: {error.instance!r} is not allowed; allowed values: {error.validator_value}"
+        )
+    if error.validator == "required":
+        return f"{field}: {error.message}"
+    if error.validator == "type":
+        return f"{field}: {error.instance!r} has the wrong type; expected {error.validator_value}"
+    return f"{field}: {error.message}"
+
+
+def _schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    return _load_schema(os.fspath(path or schema_file("config")))
+
+
+@functools.cache
+def _load_schema(path: str) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def section_defaults(section: str) -> dict[str, Any]:
+    """Every default of one config section (``train``, ``prune``, ...), from the schema."""
+    schema = _schema()
+    filled: dict[str, Any] = {}
+    for _ in _Validator({**schema["properties"][section], "$defs": schema["$defs"]}).iter_errors(
+        filled
+    ):
+        pass  # validating an empty section only fills in its defaults
+    return filled
+
+
+class ConfigSection:
+    """A config section as a frozen dataclass whose defaults are the schema's (one source).
+
+    ``of(values, **overrides)`` fills in what ``values`` (a validated section, or nothing in
+    a test) leaves out.
+    """
+
+    SECTION: ClassVar[str]
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | None = None, /, **overrides: Any) -> Self:
+        return cls(**{**section_defaults(cls.SECTION), **(values or {}), **overrides})
+
+
+def validate_config(
+    config: Mapping[str, Any], schema_path: str | os.PathLike | None = None
+) -> dict[str, Any]:
+    """Return a validated copy of ``config`` with defaults filled in, or raise ConfigError."""
+    schema = _schema(schema_path)
+    filled = _migrate(copy.deepcopy(dict(config)))
+    errors = sorted(
+        _Validator(schema).iter_errors(filled), key=lambda e: [str(p) for p in e.absolute_path]
+    )
+    if errors:
+        _raise([_describe(e) for e in errors])
+    _raise(
+        [
+            *_check_unique_runs(filled),
+            *_check_prune(filled),
+            *_check_threshold(filled),
+            *_check_closed_form(filled),
+        ]
+    )
+    _check_datasets(filled, builtin=list(schema["properties"]["datasets"]["properties"]))
+    return filled
+
+
+def _raise(problems: list[str]) -> None:
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise ConfigError(f"invalid configuration ({len(problems)} problem(s)):\n{lines}")
+
+
+def _migrate(config: dict[str, Any]) -> dict[str, Any]:
+    """Configs written before ``checkpoint_every`` moved from ``platform`` to ``train``
+    (it decides which checkpoints exist, so it belongs with the run's identity)."""
+    platform = config.get("platform")
+    if not isinstance(platform, dict) or "checkpoint_every" not in platform:
+        return config
+    moved = platform.pop("checkpoint_every")
+    train = config.setdefault("train", {})
+    if isinstance(train, dict) and train.setdefault("checkpoint_every", moved) != moved:
+        _raise(
+            [
+                f"platform.checkpoint_every: {moved} disagrees with train.checkpoint_every: "
+                f"{train['checkpoint_every']}; the setting moved to train.checkpoint_every, "
+                "give it there only"
+            ]
+        )
+    log.warning("platform.checkpoint_every is now train.checkpoint_every; read it from there")
+    return config
+
+
+def _check_closed_form(config: dict[str, Any]) -> list[str]:
+    """Regression data needs a closed-form model; d = width needs the linear one."""
+    problems = []
+    for index, grid in enumerate(config["sweep"]):
+        name, model = grid["dataset"], grid["model"]
+        options = config["datasets"].get(name, {})
+        if not is_regression(name, options):
+            continue
+        where = f"sweep[{index}]"
+        if model not in CLOSED_FORM_MODELS:
+            problems.append(
+                f"{where}.model: {model!r} cannot fit the regression dataset {name!r}; "
+                f"allowed models: {list(CLOSED_FORM_MODELS)}"
+            )
+        if any(noise != 0 for noise in grid["noise"]):
+            problems.append(f"{where}.noise: {grid['noise']}; regression data allows [0.0] only")
+        if options["d"] is None and model != "linear":
+            problems.append(
+                f"datasets.{name}.d: null (d = width) needs model 'linear', not {model!r}"
+            )
+        too_wide = [
+            w
+            for w in grid["widths"]
+            if model == "linear" and options["d"] is not None and w > options["d"]
+        ]
+        if too_wide:
+            problems.append(
+                f"{where}.widths: {too_wide} exceed datasets.{name}.d = {options['d']}; the "
+                "linear model uses the first width coordinates"
+            )
+    return problems
+
+
+def _check_datasets(config: dict[str, Any], builtin: list[str]) -> None:
+    """Every swept dataset is ``builtin`` (the schema's, which the tests keep equal to the
+    registry's) or declared; every data file is readable and sound (read in full)."""
+    declared = config["datasets"]
+    files = sorted(name for name, options in declared.items() if "file" in options)
+    allowed = sorted(set(builtin) | set(declared))
+    for index, grid in enumerate(config["sweep"]):
+        if grid["dataset"] not in allowed:
+            raise ConfigError(
+                f"invalid configuration:\n  - sweep[{index}].dataset: {grid['dataset']!r} is not "
+                f"allowed; allowed values: {allowed} (declare your own under datasets.<name>.file)"
+            )
+    if not files:
+        return
+    # Imported only now: reading files needs torch, which planning a study does not.
+    from ddprune.data.array_files import DataFileError
+    from ddprune.data.datasets import load_dataset
+
+    for name in files:
+        try:
+            load_dataset(name, declared[name])
+        except DataFileError as error:
+            message = f"invalid configuration:\n  - datasets.{name}.file: {error}"
+            raise ConfigError(message) from None
+
+
+def _check_prune(config: dict[str, Any]) -> list[str]:
+    """Rules that span fields, so the schema cannot state them."""
+    prune, problems = config["prune"], []
+    sparsities = prune["sparsities"]
+    if sparsities and any(b <= a for a, b in itertools.pairwise(sparsities)):
+        problems.append(f"prune.sparsities: {sparsities} must increase strictly")
+    if not sparsities and (1 - prune["fraction"]) ** prune["rounds"] < MIN_REMAINING:
+        most = max(1, int(math.log(MIN_REMAINING) / math.log(1 - prune["fraction"])))
+        problems.append(
+            f"prune.rounds: {prune['rounds']} rounds removing {prune['fraction']} each keep "
+            f"{(1 - prune['fraction']) ** prune['rounds']:.3g} of the weights, less than one "
+            f"weight of a network of {1 / MIN_REMAINING:.0e}; allowed: at most {most} rounds "
+            "at this fraction"
+        )
+    rewinds = any(PRUNE_METHODS[name].needs_rewind_checkpoint for name in prune["methods"])
+    if rewinds and prune["rewind_epoch"] > config["train"]["max_epochs"]:
+        problems.append(
+            f"prune.rewind_epoch: {prune['rewind_epoch']} is after the last epoch; allowed: 0 "
+            f"to train.max_epochs ({config['train']['max_epochs']})"
+        )
+    return problems
+
+
+def _check_threshold(config: dict[str, Any]) -> list[str]:
+    """The threshold's neighbourhoods and windows fit inside the sweep they look at."""
+    threshold, problems = config["threshold"], []
+    trained = [g for g in config["sweep"] if g["model"] not in CLOSED_FORM_MODELS]
+    fewest = min((len(g["widths"]) for g in config["sweep"]), default=0)
+    if trained and threshold["neighbours"] > min(len(g["widths"]) for g in trained) - 1:
+        most = min(len(g["widths"]) for g in trained) - 1
+        problems.append(
+            f"threshold.neighbours: {threshold['neighbours']} widths on each side of the IT, "
+            f"but a sweep has {most + 1} widths; allowed: 0 to {most}"
+        )
+    if threshold["smoothing"] > fewest:
+        problems.append(
+            f"threshold.smoothing: a window of {threshold['smoothing']} widths is wider than "
+            f"a sweep of {fewest}; allowed: 1 to {fewest}"
+        )
+    epochwise, train = threshold["epochwise"], config["train"]
+    widths = sorted({w for g in trained for w in g["widths"]})
+    if isinstance(epochwise["width"], int) and epochwise["width"] not in widths:
+        problems.append(
+            f"threshold.epochwise.width: {epochwise['width']} is not a trained width; "
+            f"allowed: {widths}, 'it' or null"
+        )
+    evaluations = train["max_epochs"] // train["eval_every"] + 1
+    if epochwise["width"] is not None and epochwise["neighbours"] >= evaluations:
+        problems.append(
+            f"threshold.epochwise.neighbours: {epochwise['neighbours']} epochs on each side, "
+            f"but a run is evaluated at most {evaluations} times; allowed: 0 to "
+            f"{evaluations - 1}"
+        )
+    return problems
+
+
+def _check_unique_runs(config: dict[str, Any]) -> list[str]:
+    seen: dict[Run, int] = {}
+    for index, grid in enumerate(config["sweep"]):
+        for run in Study({**config, "sweep": [grid]}).runs:
+            if run in seen:
+                return [
+                    f"sweep[{index}]: run {run} is already in sweep[{seen[run]}]; each "
+                    "(dataset, model, width, noise, seed) once"
+                ]
+            seen[run] = index
+    return []
+
+
+def require_data(config: Mapping[str, Any]) -> None:
+    """The files of every swept dataset that lives in a data directory exist, or a
+    ConfigError naming them and the command that fetches them.
+
+    Checked when a run starts (Snakemake's ``onstart``), not when the config loads, so that
+    a study can be planned (``snakemake -n``) on a machine that does not hold its data.
+    """
+    from ddprune.data.image_datasets import REQUIRED, DataMissingError, require_files
+
+    for name in sorted({grid["dataset"] for grid in config["sweep"]}):
+        options = config["datasets"].get(name, {})
+        if source(name, options) in REQUIRED:
+            try:
+                require_files(source(name, options), options.get("root", "data"))
+            except DataMissingError as error:
+                raise ConfigError(f"missing data:\n  - datasets.{name}: {error}") from None
+
+
+def load_study(config: Mapping[str, Any], schema_path: str | os.PathLike | None = None) -> Study:
+    """Validate ``config`` (a dict, e.g. Snakemake's ``config``) and wrap it as a Study."""
+    return Study(validate_config(config, schema_path))

@@ -1,0 +1,76 @@
+"""Metrics on the full train and test sets, as the research question needs them.
+
+Training error is measured on the labels the model was trained on (noisy) *and* on the
+clean labels; memorisation is the fraction of noisy-label samples whose noisy label the
+model reproduces -- the quantity that explains the peak at the interpolation threshold.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ddprune.data.feed import Feed
+from ddprune.data.run_data import RunData
+
+
+def label_errors(
+    predicted: torch.Tensor, noisy: torch.Tensor, clean: torch.Tensor, is_noisy: torch.Tensor
+) -> dict[str, float]:
+    """Training error against the noisy and the clean labels, and memorisation (NaN without
+    noise), from predicted classes: shared by trained and closed-form models."""
+    return {
+        "train_error": (predicted != noisy).float().mean().item(),
+        "train_error_clean": (predicted != clean).float().mean().item(),
+        "memorization": (predicted[is_noisy] == noisy[is_noisy]).float().mean().item()
+        if bool(is_noisy.any())
+        else math.nan,
+    }
+
+
+def evaluate(model: nn.Module, data: RunData, feed: Feed) -> dict[str, float]:
+    """Loss, error and memorisation on the full training and test sets, and ``diverged``.
+
+    A model whose training loss is not finite has diverged: the argmax of NaN logits is an
+    arbitrary class, so its "errors" would be numbers without meaning. They are NaN instead,
+    and every reader (means, threshold, figures) leaves such rows out.
+    """
+    train_logits = feed.predict(model, data.x_train)
+    test_logits = feed.predict(model, data.x_test)
+    train_pred = train_logits.argmax(dim=1)
+    metrics = {
+        "train_loss": F.cross_entropy(train_logits, data.y_train).item(),
+        **label_errors(train_pred, data.y_train, data.y_train_clean, data.is_noisy),
+        "test_loss": F.cross_entropy(test_logits, data.y_test).item(),
+        "test_error": (test_logits.argmax(dim=1) != data.y_test).float().mean().item(),
+    }
+    if math.isfinite(metrics["train_loss"]):
+        return {**metrics, "diverged": False}
+    return {**dict.fromkeys(metrics, math.nan), "diverged": True}
+
+
+VERIFIED = ("train_error", "train_error_clean", "test_error", "test_loss")
+
+
+def disagreements(
+    measured: dict[str, float],
+    recorded: dict[str, float],
+    device: torch.device,
+    autocast: torch.dtype | None,
+) -> dict[str, tuple[float, float]]:
+    """The metrics (:data:`VERIFIED`) where a reloaded model and its record disagree:
+    (measured, recorded) beyond the tolerance of the way it was evaluated.
+
+    The same kernels give the same numbers on a CPU (1e-6); a GPU of another model (a
+    cluster's next node) or bfloat16 may flip a few predictions (relative 2e-3). A changed
+    split or a damaged file moves the metrics by far more than either tolerance.
+    """
+    tolerance = 1e-6 if device.type == "cpu" and autocast is None else 2e-3
+    return {
+        k: (measured[k], float(recorded[k]))
+        for k in VERIFIED
+        if abs(measured[k] - recorded[k]) > tolerance * max(1.0, abs(recorded[k]))
+    }

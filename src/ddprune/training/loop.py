@@ -1,0 +1,163 @@
+"""The one training loop: dense runs and the retraining of pruned networks both go through
+:func:`train`, so that a pruned network is trained exactly as the dense ones were, by
+construction.
+
+The hot loop (:func:`train_epoch`) is deliberately bare -- index into device-resident
+tensors, forward, backward, step -- so that its throughput matches a hand-written PyTorch
+loop (``benchmarks/train_step.py`` measures the ratio). Everything else happens between
+epochs, in :func:`train`: the evaluation cadence, the stop test and the save schedule are
+decided there, once; what an evaluation records and what a save writes are the caller's
+hooks (as in OpenLTH's ``training/train.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ddprune.data.feed import Feed
+from ddprune.data.run_data import RunData
+from ddprune.training.checkpoints import CheckpointSchedule
+from ddprune.training.config import LrSchedule, TrainConfig
+from ddprune.training.evaluation import evaluate
+
+SaveKind = Literal["periodic", "resume", "end"]
+
+
+class Masking(Protocol):
+    """Exact masks on a model's weights (:class:`ddprune.pruning.masks.MaskedWeights`)."""
+
+    def apply_to_gradients(self) -> None: ...
+
+    def apply_to_weights(self) -> None: ...
+
+
+@dataclass
+class Progress:
+    """Where a training loop stands; with the model, the optimizer and the data-order
+    generator it is all that resuming needs. ``metrics`` are those of the last evaluation
+    (None before the first)."""
+
+    epoch: int = 0
+    step: int = 0
+    metrics: dict[str, Any] | None = None
+
+    def finished(self, config: TrainConfig, max_epochs: int) -> bool:
+        """The budget is spent, the training labels are fit, or training diverged."""
+        metrics = self.metrics
+        if self.epoch >= max_epochs or metrics["diverged"]:
+            return True
+        stop = config.stop_at_train_error
+        return stop is not None and metrics["train_error"] <= stop
+
+
+def batch_indices(
+    n: int, batch_size: int | None, generator: torch.Generator, device: torch.device
+) -> Iterator[slice | torch.Tensor]:
+    """One epoch of batch indices: the whole set for full batch, else a seeded permutation."""
+    if batch_size is None or batch_size >= n:
+        yield slice(None)
+        return
+    order = torch.randperm(n, generator=generator).to(device)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int | None,
+    generator: torch.Generator,
+    feed: Feed,
+    masks: Masking | None = None,
+    lr_at: LrSchedule | None = None,
+    first_step: int = 0,
+) -> int:
+    """One pass over the training set; returns the number of optimizer steps taken.
+
+    ``feed`` turns each stored batch into logits (augmenting it from ``generator``). With
+    ``masks`` the pruned weights get no gradient and are zeroed after every step, so they
+    are exactly zero whenever anyone looks (and their optimizer state stays zero). With
+    ``lr_at`` step ``first_step + i`` runs at learning rate ``lr_at(first_step + i)``.
+    """
+    steps = 0
+    for index in batch_indices(len(x), batch_size, generator, x.device):
+        loss = F.cross_entropy(feed.logits(model, x[index], generator), y[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if lr_at is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(first_step + steps)
+        if masks is not None:
+            masks.apply_to_gradients()
+        optimizer.step()
+        if masks is not None:
+            masks.apply_to_weights()
+        steps += 1
+    return steps
+
+
+def train(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    data: RunData,
+    config: TrainConfig,
+    feed: Feed,
+    order: torch.Generator,
+    schedule: CheckpointSchedule,
+    progress: Progress,
+    *,
+    max_epochs: int,
+    masks: Masking | None = None,
+    lr_at: LrSchedule | None = None,
+    keep_epochs: tuple[int, ...] = (),
+    evaluated: Callable[[Progress], None] = lambda progress: None,
+    save: Callable[[Progress, SaveKind], None] = lambda progress, kind: None,
+) -> Progress:
+    """Train under the study's protocol until :meth:`Progress.finished`; returns the progress
+    (its metrics are those of the returned model: the last evaluation follows the last step).
+
+    A fresh ``progress`` (no metrics) evaluates the starting point first. Every
+    ``config.eval_every`` epochs, and at ``max_epochs``, the model is evaluated and
+    ``evaluated`` called. After an epoch, ``save`` is called with ``end`` when training has
+    finished, ``periodic`` on the checkpoint schedule (or at ``keep_epochs``), ``resume``
+    when the schedule's wall-time allowance has passed since the last save.
+    """
+    if progress.metrics is None:
+        progress.metrics = evaluate(model, data, feed)
+        evaluated(progress)
+    while not progress.finished(config, max_epochs):
+        progress.step += train_epoch(
+            model,
+            optimizer,
+            data.x_train,
+            data.y_train,
+            config.batch_size,
+            order,
+            feed,
+            masks,
+            lr_at,
+            progress.step,
+        )
+        progress.epoch += 1
+        if progress.epoch % config.eval_every == 0 or progress.epoch == max_epochs:
+            progress.metrics = evaluate(model, data, feed)
+            evaluated(progress)
+        if progress.finished(config, max_epochs):
+            kind = "end"
+        elif schedule.periodic(progress.epoch) or progress.epoch in keep_epochs:
+            kind = "periodic"
+        elif schedule.overdue():
+            kind = "resume"
+        else:
+            continue
+        save(progress, kind)
+        schedule.saved()
+    return progress

@@ -1,0 +1,109 @@
+"""Where and how a job runs: its device, CPU threads and speed switches. None of them
+changes the numbers beyond floating-point rounding, so none is part of a run's identity."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import torch
+from torch import nn
+
+from ddprune.study.config import ConfigSection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Platform(ConfigSection):
+    """The ``platform`` section of a study (defaults: the config schema's)."""
+
+    SECTION = "platform"
+
+    device: str
+    threads: int
+    eval_batch_size: int
+    checkpoint_minutes: float | None
+    on_bad_checkpoint: str
+    channels_last: bool
+    compile: bool
+
+    def accelerate(self, model: nn.Module) -> nn.Module:
+        """The module to call for ``model``: its convolution weights laid out channels_last
+        (in place; the faster layout for tensor cores) and compiled, as configured.
+
+        Compiling wraps the model without copying it, so masks, optimizers and state dicts
+        keep working on ``model`` itself, whose state_dict keys stay unprefixed.
+        """
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        return torch.compile(model) if self.compile else model
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present (respecting CUDA_VISIBLE_DEVICES), else the CPU.
+
+    With several visible GPUs (a workstation; a SLURM job sees only its own) the job claims
+    one that no other ddprune job holds, so that `--resources gpu=G` runs G jobs on G GPUs.
+    """
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("platform.device is 'cuda' but no CUDA device is visible; use 'auto'")
+    if name == "cuda" and torch.cuda.device_count() > 1:
+        return torch.device("cuda", claim_gpu(torch.cuda.device_count()))
+    return torch.device(name)
+
+
+_claimed: list[IO] = []  # open lock files: a claim lasts as long as the process
+
+
+def claim_gpu(count: int, lock_dir: str | os.PathLike | None = None) -> int:
+    """The index of a visible GPU that no other live ddprune process has claimed.
+
+    Claims are exclusive ``flock`` locks on one file per GPU; the kernel drops them when the
+    process ends, however it ends, so a killed job never leaves a GPU claimed.
+    """
+    directory = Path(lock_dir or tempfile.gettempdir())
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all").replace(",", "-")
+    for index in range(count):
+        handle = open(directory / f"ddprune-gpu-{visible}-{index}.lock", "a")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _claimed.append(handle)
+        return index
+    raise RuntimeError(
+        f"all {count} visible GPUs are claimed by other ddprune jobs; run Snakemake with "
+        f"--resources gpu={count} so that it starts no more GPU jobs than there are GPUs"
+    )
+
+
+def configure(platform: Platform, threads: int | None = None) -> torch.device:
+    """Use exactly the CPU threads the scheduler granted (Snakemake's ``threads``), and
+    deterministic kernels, so that a rerun on the same machine gives the same numbers.
+
+    cuBLAS needs its workspace fixed before it starts for that. An operation without a
+    deterministic CUDA kernel warns in the job's log instead of failing the job.
+    """
+    torch.set_num_threads(threads or platform.threads)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = False  # a cost, not a guarantee
+    torch.backends.cudnn.benchmark = False
+    device = resolve_device(platform.device)
+    log.info(
+        "device %s, %d CPU threads, channels_last %s, compile %s",
+        device,
+        torch.get_num_threads(),
+        platform.channels_last,
+        platform.compile,
+    )
+    return device
