@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true")
     arguments = parser.parse_args()
     device = resolve_device(arguments.device)
-    platform = Platform(channels_last=arguments.channels_last, compile=arguments.compile)
+    platform = Platform.of(channels_last=arguments.channels_last, compile=arguments.compile)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(arguments.images, 32, 32, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, size=arguments.images)

@@ -7,18 +7,15 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import CONFIG_SCHEMA, SCHEMAS
-from ddprune.analysis.threshold import CheckpointFiles, ThresholdConfig, detect
-from ddprune.closed_form import (
-    ClosedFormConfig,
-    build_problem,
-    min_norm_solve,
-    risk_isotropic,
-    solve_run,
-)
+from conftest import CONFIG_SCHEMA
+from ddprune.analysis.criteria import ThresholdConfig
+from ddprune.analysis.theory import risk_isotropic
+from ddprune.analysis.threshold import CheckpointFiles, detect
+from ddprune.closed_form import ClosedFormConfig, build_problem, min_norm_solve, solve_run
 from ddprune.data.datasets import load_dataset
-from ddprune.foundations.tables import TableSchema, read_table
-from ddprune.jobs import all as jobs
+from ddprune.foundations.tables import read_table
+from ddprune.jobs.dense import solve
+from ddprune.paths import Layout
 from ddprune.study import ConfigError, load_study
 
 ISOTROPIC = {"d": None, "n_train": 50, "n_test": 1, "sigma": 0.5, "signal_norm": 1.0}
@@ -55,32 +52,24 @@ def test_measured_risk_matches_the_closed_form(width):
 
 
 def solve_to_tables(tmp_path, dataset, options, model, widths, seeds, closed_form):
-    paths = []
+    config = {
+        "study": "t",
+        "datasets": {dataset: options},
+        "sweep": [{"dataset": dataset, "model": model, "widths": widths, "seeds": list(seeds)}],
+        "closed_form": closed_form,
+    }
+    layout = Layout(str(tmp_path))
+    wildcards = {"dataset": dataset, "model": model, "noise": "0.0"}
     for seed in seeds:
-        dense, compression = tmp_path / f"dense{seed}.parquet", tmp_path / f"comp{seed}.parquet"
-        jobs.solve(
-            study="t",
-            dataset=dataset,
-            model=model,
-            noise=0.0,
-            seed=seed,
-            widths=widths,
-            options=options,
-            closed_form=closed_form,
-            labels_path=None,
-            schemas={
-                name: SCHEMAS / f"{name}.schema.yaml" for name in ("labels", "dense", "compression")
-            },
-            dense_path=dense,
-            compression_path=compression,
-        )
-        paths.append((dense, compression))
-    dense_schema = TableSchema.load(SCHEMAS / "dense.schema.yaml")
-    compression_schema = TableSchema.load(SCHEMAS / "compression.schema.yaml")
-    return (
-        pd.concat([read_table(d, dense_schema) for d, _ in paths], ignore_index=True),
-        pd.concat([read_table(c, compression_schema) for _, c in paths], ignore_index=True),
-    )
+        solve(load_study(config), layout, dataset, model, 0.0, seed)
+    tables = {}
+    for name, pattern in (
+        ("dense", layout.solved_dense),
+        ("compression", layout.solved_compression),
+    ):
+        paths = [pattern.format(**wildcards, seed=seed) for seed in seeds]
+        tables[name] = pd.concat([read_table(p, name) for p in paths], ignore_index=True)
+    return tables["dense"], tables["compression"]
 
 
 def test_the_threshold_rule_puts_the_it_at_p_equals_n(tmp_path):
@@ -90,7 +79,7 @@ def test_the_threshold_rule_puts_the_it_at_p_equals_n(tmp_path):
     assert (dense["error_metric"] == "mean_squared_error").all() and (dense["epoch"] == 0).all()
     assert (dense.loc[dense["width"] > 40, "train_error"] < 1e-20).all()  # interpolation
     files = CheckpointFiles(final=lambda run: "", periodic=lambda run: {})
-    (family,) = detect(dense, ThresholdConfig(bootstrap=50), files, frozenset({"linear"}))
+    (family,) = detect(dense, ThresholdConfig.of(bootstrap=50), files, frozenset({"linear"}))
     assert family["it"]["status"] == "ok"
     assert abs(widths.index(family["it"]["width"]) - widths.index(40)) <= 1
     assert family["selection"] == []  # nothing to prune by SGD: no checkpoints
@@ -122,7 +111,9 @@ def test_random_relu_features_nest_across_widths_and_interpolate_past_n():
     narrow = build_problem("rff", 50, 0, data, labels)
     wide = build_problem("rff", 400, 0, data, labels)
     assert torch.allclose(wide.phi_train[:, :50], narrow.phi_train)  # one model, grown
-    rows, _ = solve_run("digits", {"n_train": 200}, "rff", [50, 400], 0, ClosedFormConfig(), labels)
+    rows, _ = solve_run(
+        "digits", {"n_train": 200}, "rff", [50, 400], 0, ClosedFormConfig.of(), labels
+    )
     assert rows[0]["train_error"] > 0.05 and rows[1]["train_error"] == 0.0
     assert rows[1]["memorization"] == 1.0  # interpolation memorises every noisy label
 

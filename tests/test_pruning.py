@@ -14,13 +14,47 @@ from ddprune.data.run_data import RunData
 from ddprune.models import build_model
 from ddprune.pruning import rounds as prune_module
 from ddprune.pruning.masks import keep_count, magnitude_masks, prunable_weights, random_masks
-from ddprune.pruning.rounds import PruneConfig, prune_run, retraining_rates
-from ddprune.training.loop import TrainConfig
+from ddprune.pruning.methods import PRUNE_METHODS
+from ddprune.pruning.rounds import PruneConfig, retraining_rates
+from ddprune.pruning.rounds import prune_run as prune_by_keyword
+from ddprune.training.config import TrainConfig
 from ddprune.training.platform import Platform
 
-TRAIN = TrainConfig(max_epochs=100, eval_every=10, stop_at_train_error=None)
-PLATFORM = Platform(device="cpu")
-FAST = PruneConfig(rounds=3, fraction=0.3, epochs=20)
+TRAIN = TrainConfig.of(max_epochs=100, eval_every=10, stop_at_train_error=None)
+PLATFORM = Platform.of(device="cpu")
+FAST = PruneConfig.of(rounds=3, fraction=0.3, epochs=20)
+
+
+def prune_run(
+    model,
+    data,
+    method,
+    config,
+    train,
+    platform,
+    rewind,
+    identity,
+    seed,
+    directory,
+    spec=None,
+    *,
+    source_epoch,
+):
+    """``prune_run`` with the arguments in the order these tests list them."""
+    return prune_by_keyword(
+        model,
+        data,
+        method,
+        config=config,
+        train_config=train,
+        platform=platform,
+        rewind_state=rewind,
+        identity=identity,
+        seed=seed,
+        directory=directory,
+        spec=spec,
+        source_epoch=source_epoch,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +168,9 @@ def test_magnitude_ties_are_broken_by_position():
 
 
 def test_oneshot_to_s_equals_one_imp_round_to_s(data, tmp_path):
-    oneshot, _ = run(data, tmp_path / "a", "oneshot", PruneConfig(sparsities=(0.6,), epochs=20))
+    oneshot, _ = run(data, tmp_path / "a", "oneshot", PruneConfig.of(sparsities=(0.6,), epochs=20))
     imp, _ = run(
-        data, tmp_path / "b", "imp-finetune", PruneConfig(rounds=1, fraction=0.6, epochs=20)
+        data, tmp_path / "b", "imp-finetune", PruneConfig.of(rounds=1, fraction=0.6, epochs=20)
     )
     for a, b in zip(strip(oneshot), strip(imp), strict=True):
         assert {k: v for k, v in a.items() if k != "method"} == {
@@ -188,8 +222,8 @@ class Preempted(Exception):
 
 
 def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_path, monkeypatch):
-    every_five = dataclasses.replace(PLATFORM, checkpoint_every=5)
-    arguments = (data, "imp-finetune", FAST, TRAIN, every_five, None, {}, 0)
+    every_five = dataclasses.replace(TRAIN, checkpoint_every=5)
+    arguments = (data, "imp-finetune", FAST, every_five, PLATFORM, None, {}, 0)
     reference = prune_run(trained_model(data), *arguments, tmp_path / "reference", source_epoch=0)
 
     saves = []
@@ -243,7 +277,7 @@ def test_convolutional_models_are_pruned_exactly_and_retrained(name, tmp_path):
     )
     labels = corrupt_labels(images.y_train, 4, 0.25, "images", 0)
     data = RunData.build(images, labels, torch.device("cpu"))
-    config = PruneConfig(rounds=2, fraction=0.5, epochs=3)
+    config = PruneConfig.of(rounds=2, fraction=0.5, epochs=3)
     train = dataclasses.replace(TRAIN, batch_size=16, eval_every=1, augment=("crop", "flip"))
     results = []
     for directory in ("a", "b"):
@@ -273,15 +307,21 @@ def test_convolutional_models_are_pruned_exactly_and_retrained(name, tmp_path):
 
 
 def test_fine_tuning_keeps_the_final_rate_and_rewinding_replays_the_schedule():
-    train = TrainConfig(
+    train = TrainConfig.of(
         optimizer="sgd", lr=0.1, batch_size=50, lr_schedule="inverse_sqrt", lr_decay_steps=4
     )
     # 200 samples in batches of 50: epoch e ends at step 4e; step t runs at 0.1 / sqrt(1 + t // 4)
-    finetune = retraining_rates("imp-finetune", train, source_epoch=15, rewind_epoch=1, n_train=200)
+    finetune = retraining_rates(
+        PRUNE_METHODS["imp-finetune"], train, source_epoch=15, rewind_epoch=1, n_train=200
+    )
     assert finetune(0) == finetune(1000) == pytest.approx(0.1 / math.sqrt(16))
-    replay = retraining_rates("imp-lr-rewind", train, source_epoch=15, rewind_epoch=1, n_train=200)
+    replay = retraining_rates(
+        PRUNE_METHODS["imp-lr-rewind"], train, source_epoch=15, rewind_epoch=1, n_train=200
+    )
     assert [replay(t) for t in (0, 4)] == pytest.approx([0.1 / math.sqrt(2), 0.1 / math.sqrt(3)])
-    assert retraining_rates("imp-finetune", TRAIN, 15, 1, 200) is None  # constant: train.lr
+    assert (
+        retraining_rates(PRUNE_METHODS["imp-finetune"], TRAIN, 15, 1, 200) is None
+    )  # constant: train.lr
 
 
 def test_lr_rewinding_differs_from_fine_tuning_only_under_a_decaying_schedule(data, tmp_path):

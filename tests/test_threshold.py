@@ -8,16 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SCHEMAS
-from ddprune.analysis.threshold import (
-    CheckpointFiles,
-    ThresholdConfig,
-    detect,
-    find_peak,
-    interpolation_point,
-)
-from ddprune.foundations.tables import TableSchema, frame, write_table
-from ddprune.jobs import all as jobs
+from ddprune.analysis.criteria import ThresholdConfig, find_peak, interpolation_point
+from ddprune.analysis.threshold import CheckpointFiles, detect
+from ddprune.foundations.tables import frame, write_table
+from ddprune.jobs.threshold import threshold
+from ddprune.paths import Layout, fill
+from ddprune.study import load_study
 
 WIDTHS = [2, 4, 8, 16, 32, 64, 128, 256]
 #          descent    min  rise   peak  second descent
@@ -81,7 +77,7 @@ def periodic(run):
 
 
 def analyse(table, **config):
-    families = detect(table, ThresholdConfig(**config), CheckpointFiles(checkpoint, periodic))
+    families = detect(table, ThresholdConfig.of(**config), CheckpointFiles(checkpoint, periodic))
     assert len(families) == 1
     return families[0]
 
@@ -216,26 +212,18 @@ def test_interpolation_tolerance_is_inclusive():
 
 
 def test_a_selection_naming_an_untrained_checkpoint_fails_clearly(tmp_path):
-    schema = TableSchema.load(SCHEMAS / "dense.schema.yaml")
-    dense = tmp_path / "dense.parquet"
-    write_table(frame(dense_table().to_dict("records"), schema), dense, schema)
-    arguments = {
-        "study": "s",
-        "dense_path": dense,
-        "schema": SCHEMAS / "dense.schema.yaml",
-        "threshold_config": {},
-        "output": tmp_path / "threshold.yaml",
-    }
-    template = str(tmp_path / "{dataset}/{model}/noise{noise}/width{width}/seed{seed}.pt")
-    with pytest.raises(FileNotFoundError, match=r"15 checkpoint.*not trained.*width16/seed0\.pt"):
-        jobs.threshold(checkpoint_template=template, **arguments)
+    layout = Layout(str(tmp_path))
+    write_table(frame(dense_table().to_dict("records"), "dense"), layout.dense, "dense")
+    sweep = {"dataset": "digits", "model": "mlp", "widths": WIDTHS, "noise": [0.2]}
+    study = load_study({"study": "s", "sweep": [{**sweep, "seeds": [0, 1, 2]}]})
+    with pytest.raises(FileNotFoundError, match=r"15 checkpoint.*not trained.*width16/seed0/final"):
+        threshold(study, layout)
     assert not (tmp_path / "threshold.yaml").exists()
-    for width in WIDTHS:
-        for seed in range(3):
-            path = tmp_path / f"digits/mlp/noise0.2/width{width}/seed{seed}.pt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-    jobs.threshold(checkpoint_template=template, **arguments)
+    for run in study.runs:
+        path = tmp_path.joinpath(fill(layout.final_checkpoint, run))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    threshold(study, layout)
     assert "width: 32" in (tmp_path / "threshold.yaml").read_text()
 
 

@@ -250,11 +250,12 @@ def _check_threshold(config: dict[str, Any]) -> list[str]:
     threshold, problems = config["threshold"], []
     trained = [g for g in config["sweep"] if g["model"] not in CLOSED_FORM_MODELS]
     fewest = min((len(g["widths"]) for g in config["sweep"]), default=0)
-    if trained and threshold["neighbours"] > min(len(g["widths"]) for g in trained) - 1:
-        most = min(len(g["widths"]) for g in trained) - 1
+    # The default (1) stays valid for a sweep of one width; more must fit in the widest grid.
+    most = max([1] + [len(g["widths"]) - 1 for g in trained])
+    if threshold["neighbours"] > most:
         problems.append(
             f"threshold.neighbours: {threshold['neighbours']} widths on each side of the IT, "
-            f"but a sweep has {most + 1} widths; allowed: 0 to {most}"
+            f"but the sweep has at most {most + 1} widths; allowed: 0 to {most}"
         )
     if threshold["smoothing"] > fewest:
         problems.append(
