@@ -61,6 +61,19 @@ DELETE = object()
         (edit(["study"], DELETE), ["<top level>", "'study' is a required property"]),
         (edit(["platform", "device"], "tpu"), ["platform.device", "'tpu'", "cuda"]),
         (edit(["datasets", "digits", "n_train"], 5000), ["datasets.digits.n_train", "maximum"]),
+        # Numbers far beyond any sensible range: rejected before any job, never run for ever.
+        (edit(["prune", "rounds"], 10**12), ["prune.rounds", "maximum of 1000"]),
+        (edit(["prune", "rounds"], 60), ["prune.rounds", "keep", "allowed: at most 30 rounds"]),
+        (edit(["platform", "threads"], 10**12), ["platform.threads", "maximum of 1024"]),
+        (edit(["threshold", "neighbours"], 10**12), ["threshold.neighbours", "maximum"]),
+        (edit(["threshold", "neighbours"], 15), ["threshold.neighbours", "allowed: 0 to 14"]),
+        (edit(["threshold", "bootstrap"], 10**12), ["threshold.bootstrap", "maximum"]),
+        (edit(["threshold", "smoothing"], 16), ["threshold.smoothing", "allowed: 1 to 15"]),
+        (edit(["threshold", "epochwise", "width"], 7), ["epochwise.width", "not a trained width"]),
+        (edit(["threshold", "epochwise", "neighbours"], 100), ["epochwise.neighbours", "0 to 60"]),
+        (edit(["train", "max_epochs"], 10**12), ["train.max_epochs", "maximum"]),
+        (edit(["prune", "epochs"], 10**12), ["prune.epochs", "maximum"]),
+        (edit(["sweep", 0, "widths"], [2, 10**12]), ["sweep[0].widths[1]", "maximum"]),
     ],
 )
 def test_bad_config_names_the_field_and_what_is_allowed(change, expected):
@@ -103,3 +116,17 @@ def test_run_wildcards_round_trip():
         "seed": "1",
     }
     assert Run.from_wildcards(run.wildcards) == run
+
+
+def test_checkpoint_every_moved_to_train_and_old_configs_still_work():
+    old = default_config()
+    old["platform"]["checkpoint_every"] = 200
+    study = load_study(old)
+    assert study.config["train"]["checkpoint_every"] == 200
+    assert "checkpoint_every" not in study.config["platform"]
+    assert load_study(default_config()).config["train"]["checkpoint_every"] == 500
+    both = default_config()
+    both["train"]["checkpoint_every"] = 300
+    both["platform"]["checkpoint_every"] = 100
+    with pytest.raises(ConfigError, match=r"platform\.checkpoint_every: 100 disagrees"):
+        load_study(both)

@@ -7,8 +7,18 @@ import yaml
 from conftest import CONFIG_SCHEMA
 from ddprune.closed_form import solver_names
 from ddprune.data.datasets import dataset_names, load_dataset
+from ddprune.jobs.report import DRAW
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
-from ddprune.study.catalog import CLOSED_FORM_MODELS, REGRESSION_DATASETS
+from ddprune.pruning.methods import PRUNE_METHODS
+from ddprune.study.catalog import (
+    CLOSED_FORM_MODELS,
+    DENSE_FIGURES,
+    PRUNING_FIGURES,
+    REGRESSION_DATASETS,
+    SOLVED_FIGURES,
+    TRAINED_FIGURES,
+)
+from ddprune.training.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS
 
 
 @pytest.mark.parametrize("width", [1, 2, 48, 512])
@@ -80,6 +90,16 @@ def test_registries_match_the_config_schema():
     assert solver_names() == sorted(CLOSED_FORM_MODELS), "the catalogue planning reads"
     assert set(REGRESSION_DATASETS) <= set(dataset_names())
     assert all(load_dataset(name).num_classes == 0 for name in REGRESSION_DATASETS)
+    train, prune = schema["properties"]["train"]["properties"], schema["properties"]["prune"]
+    assert sorted(prune["properties"]["methods"]["items"]["enum"]) == PRUNE_METHODS.names()
+    assert sorted(train["optimizer"]["enum"]) == OPTIMIZERS.names()
+    assert sorted(train["lr_schedule"]["enum"]) == LR_SCHEDULES.names()
+    assert sorted(train["precision"]["enum"]) == PRECISIONS.names()
+
+
+def test_every_figure_the_workflow_asks_for_has_a_drawing():
+    kinds = DENSE_FIGURES + TRAINED_FIGURES + SOLVED_FIGURES + PRUNING_FIGURES
+    assert sorted(kinds) == sorted(DRAW)
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():

@@ -134,7 +134,7 @@ def test_a_job_killed_on_slurm_is_resubmitted_and_resumes_to_the_same_numbers(cl
     config = yaml.safe_load(TINY.read_text())
     config["sweep"][0].update(widths=[64], noise=[0.2], seeds=[0])
     config["train"].update(batch_size=16, max_epochs=1000, eval_every=50)
-    config["platform"] = {"checkpoint_every": 50}
+    config["train"]["checkpoint_every"] = 50
     configfile = tmp_path / "long.yaml"
     configfile.write_text(yaml.safe_dump(config))
     run = "results/tiny/train/digits/mlp/noise0.2/width64/seed0"

@@ -6,6 +6,8 @@ import hashlib
 import math
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -200,7 +202,7 @@ def test_a_study_on_your_own_npz_files(tmp_path):
     config["sweep"] = [{"dataset": "vectors", **grid}, {"dataset": "images", **grid}]
     config["train"].update(max_epochs=300, eval_every=100)
     config["prune"].update(methods=["oneshot"], rounds=1)
-    config["platform"]["checkpoint_every"] = 100
+    config["train"]["checkpoint_every"] = 100
     configfile = tmp_path / "own.yaml"
     configfile.write_text(yaml.safe_dump(config))
 
@@ -320,7 +322,7 @@ def test_a_tiny_cifar_shaped_study_with_convolutional_models(tmp_path):
         lr=0.003, batch_size=40, max_epochs=15, eval_every=5, augment=["crop", "flip"]
     )
     config["prune"].update(methods=["imp-rewind", "random"], rounds=1, epochs=2)
-    config["platform"] = {"checkpoint_every": 5}
+    config["train"]["checkpoint_every"] = 5
     configfile = tmp_path / "conv.yaml"
     configfile.write_text(yaml.safe_dump(config))
     result = snakemake(workdir, "--cores", "2", configfile=configfile)
@@ -353,3 +355,40 @@ def test_planning_a_study_never_imports_torch(tmp_path, configfile):
     result = snakemake(tmp_path / "w", "-n", configfile=configfile, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(r"^train\s+\d+$", result.stdout, re.MULTILINE), result.stdout[-3000:]
+
+
+def test_report_aggregate_and_table_jobs_never_import_torch(tiny_study, tmp_path):
+    """The report's jobs read tables and draw: with a torch that cannot be imported they
+    redo every figure, table and aggregate of the tiny study, and threshold.yaml too."""
+    poisoned = tmp_path / "poisoned" / "torch"
+    poisoned.mkdir(parents=True)
+    (poisoned / "__init__.py").write_text("raise ImportError('torch imported by a report job')\n")
+    code = """
+import os, sys, yaml
+from pathlib import Path
+os.chdir(sys.argv[1])
+from ddprune.jobs import report, threshold
+from ddprune.paths import Layout
+from ddprune.study import load_study
+study = load_study(yaml.safe_load(Path(sys.argv[2]).read_text()))
+layout = Layout.of(study.name)
+metrics = sorted(str(p) for p in Path(layout.root, "train").rglob("metrics.parquet"))
+report.aggregate(metrics, layout.dense, "dense")
+threshold.threshold(study, layout)
+for kind in report.DRAW:
+    if kind != "prune_vs_small":
+        report.figure(study, layout, kind, "digits", "mlp")
+report.dense_summary(study, layout, "digits", "mlp")
+report.recovery_table(study, layout, "digits", "mlp")
+report.threshold_table(layout)
+assert "torch" not in sys.modules or not hasattr(sys.modules["torch"], "nn")
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(poisoned.parent), str(REPO / "src")])}
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tiny_study), str(TINY)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -143,7 +143,11 @@ def all_targets():
         LAYOUT.selection,
         LAYOUT.threshold_table,
         *[p for kind in DENSE_FIGURES for p in family_paths(LAYOUT.figure(kind))],
-        *[p for kind in TRAINED_FIGURES for p in family_paths(LAYOUT.figure(kind), "trained")],
+        *[
+            p
+            for kind in TRAINED_FIGURES
+            for p in family_paths(LAYOUT.figure(kind), "trained")
+        ],
         *family_paths(LAYOUT.family_table("dense_summary")),
         *pruning_targets(),
         *closed_form_targets(),
@@ -155,7 +159,10 @@ def closed_form_targets():
     if not STUDY.solved_seeds:
         return []
     figures = [LAYOUT.figure(kind) for kind in SOLVED_FIGURES]
-    return [LAYOUT.compression, *[p for f in figures for p in family_paths(f, "solved")]]
+    return [
+        LAYOUT.compression,
+        *[p for f in figures for p in family_paths(f, "solved")],
+    ]
 
 
 def pruning_targets():

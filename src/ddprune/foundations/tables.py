@@ -1,8 +1,9 @@
 """Tidy Parquet tables whose columns and dtypes are fixed by a schema file.
 
 The schemas live in ``workflow/schemas/<table>.schema.yaml`` (one place, read by people and
-by this module, which finds them by the table's name). Every table is validated when it is written *and* when it is read, so a
-table that drifted from its contract fails loudly at the boundary instead of corrupting a
+by this module, which finds them by the table's name). Every table is validated when it is
+written *and* when it is read, so a table that drifted from its contract fails loudly at the
+boundary instead of corrupting a
 figure three rules later.
 """
 
