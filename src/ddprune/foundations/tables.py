@@ -3,8 +3,7 @@
 The schemas live in ``workflow/schemas/<table>.schema.yaml`` (one place, read by people and
 by this module, which finds them by the table's name). Every table is validated when it is
 written *and* when it is read, so a table that drifted from its contract fails loudly at the
-boundary instead of corrupting a
-figure three rules later.
+boundary instead of corrupting a figure three rules later.
 """
 
 from __future__ import annotations
