@@ -19,6 +19,7 @@ include: "workflow/rules/dense.smk"
 include: "workflow/rules/threshold.smk"
 include: "workflow/rules/prune.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/answer.smk"
 
 
 rule all:

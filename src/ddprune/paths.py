@@ -110,6 +110,19 @@ class Layout:
     def pruning(self) -> str:
         return f"{self.root}/pruning.parquet"
 
+    # The answer: every source's statistics, their page and figure (study-wide).
+    @property
+    def answer(self) -> str:
+        return f"{self.root}/answer.parquet"
+
+    @property
+    def answer_page(self) -> str:
+        return f"{self.root}/tables/answer.html"
+
+    @property
+    def answer_figure(self) -> str:
+        return f"{self.root}/figures/answer.png"
+
     # The report.
     def figure(self, kind: str) -> str:
         return f"{self.root}/figures/{FAMILY}/{kind}.png"

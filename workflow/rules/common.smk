@@ -101,6 +101,11 @@ def pruned_paths(pattern):
     return [path for m in methods for path in selected_paths(pattern, method=m)]
 
 
+def pruning_table(wildcards):
+    """The study's pruning table, when it prunes at all."""
+    return LAYOUT.pruning if config["prune"]["methods"] else []
+
+
 def data_file(wildcards):
     """The file a declared dataset is read from: an input, so that changing it reruns its jobs."""
     return STUDY.dataset_files(wildcards.dataset)
@@ -149,6 +154,8 @@ def all_targets():
             for p in family_paths(LAYOUT.figure(kind), "trained")
         ],
         *family_paths(LAYOUT.family_table("dense_summary")),
+        LAYOUT.answer_page,
+        LAYOUT.answer_figure,
         *pruning_targets(),
         *closed_form_targets(),
     ]

@@ -118,7 +118,7 @@ rule pruning_figure:
 
 rule recovery_table:
     input:
-        LAYOUT.pruning,
+        LAYOUT.answer,
     output:
         report(
             LAYOUT.family_table("recovery"),

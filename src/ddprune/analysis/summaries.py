@@ -88,17 +88,23 @@ def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
-def write_html(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
-    """A self-contained HTML page holding ``table`` (numbers to four decimals)."""
+def write_html(
+    table: pd.DataFrame, path: str | os.PathLike, title: str, paragraphs: list[str] = ()
+) -> None:
+    """A self-contained HTML page: ``paragraphs`` of text, then ``table`` (numbers to four
+    decimals)."""
     body = table.to_html(index=False, float_format=lambda v: f"{v:.4f}", border=0)
+    text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     style = (
         "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
         "td,th{padding:.25em .7em;text-align:right;border-bottom:1px solid #ddd}"
+        "p{max-width:60em;line-height:1.4}"
     )
     write_text(
         path,
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{style}</style></head><body><h2>{html.escape(title)}</h2>{body}</body></html>\n",
+        f"<style>{style}</style></head><body><h2>{html.escape(title)}</h2>{text}{body}"
+        "</body></html>\n",
     )
 
 
@@ -161,51 +167,3 @@ def _epochwise_text(epochwise: dict | None) -> str:
         f"width {epochwise['width']}: epoch {epochwise['epoch']}, height "
         f"{epochwise['height']:.4g}, prominence {epochwise['prominence']:.4g}"
     )
-
-
-def recovery_table(pruning: pd.DataFrame) -> pd.DataFrame:
-    """Per source checkpoint and method: does the pruned model beat its dense source?
-
-    For every seed: the dense test error (round 0), the best test error over the pruned
-    rounds, the sparsity (of the prunable weights) where it occurs and the difference
-    (negative = pruning helped). Reported as mean and standard deviation over seeds.
-    """
-    keys = ["dataset", "model", "noise", "axis", "width", "source", "role", "method"]
-    # Model-wise sources are final checkpoints, whose epoch differs between seeds (runs stop
-    # when they fit); only epoch-wise sources are told apart by their epoch.
-    pruning = pruning.assign(
-        source=[
-            f"epoch {e}" if axis == "epoch" else "final"
-            for axis, e in zip(pruning["axis"], pruning["source_epoch"], strict=True)
-        ]
-    )
-    per_seed = []
-    for (*key, seed), rows in pruning.groupby([*keys, "seed"], sort=True):
-        dense = rows.loc[rows["round"] == 0, "test_error"]
-        pruned = rows[(rows["round"] > 0) & ~rows["diverged"]]
-        if dense.empty or pruned.empty:
-            continue
-        best = pruned.loc[pruned["test_error"].idxmin()]
-        per_seed.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "seed": seed,
-                "dense_test_error": float(dense.iloc[0]),
-                "best_test_error": best["test_error"],
-                "best_sparsity": 1 - best["n_prunable_nonzero"] / best["n_prunable"],
-                "difference": best["test_error"] - float(dense.iloc[0]),
-            }
-        )
-    table = pd.DataFrame(per_seed)
-    if table.empty:
-        return table
-    values = ["dense_test_error", "best_test_error", "best_sparsity", "difference"]
-    grouped = table.groupby(keys, sort=False)
-    summary = grouped[values].mean().join(grouped[values].std(), rsuffix="_sd")
-    summary["seeds"] = grouped.size()
-    order = ["before", "at", "after", "control"]
-    summary = summary.reset_index()
-    summary["role_order"] = summary["role"].map(order.index)
-    summary = summary.sort_values(["dataset", "model", "noise", "method", "role_order", "width"])
-    columns = [*keys, "seeds"] + [c for v in values for c in (v, f"{v}_sd")]
-    return summary[columns].reset_index(drop=True)

@@ -12,10 +12,13 @@ import pandas as pd
 from plotnine import ggplot
 
 from ddprune.analysis import dense_figures, plotting, pruning_figures, summaries
+from ddprune.analysis.answer import answer_table
+from ddprune.analysis.answer_page import METHOD, RECOVERS, page_table, sentences
+from ddprune.analysis.answer_page import answer_figure as answer_drawing
 from ddprune.analysis.theory import theory_curve
-from ddprune.foundations.tables import concat_tables, read_table, write_table
+from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
 from ddprune.paths import Layout, PathLike
-from ddprune.study.catalog import PRUNING_FIGURES
+from ddprune.study.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
 from ddprune.study.runs import Study
 from ddprune.study.selection import load_threshold
 
@@ -104,15 +107,64 @@ def dense_summary(study: Study, layout: Layout, dataset: str, model: str) -> Non
     )
 
 
-def recovery_table(study: Study, layout: Layout, dataset: str, model: str) -> None:
-    """Does pruning help each source checkpoint? An HTML table for the report."""
-    family = Family(study, layout, dataset, model)
-    rows = family.pruning
-    table = summaries.recovery_table(rows) if len(rows) else pd.DataFrame({"": [NOTHING_PRUNED]})
+def answer(study: Study, layout: Layout) -> None:
+    """Every statistic of every pruned source, summarised over seeds: ``answer.parquet``."""
+    pruned = bool(study.config["prune"]["methods"])
+    table = answer_table(
+        read_table(layout.dense, "dense"),
+        read_table(layout.pruning, "pruning") if pruned else frame([], "pruning"),
+        load_threshold(layout.threshold)["families"],
+        study.config["prune"]["budgets"],
+        study.config["threshold"]["interpolation_tolerance"],
+    )
+    write_table(table, layout.answer, "answer")
+
+
+def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
+    """Why a family of the threshold stage has no pruned trajectory."""
+    if family["model"] in CLOSED_FORM_MODELS:
+        return "a closed-form model: compressed, not pruned round by round (see prune_vs_small)."
+    if not study.config["prune"]["methods"]:
+        return "nothing was pruned: prune.methods is empty."
+    if family["it"]["status"] != "ok":
+        return NOTHING_PRUNED
+    return "no source was pruned below its size (are prune.budgets all above it?)."
+
+
+def answer_page(study: Study, layout: Layout) -> None:
+    """The answer first: a sentence per (dataset, model, noise), then the numbers."""
+    table = read_table(layout.answer, "answer")
+    families = load_threshold(layout.threshold)["families"]
+    paragraphs = [
+        *sentences(table, families, functools.partial(_nothing_pruned, study)),
+        RECOVERS,
+        METHOD,
+    ]
     summaries.write_html(
-        table,
-        family.file(layout.family_table("recovery")),
+        page_table(table) if len(table) else pd.DataFrame(),
+        layout.answer_page,
+        title=f"The answer: pruning around the interpolation threshold ({study.name})",
+        paragraphs=paragraphs,
+    )
+
+
+def answer_figure(study: Study, layout: Layout) -> None:
+    """Δ and the backwards-walk gap with their intervals, a panel per family and noise."""
+    table = read_table(layout.answer, "answer")
+    drawing = answer_drawing(table) if len(table) else plotting.message(NOTHING_PRUNED)
+    plotting.save(drawing, layout.answer_figure)
+
+
+def recovery_table(study: Study, layout: Layout, dataset: str, model: str) -> None:
+    """Does pruning help each source checkpoint of one family? The answer's rows, in points."""
+    table = summaries.select_family(
+        read_table(layout.answer, "answer"), dataset, model, "answer", allow_empty=True
+    )
+    summaries.write_html(
+        page_table(table) if len(table) else pd.DataFrame({"": [NOTHING_PRUNED]}),
+        layout.family_table("recovery").format(dataset=dataset, model=model),
         title=f"Recovery after pruning: {dataset} / {model}",
+        paragraphs=[RECOVERS, METHOD],
     )
 
 

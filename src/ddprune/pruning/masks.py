@@ -43,27 +43,44 @@ def _top(scores: torch.Tensor, k: int) -> torch.Tensor:
     return mask.view_as(scores)
 
 
-def magnitude_masks(
-    weights: dict[str, torch.Tensor], remaining: float, scope: str, current: Masks | None = None
-) -> Masks:
-    """Keep the largest |w| among the weights that ``current`` still keeps.
+def layer_counts(sizes: list[int], keep: int) -> list[int]:
+    """``keep`` weights shared among layers of ``sizes`` in proportion to their sizes, exactly.
 
-    ``scope`` is ``global`` (one ranking over all prunable weights: ``remaining`` of their
-    total survives) or ``layer`` (each layer keeps ``remaining`` of its own weights).
+    Largest remainders (ties to the earlier layer) make the counts sum to ``keep``: rounding
+    each layer on its own would miss the round's count by up to a weight per layer.
+    """
+    total = sum(sizes)
+    counts = [size * keep // total for size in sizes]
+    by_remainder = sorted(
+        range(len(sizes)), key=lambda i: (-(sizes[i] * keep % total), i)
+    )
+    for i in by_remainder[: keep - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def magnitude_masks(
+    weights: dict[str, torch.Tensor], keep: int, scope: str, current: Masks | None = None
+) -> Masks:
+    """Keep the ``keep`` largest |w| among the weights that ``current`` still keeps.
+
+    ``scope`` is ``global`` (one ranking over all prunable weights) or ``layer`` (each layer
+    keeps its share of ``keep``, in proportion to its size: :func:`layer_counts`).
     """
     scores = {
         name: torch.where(current[name], w.detach().abs(), -1.0) if current else w.detach().abs()
         for name, w in weights.items()
     }
     if scope == "layer":
-        return {n: _top(s, keep_count(s.numel(), remaining)) for n, s in scores.items()}
+        counts = layer_counts([s.numel() for s in scores.values()], keep)
+        return {n: _top(s, k) for (n, s), k in zip(scores.items(), counts, strict=True)}
     if scope != "global":
         raise ValueError(f"prune.scope: {scope!r}; allowed: global, layer")
     flat = torch.cat([s.flatten() for s in scores.values()])
-    keep = _top(flat, keep_count(flat.numel(), remaining))
+    kept = _top(flat, keep)
     masks, start = {}, 0
     for name, s in scores.items():
-        masks[name] = keep[start : start + s.numel()].view_as(s)
+        masks[name] = kept[start : start + s.numel()].view_as(s)
         start += s.numel()
     return masks
 

@@ -5,7 +5,8 @@ its behaviour here, in one table each: :data:`CHOOSE_MASKS`, :func:`start_weight
 :func:`retraining_rates`. Retraining is the dense runs' loop (:func:`ddprune.training.loop.train`)
 with the masks applied, so a pruned network is trained exactly as the dense ones were.
 
-Every method visits the same target sparsities, so their rounds line up. Round 0 is the dense
+Every method visits the same targets (sparsities, or counts with ``prune.budgets``), so their
+rounds line up. Round 0 is the dense
 checkpoint itself. After each round the masks, the weights and the rows so far are saved, and
 within a round's retraining a resume point on the checkpoint schedule; a killed job resumes
 where it stopped with the same numbers. A round whose retraining diverges is recorded
@@ -66,19 +67,31 @@ class PruneConfig(ConfigSection):
     fraction: float
     rounds: int
     sparsities: tuple[float, ...] | None
+    budgets: tuple[int, ...] | None
     rewind_epoch: int
     epochs: int
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
-        if self.sparsities is not None:
-            object.__setattr__(self, "sparsities", tuple(self.sparsities))
+        for field in ("sparsities", "budgets"):
+            if getattr(self, field) is not None:
+                object.__setattr__(self, field, tuple(getattr(self, field)))
 
-    def targets(self) -> list[float]:
-        """Target sparsity (of the prunable weights) after each round."""
+    def schedule(self, n_prunable: int) -> list[tuple[float, int]]:
+        """(target sparsity, prunable weights kept) after each round of a model with
+        ``n_prunable`` prunable weights.
+
+        ``budgets`` are counts, the same for every source, so that sources of different
+        widths meet at equal parameter counts; a source visits the budgets below its own
+        size. Otherwise the targets are sparsities, the same fractions for every source.
+        """
+        if self.budgets:
+            return [(1.0 - b / n_prunable, b) for b in self.budgets if b < n_prunable]
         if self.sparsities:
-            return [float(s) for s in self.sparsities]
-        return [1.0 - (1.0 - self.fraction) ** r for r in range(1, self.rounds + 1)]
+            targets = [float(s) for s in self.sparsities]
+        else:
+            targets = [1.0 - (1.0 - self.fraction) ** r for r in range(1, self.rounds + 1)]
+        return [(t, keep_count(n_prunable, 1.0 - t)) for t in targets]
 
 
 @dataclass(frozen=True)
@@ -89,19 +102,19 @@ class Sources:
     rewind: Weights | None  # the run's checkpoint of prune.rewind_epoch, where needed
 
 
-def _iterative(weights, sources, current, remaining, scope, generator) -> Masks:
+def _iterative(weights, sources, current, keep, scope, generator) -> Masks:
     """Magnitude among the weights that the previous round kept."""
-    return magnitude_masks(weights, remaining, scope, current or None)
+    return magnitude_masks(weights, keep, scope, current or None)
 
 
-def _oneshot(weights, sources, current, remaining, scope, generator) -> Masks:
-    """Magnitude of the dense checkpoint, straight to this round's sparsity."""
-    return magnitude_masks({n: sources.dense[n] for n in weights}, remaining, scope)
+def _oneshot(weights, sources, current, keep, scope, generator) -> Masks:
+    """Magnitude of the dense checkpoint, straight to this round's count."""
+    return magnitude_masks({n: sources.dense[n] for n in weights}, keep, scope)
 
 
-def _random(weights, sources, current, remaining, scope, generator) -> Masks:
+def _random(weights, sources, current, keep, scope, generator) -> Masks:
     """Random, keeping oneshot's per-layer counts (the control for magnitude)."""
-    return random_masks(_oneshot(weights, sources, current, remaining, scope, generator), generator)
+    return random_masks(_oneshot(weights, sources, current, keep, scope, generator), generator)
 
 
 CHOOSE_MASKS: dict[str, Callable[..., Masks]] = {
@@ -173,10 +186,10 @@ def prune_run(
     weights = prunable_weights(model, config.prune_output_layer)
     n_prunable = sum(w.numel() for w in weights.values())
     n_params = count_parameters(model)
-    targets = config.targets()
-    if keep_count(n_prunable, 1.0 - targets[-1]) < 1:
+    targets = config.schedule(n_prunable)
+    if targets and targets[-1][1] < 1:
         raise ValueError(
-            f"prune: the last target sparsity {targets[-1]:.6g} keeps no weight of the "
+            f"prune: the last target sparsity {targets[-1][0]:.6g} keeps no weight of the "
             f"{n_prunable} prunable ones of {identity.get('model')} width {identity.get('width')}; "
             "lower prune.rounds (or prune.sparsities)"
         )
@@ -235,13 +248,13 @@ def prune_run(
         if round_index == 0:
             record(0, 0.0, Progress(metrics=evaluate(net, data, feed)), 0.0)
         else:
-            target = targets[round_index - 1]
+            target, keep = targets[round_index - 1]
             if inside_round is None:
                 generator = torch.Generator().manual_seed(
                     derive_seed("random-mask", seed, round_index)
                 )
                 masks = CHOOSE_MASKS[method.masks](
-                    weights, sources, masks, 1.0 - target, config.scope, generator
+                    weights, sources, masks, keep, config.scope, generator
                 )
                 if (start_from := start_weights(method, sources)) is not None:
                     model.load_state_dict(start_from)

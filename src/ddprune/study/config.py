@@ -228,7 +228,12 @@ def _check_prune(config: dict[str, Any]) -> list[str]:
     sparsities = prune["sparsities"]
     if sparsities and any(b <= a for a, b in itertools.pairwise(sparsities)):
         problems.append(f"prune.sparsities: {sparsities} must increase strictly")
-    if not sparsities and (1 - prune["fraction"]) ** prune["rounds"] < MIN_REMAINING:
+    budgets = prune["budgets"]
+    if budgets and any(b >= a for a, b in itertools.pairwise(budgets)):
+        problems.append(f"prune.budgets: {budgets} must decrease strictly")
+    if budgets and sparsities:
+        problems.append("prune.budgets and prune.sparsities: set one schedule, not both")
+    if not (sparsities or budgets) and (1 - prune["fraction"]) ** prune["rounds"] < MIN_REMAINING:
         most = max(1, int(math.log(MIN_REMAINING) / math.log(1 - prune["fraction"])))
         problems.append(
             f"prune.rounds: {prune['rounds']} rounds removing {prune['fraction']} each keep "

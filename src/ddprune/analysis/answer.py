@@ -1,0 +1,255 @@
+"""The question's answer in numbers: what pruning does to each source checkpoint, how sure
+that is, and whether the pruned models walk the dense double-descent curve backwards.
+
+Every statistic is first measured on each pruned *trajectory* (one source checkpoint, one
+method, one seed: its rounds in order), then summarised over seeds. Differences are paired
+by seed (a pruned model against its own dense source), so their interval is the paired t
+interval: with the three to five seeds a study affords, a bootstrap over seeds has only a
+handful of distinct resamples and understates the spread, while the t interval is exact
+for normal errors and honest about few seeds (it widens as they get fewer).
+
+Torch-free: the answer job reads Parquet and YAML only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ddprune.analysis.summaries import final_rows, without_diverged_runs
+from ddprune.foundations.tables import frame
+
+LEVEL = 0.95
+SOURCE_KEYS = ["dataset", "model", "noise", "axis", "role", "width", "source", "method"]
+ROLE_ORDER = ["before", "at", "after", "control"]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    description: str
+    interval: bool  # a mean of a continuous quantity (an indicator or a round gets none)
+
+
+STATISTICS: dict[str, Statistic] = {
+    "dense_test_error": Statistic("test error of the dense source (round 0)", True),
+    "best_test_error": Statistic("lowest test error over the pruned rounds", True),
+    "best_sparsity": Statistic("sparsity of the prunable weights at the best round", True),
+    "delta_best": Statistic("best pruned minus dense test error (negative: pruning helps)", True),
+    "test_error_at_budget": Statistic("test error with exactly `budget` prunable weights", True),
+    "delta_at_budget": Statistic("test error at `budget` minus the dense source's", True),
+    "walk_mean_abs": Statistic("mean |pruned - dense curve| at the rounds' non-zero counts", True),
+    "walk_max_abs": Statistic("largest |pruned - dense curve| over those rounds", True),
+    "walk_in_band": Statistic("fraction of those rounds inside the dense seeds' min-max band", True),
+    "walk_rounds": Statistic("pruned rounds inside the trained range of parameter counts", False),
+    "passes_peak": Statistic("1 if the trajectory crosses the dense peak's parameter count", False),
+    "sparse_it_round": Statistic("first round whose noisy-label train error exceeds tolerance", False),
+    "peak_round": Statistic("round of the worst test error up to the best round", False),
+    "best_round": Statistic("round of the best test error", False),
+    "peak_at_sparse_it": Statistic("1 if the worst round is within one round of the sparse IT", False),
+}
+
+
+def source_labels(pruning: pd.DataFrame) -> list[str]:
+    """``final`` for model-wise sources, ``epoch N`` for epoch-wise ones.
+
+    Model-wise sources are final checkpoints, whose epoch differs between seeds (runs stop
+    when they fit); only epoch-wise sources are told apart by their epoch.
+    """
+    return [
+        f"epoch {e}" if axis == "epoch" else "final"
+        for axis, e in zip(pruning["axis"], pruning["source_epoch"], strict=True)
+    ]
+
+
+def dense_curve(dense: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, model, noise, width): parameters and the seed mean, min and max of the
+    final test error (diverged runs left out), sorted by parameter count."""
+    final = final_rows(without_diverged_runs(dense))
+    grouped = final.groupby(["dataset", "model", "noise", "width"], as_index=False)
+    curve = grouped.agg(
+        n_params=("n_params", "first"),
+        mean=("test_error", "mean"),
+        low=("test_error", "min"),
+        high=("test_error", "max"),
+    )
+    return curve.sort_values(["dataset", "model", "noise", "n_params"], ignore_index=True)
+
+
+def curve_at(curve: pd.DataFrame, counts: Iterable[float]) -> pd.DataFrame:
+    """The curve (``mean``, ``low``, ``high``) at parameter ``counts``, interpolated linearly
+    in log-parameters between trained widths; NaN outside the trained range (never
+    extrapolated)."""
+    x = np.log(curve["n_params"].to_numpy(dtype=float))
+    at = np.log(np.asarray(list(counts), dtype=float))
+    return pd.DataFrame(
+        {
+            column: np.interp(at, x, curve[column].to_numpy(), left=np.nan, right=np.nan)
+            for column in ("mean", "low", "high")
+        }
+    )
+
+
+def walk_score(trajectory: pd.DataFrame, curve: pd.DataFrame) -> dict[str, float]:
+    """How closely pruned rounds follow the dense curve at their non-zero parameter counts.
+
+    ``trajectory``: the pruned rounds (round > 0) with ``n_nonzero`` and ``test_error``.
+    Rounds outside the trained range of parameter counts are not compared.
+    """
+    at = curve_at(curve, trajectory["n_nonzero"])
+    error = trajectory["test_error"].to_numpy()
+    inside = ~np.isnan(at["mean"].to_numpy())
+    if not inside.any():
+        return {"walk_rounds": 0.0}
+    deviation = np.abs(error[inside] - at["mean"].to_numpy()[inside])
+    in_band = (at["low"].to_numpy()[inside] <= error[inside]) & (
+        error[inside] <= at["high"].to_numpy()[inside]
+    )
+    return {
+        "walk_mean_abs": float(deviation.mean()),
+        "walk_max_abs": float(deviation.max()),
+        "walk_in_band": float(in_band.mean()),
+        "walk_rounds": float(inside.sum()),
+    }
+
+
+def sparse_threshold(trajectory: pd.DataFrame, tolerance: float) -> dict[str, float]:
+    """The pruned model's own interpolation threshold (He et al. 2022) and where the test
+    error peaks and bottoms out.
+
+    ``trajectory``: every round (0 = dense) in order. The sparse IT is the first round whose
+    noisy-label train error exceeds ``tolerance`` (none: the model still interpolates at the
+    last round). The best round has the lowest test error after round 0; the peak round has
+    the highest test error up to it -- the bump that sparse double descent predicts at the
+    sparse IT, before the best sparse model.
+    """
+    rounds = trajectory["round"].to_numpy()
+    error = trajectory["test_error"].to_numpy()
+    pruned = rounds > 0
+    if not pruned.any():
+        return {}
+    best = int(rounds[pruned][np.argmin(error[pruned])])
+    upto = rounds <= best
+    peak = int(rounds[upto][np.argmax(error[upto])])
+    values = {"best_round": float(best), "peak_round": float(peak)}
+    over = rounds[trajectory["train_error"].to_numpy() > tolerance]
+    if len(over):
+        values["sparse_it_round"] = float(over[0])
+        values["peak_at_sparse_it"] = float(abs(peak - over[0]) <= 1)
+    return values
+
+
+def trajectory_statistics(
+    trajectory: pd.DataFrame,
+    curve: pd.DataFrame,
+    peak_params: float | None,
+    budgets: list[int],
+    tolerance: float,
+) -> list[tuple[str, int, float]]:
+    """Every statistic of one trajectory as (statistic, budget or 0, value)."""
+    trajectory = trajectory[~trajectory["diverged"]].sort_values("round")
+    dense = trajectory[trajectory["round"] == 0]
+    pruned = trajectory[trajectory["round"] > 0]
+    if dense.empty or pruned.empty:
+        return []
+    dense_error = float(dense["test_error"].iloc[0])
+    best = pruned.loc[pruned["test_error"].idxmin()]
+    values: list[tuple[str, int, float]] = [
+        ("dense_test_error", 0, dense_error),
+        ("best_test_error", 0, float(best["test_error"])),
+        ("best_sparsity", 0, 1 - best["n_prunable_nonzero"] / best["n_prunable"]),
+        ("delta_best", 0, float(best["test_error"]) - dense_error),
+    ]
+    for budget in budgets:
+        at = pruned[pruned["n_prunable_nonzero"] == budget]
+        if len(at):
+            error = float(at["test_error"].iloc[0])
+            values += [
+                ("test_error_at_budget", budget, error),
+                ("delta_at_budget", budget, error - dense_error),
+            ]
+    scores = {**walk_score(pruned, curve), **sparse_threshold(trajectory, tolerance)}
+    if peak_params is not None:
+        counts = trajectory["n_nonzero"]
+        scores["passes_peak"] = float(counts.min() < peak_params < counts.max())
+    values += [(name, 0, value) for name, value in scores.items()]
+    return values
+
+
+def t_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """The t interval of the mean of ``values`` (NaN with fewer than two)."""
+    n = len(values)
+    if n < 2:
+        return math.nan, math.nan
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * np.std(values, ddof=1) / math.sqrt(n)
+    mean = float(np.mean(values))
+    return mean - half, mean + half
+
+
+def _peak_params(curve: pd.DataFrame, family: dict[str, Any] | None) -> float | None:
+    """Parameter count of the dense test-error peak that the threshold stage found."""
+    if family is None:
+        return None
+    peak = family["criteria"]["test_error_peak"]
+    at = curve[curve["width"] == peak.get("width")]
+    return float(at["n_params"].iloc[0]) if peak["status"] == "ok" and len(at) else None
+
+
+def answer_table(
+    dense: pd.DataFrame,
+    pruning: pd.DataFrame,
+    families: list[dict[str, Any]],
+    budgets: list[int] | None,
+    tolerance: float,
+) -> pd.DataFrame:
+    """Every statistic per (source, method), summarised over seeds: the answer, tidy.
+
+    Columns: the source keys, ``statistic``, ``budget`` (0 where none applies), ``seeds``
+    (trajectories measured), ``mean``, ``sd`` and the t interval ``low``-``high``.
+    """
+    columns = ["study", *SOURCE_KEYS, "statistic", "budget", "seeds", "mean", "sd", "low", "high"]
+    if pruning.empty:
+        return frame([], "answer")
+    pruning = pruning.assign(source=source_labels(pruning))
+    curves = dense_curve(dense)
+    thresholds = {(f["dataset"], f["model"], f["noise"]): f for f in families}
+    per_seed = []
+    for (study, *key, seed), trajectory in pruning.groupby(
+        ["study", *SOURCE_KEYS, "seed"], sort=True
+    ):
+        dataset, model, noise = key[:3]
+        curve = curves[
+            (curves["dataset"] == dataset) & (curves["model"] == model) & (curves["noise"] == noise)
+        ]
+        peak = _peak_params(curve, thresholds.get((dataset, model, noise)))
+        for statistic, budget, value in trajectory_statistics(
+            trajectory, curve, peak, budgets or [], tolerance
+        ):
+            per_seed.append((study, *key, seed, statistic, budget, value))
+    values = pd.DataFrame(
+        per_seed, columns=["study", *SOURCE_KEYS, "seed", "statistic", "budget", "value"]
+    )
+    rows = []
+    for key, group in values.groupby(["study", *SOURCE_KEYS, "statistic", "budget"], sort=False):
+        sample = group["value"].to_numpy(dtype=float)
+        low, high = t_interval(sample) if STATISTICS[key[-2]].interval else (math.nan, math.nan)
+        sd = float(np.std(sample, ddof=1)) if len(sample) > 1 else math.nan
+        rows.append((*key, len(sample), float(sample.mean()), sd, low, high))
+    table = frame([dict(zip(columns, row, strict=True)) for row in rows], "answer")
+    order = table["role"].map(ROLE_ORDER.index).rename("role_order")
+    return (
+        table.assign(role_order=order)
+        .sort_values(["dataset", "model", "noise", "method", "role_order", "width", "source"])
+        .drop(columns="role_order")
+        .reset_index(drop=True)
+    )
+
+
+def recovers(row: pd.Series) -> bool:
+    """Pruning *recovers* a source when the 95% interval of Δ lies entirely below zero."""
+    return bool(row["high"] < 0)

@@ -1,0 +1,210 @@
+"""The answer as a reader meets it: a table in points, one generated sentence per (dataset,
+model, noise), and one figure. Everything here is read off :func:`answer_table`'s rows --
+no number is written by hand."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from plotnine import (
+    aes,
+    element_text,
+    facet_grid,
+    geom_errorbar,
+    geom_hline,
+    geom_point,
+    ggplot,
+    labs,
+    position_dodge,
+    theme,
+    theme_bw,
+)
+
+from ddprune.analysis.answer import LEVEL, ROLE_ORDER, SOURCE_KEYS
+from ddprune.analysis.plotting import noise_label
+
+RECOVERS = (
+    f"A source recovers when the {LEVEL:.0%} paired t interval of Δ (pruned minus "
+    "dense test error of the same seed) lies entirely below zero."
+)
+METHOD = (
+    f"Intervals: paired t, {LEVEL:.0%}, over seeds (with a study's few seeds a bootstrap "
+    "over seeds has too few distinct resamples and understates the spread). Errors and Δ "
+    "in percentage points. The backwards-walk gap compares each pruned round with the dense "
+    "curve (seed mean, interpolated on log-parameters between trained widths; rounds outside "
+    "the trained range are not compared); the band is the dense seeds' min-max. The sparse "
+    "IT is the first round whose noisy-label train error exceeds the interpolation "
+    "tolerance; the peak round is the worst test error up to the best round."
+)
+
+
+def _family_key(row: Any) -> tuple[str, str, float]:
+    return row["dataset"], row["model"], row["noise"]
+
+
+def _points(value: float, signed: bool = False) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
+
+
+def _interval(row: pd.Series | None) -> str:
+    if row is None:
+        return "–"
+    if math.isnan(row["low"]):
+        return f"{_points(row['mean'], True)} (1 seed)"
+    return f"{_points(row['mean'], True)} [{_points(row['low'], True)}, {_points(row['high'], True)}]"
+
+
+def _count(row: pd.Series | None) -> str:
+    """An indicator's seed count ("2/3"), or a round's seed mean."""
+    if row is None:
+        return "–"
+    return f"{round(row['mean'] * row['seeds'])}/{row['seeds']}"
+
+
+def _statistics(rows: pd.DataFrame) -> dict[tuple[str, int], pd.Series]:
+    return {(r["statistic"], r["budget"]): r for _, r in rows.iterrows()}
+
+
+def page_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per source and method, in points: the recovery, the walk, the sparse IT."""
+    budgets = sorted(table.loc[table["budget"] > 0, "budget"].unique(), reverse=True)
+    rows = []
+    for key, group in table.groupby(SOURCE_KEYS, sort=False):
+        get = _statistics(group).get
+        delta = get(("delta_best", 0))
+        mean = lambda name: get((name, 0))["mean"] if get((name, 0)) is not None else math.nan  # noqa: E731
+        row = {
+            **dict(zip(SOURCE_KEYS, key, strict=True)),
+            "seeds": delta["seeds"],
+            "dense error": _points(mean("dense_test_error")),
+            "best pruned error": _points(mean("best_test_error")),
+            "at sparsity": f"{mean('best_sparsity'):.1%}",
+            "Δ best [95%]": _interval(delta),
+            "recovers": "n/a" if math.isnan(delta["high"]) else ("yes" if delta["high"] < 0 else "no"),
+            "walk gap, mean [95%]": _interval(get(("walk_mean_abs", 0))),
+            "walk gap, max": _points(mean("walk_max_abs")),
+            "in dense band": "–" if math.isnan(v := mean("walk_in_band")) else f"{v:.0%}",
+            "passes peak": _count(get(("passes_peak", 0))),
+            "sparse IT round": f"{mean('sparse_it_round'):.1f}",
+            "peak round": f"{mean('peak_round'):.1f}",
+            "best round": f"{mean('best_round'):.1f}",
+            "peak at sparse IT": _count(get(("peak_at_sparse_it", 0))),
+        }
+        for budget in budgets:
+            row[f"Δ at {budget} weights"] = _interval(get(("delta_at_budget", budget)))
+        rows.append(row)
+    return pd.DataFrame(rows).replace("nan", "–")
+
+
+def _source_name(row: pd.Series) -> str:
+    name = "the IT model" if row["role"] == "at" else f"the {row['role']} model"
+    where = f"width {row['width']}" + (f", {row['source']}" if row["axis"] == "epoch" else "")
+    return f"{name} ({where})"
+
+
+def sentences(
+    table: pd.DataFrame,
+    families: list[dict[str, Any]],
+    nothing: Callable[[dict[str, Any]], str],
+) -> list[str]:
+    """One paragraph per (dataset, model, noise) of the threshold stage, from the numbers.
+
+    ``nothing(family)`` says why a family has no pruned rows (the caller knows the study).
+    """
+    out = []
+    for family in families:
+        key = _family_key(family)
+        head = f"{key[0]}/{key[1]}, {key[2]:.0%} noise: "
+        rows = table[
+            (table["dataset"] == key[0]) & (table["model"] == key[1]) & (table["noise"] == key[2])
+        ]
+        deltas = rows[rows["statistic"] == "delta_best"]
+        if deltas.empty:
+            out.append(head + nothing(family))
+            continue
+        focus = deltas[(deltas["role"] == "at") & (deltas["axis"] == "width")]
+        focus = focus if len(focus) else deltas
+        best = focus.loc[focus["mean"].idxmin()]
+        same = rows[
+            (rows[SOURCE_KEYS[3:]] == best[SOURCE_KEYS[3:]]).all(axis=1)
+        ]  # the same source and method
+        get = _statistics(same).get
+        verb = "lowers" if best["mean"] < 0 else "raises"
+        interval = (
+            "one seed, no interval"
+            if math.isnan(best["low"])
+            else f"{LEVEL:.0%} interval {_points(best['low'], True)} to "
+            f"{_points(best['high'], True)}, {best['seeds']} seeds"
+        )
+        verdict = "a recovery" if best["high"] < 0 else "not a recovery: the interval reaches zero"
+        text = (
+            f"{head}pruned with {best['method']}, {_source_name(best)} {verb} its test error "
+            f"by {abs(100 * best['mean']):.1f} points ({interval}) at "
+            f"{get(('best_sparsity', 0))['mean']:.0%} sparsity, {verdict}"
+        )
+        walk = get(("walk_mean_abs", 0))
+        text += (
+            f"; its pruned rounds stay within {_points(walk['mean'])} points of the dense curve "
+            f"on average (largest gap {_points(get(('walk_max_abs', 0))['mean'])})."
+            if walk is not None
+            else "; its pruned rounds lie outside the trained range of parameter counts."
+        )
+        others = deltas[(deltas["method"] == best["method"]) & (deltas.index != best.name)]
+        if len(others):
+            text += f" With {best['method']}, Δ is " + "; ".join(
+                f"{_interval(r)} for {_source_name(r)}" for _, r in others.iterrows()
+            ) + "."
+        sparse_it, at_it = get(("sparse_it_round", 0)), get(("peak_at_sparse_it", 0))
+        if sparse_it is not None:
+            text += (
+                f" It stops interpolating its noisy labels (the sparse IT) at round "
+                f"{sparse_it['mean']:.1f} on average; its worst test error before the best "
+                f"round is within one round of it in {_count(at_it)} seeds."
+            )
+        out.append(text)
+    return out
+
+
+def answer_figure(table: pd.DataFrame) -> ggplot:
+    """Δ (best pruned − dense) and the backwards-walk gap with their intervals: a column per
+    (dataset, model, noise), sources along x in role order, a colour per method."""
+    shown = {"delta_best": "Δ: best pruned − dense", "walk_mean_abs": "walk gap to dense curve"}
+    rows = table[table["statistic"].isin(list(shown))].copy()
+    rows["panel"] = pd.Categorical(rows["statistic"].map(shown), list(shown.values()))
+    rows["family"] = rows["dataset"] + " / " + rows["model"] + ", " + rows["noise"].map(noise_label)
+    rows["source_label"] = [
+        f"{r} w{w}" + (f" {s}" if a == "epoch" else "")
+        for r, w, s, a in zip(rows["role"], rows["width"], rows["source"], rows["axis"], strict=True)
+    ]
+    order = rows.assign(o=rows["role"].map(ROLE_ORDER.index)).sort_values(["o", "width"])
+    rows["source_label"] = pd.Categorical(rows["source_label"], order["source_label"].unique())
+    for column in ("mean", "low", "high"):
+        rows[column] = 100 * rows[column]
+    gaps = rows["statistic"] == "walk_mean_abs"  # a mean of distances is never negative
+    rows.loc[gaps, "low"] = rows.loc[gaps, "low"].clip(lower=0)
+    dodge = position_dodge(width=0.6)
+    return (
+        ggplot(rows, aes("source_label", "mean", color="method"))
+        + geom_hline(yintercept=0, linetype="dashed", color="grey")
+        + geom_errorbar(aes(ymin="low", ymax="high"), width=0.3, position=dodge)
+        + geom_point(size=2, position=dodge)
+        + facet_grid("panel ~ family", scales="free")
+        + labs(
+            x="source checkpoint (role, width)",
+            y="percentage points",
+            color="method",
+            title="What pruning does to each source checkpoint around the IT",
+            caption=f"Δ < 0: pruning helps; walk gap ≈ 0: pruning walks double descent "
+            f"backwards.\nBars: {LEVEL:.0%} paired t intervals over seeds (none with one seed).",
+        )
+        + theme_bw()
+        + theme(
+            figure_size=(max(7.0, 4.2 * rows["family"].nunique() + 2.5), 7.0),
+            axis_text_x=element_text(rotation=30, ha="right"),
+        )
+    )

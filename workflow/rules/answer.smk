@@ -1,0 +1,62 @@
+"""The answer, first in the report: every pruned source's statistics over seeds, a page of
+generated sentences with the numbers, and one figure."""
+
+
+rule answer:
+    input:
+        dense=LAYOUT.dense,
+        threshold=LAYOUT.threshold,
+        pruning=pruning_table,
+    output:
+        LAYOUT.answer,
+    log:
+        LAYOUT.log("answer/table"),
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        job="answer",
+        prune=config["prune"],
+        tolerance=config["threshold"]["interpolation_tolerance"],
+    script:
+        "../scripts/study_report.py"
+
+
+rule answer_page:
+    input:
+        LAYOUT.answer,
+        LAYOUT.threshold,
+    output:
+        report(
+            LAYOUT.answer_page,
+            caption="../report/answer.rst",
+            category="0. Answer",
+            labels={"item": "answer: sentences and numbers"},
+        ),
+    log:
+        LAYOUT.log("answer/page"),
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        job="answer_page",
+    script:
+        "../scripts/study_report.py"
+
+
+rule answer_figure:
+    input:
+        LAYOUT.answer,
+    output:
+        report(
+            LAYOUT.answer_figure,
+            caption="../report/answer_figure.rst",
+            category="0. Answer",
+            labels={"item": "answer: figure"},
+        ),
+    log:
+        LAYOUT.log("answer/figure"),
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        job="answer_figure",
+    script:
+        "../scripts/study_report.py"
