@@ -74,6 +74,12 @@ DELETE = object()
         (edit(["train", "max_epochs"], 10**12), ["train.max_epochs", "maximum"]),
         (edit(["prune", "epochs"], 10**12), ["prune.epochs", "maximum"]),
         (edit(["sweep", 0, "widths"], [2, 10**12]), ["sweep[0].widths[1]", "maximum"]),
+        (edit(["prune", "budgets"], [100, 200]), ["prune.budgets", "decrease strictly"]),
+        (edit(["prune", "budgets"], [100, 0]), ["prune.budgets[1]", "minimum of 1"]),
+        (
+            lambda c: c["prune"].update(budgets=[100], sparsities=[0.5]),
+            ["prune.budgets and prune.sparsities", "not both"],
+        ),
     ],
 )
 def test_bad_config_names_the_field_and_what_is_allowed(change, expected):

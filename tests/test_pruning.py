@@ -13,7 +13,13 @@ from ddprune.data.noise import corrupt_labels
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
 from ddprune.pruning import rounds as prune_module
-from ddprune.pruning.masks import keep_count, magnitude_masks, prunable_weights, random_masks
+from ddprune.pruning.masks import (
+    keep_count,
+    layer_counts,
+    magnitude_masks,
+    prunable_weights,
+    random_masks,
+)
 from ddprune.pruning.methods import PRUNE_METHODS
 from ddprune.pruning.rounds import PruneConfig, retraining_rates
 from ddprune.pruning.rounds import prune_run as prune_by_keyword
@@ -106,17 +112,14 @@ def test_sparsity_is_exact_after_every_round(data, tmp_path, scope, include_outp
     weights = prunable_weights(model, include_output)
     assert list(weights) == (["1.weight", "3.weight"] if include_output else ["1.weight"])
     assert [r["round"] for r in rows] == [0, 1, 2, 3]
-    for row, target in zip(rows[1:], config.targets(), strict=True):
-        sizes = [w.numel() for w in weights.values()]
-        expected = (
-            keep_count(sum(sizes), 1 - target)
-            if scope == "global"
-            else sum(keep_count(size, 1 - target) for size in sizes)  # each layer rounds
-        )
-        assert row["n_prunable_nonzero"] == expected
+    sizes = [w.numel() for w in weights.values()]
+    schedule = config.schedule(sum(sizes))
+    for row, (target, keep) in zip(rows[1:], schedule, strict=True):
+        assert keep == keep_count(sum(sizes), 1 - target)
+        assert row["n_prunable_nonzero"] == keep  # exact, in either scope
     if scope == "layer":
-        for w in weights.values():
-            assert int(w.count_nonzero()) == keep_count(w.numel(), 1 - config.targets()[-1])
+        kept = [int(w.count_nonzero()) for w in weights.values()]
+        assert kept == layer_counts(sizes, schedule[-1][1])
     # biases are never pruned
     assert int(model[1].bias.count_nonzero()) == model[1].bias.numel()
 
@@ -154,7 +157,7 @@ def test_rewinding_restores_the_surviving_weights_exactly(data, tmp_path):
 def test_random_masks_match_magnitude_counts_per_layer():
     torch.manual_seed(0)
     weights = {"a": torch.randn(50, 20), "b": torch.randn(10, 50)}
-    magnitude = magnitude_masks(weights, 0.3, "global")
+    magnitude = magnitude_masks(weights, keep_count(1500, 0.3), "global")
     random = random_masks(magnitude, torch.Generator().manual_seed(1))
     for name in weights:
         assert int(random[name].sum()) == int(magnitude[name].sum())
@@ -163,7 +166,7 @@ def test_random_masks_match_magnitude_counts_per_layer():
 
 
 def test_magnitude_ties_are_broken_by_position():
-    masks = magnitude_masks({"a": torch.ones(10)}, 0.5, "global")
+    masks = magnitude_masks({"a": torch.ones(10)}, 5, "global")
     assert masks["a"].tolist() == [True] * 5 + [False] * 5
 
 
@@ -345,3 +348,29 @@ def test_lr_rewinding_differs_from_fine_tuning_only_under_a_decaying_schedule(da
     decaying = dataclasses.replace(constant, lr_schedule="inverse_sqrt", lr_decay_steps=1)
     assert final_losses("imp-finetune", constant) == final_losses("imp-lr-rewind", constant)
     assert final_losses("imp-finetune", decaying) != final_losses("imp-lr-rewind", decaying)
+
+
+def test_layer_counts_share_a_count_exactly_in_proportion():
+    assert layer_counts([100, 300], 40) == [10, 30]
+    assert layer_counts([3, 3, 3], 4) == [2, 1, 1]  # ties go to the earlier layer
+    assert layer_counts([1000, 7], 10) == [10, 0]
+    for sizes, keep in [([5, 7, 11], 9), ([64 * 40, 400], 1234), ([1], 1)]:
+        counts = layer_counts(sizes, keep)
+        assert sum(counts) == keep
+        assert all(abs(c - s * keep / sum(sizes)) < 1 for c, s in zip(counts, sizes, strict=True))
+
+
+@pytest.mark.parametrize("method", sorted(PRUNE_METHODS.names()))
+@pytest.mark.parametrize("scope", ["global", "layer"])
+def test_budget_schedules_hit_their_budgets_exactly(data, tmp_path, method, scope):
+    # 32 hidden units: 32 * 64 prunable weights in the first layer, 320 in the output layer.
+    budgets = (5000, 2000, 777, 101, 3)  # 5000 is above the model's size: skipped
+    config = PruneConfig.of(budgets=budgets, scope=scope, prune_output_layer=True, epochs=2)
+    torch.manual_seed(5)
+    rewind = build_model("mlp", 32, data.input_shape, data.num_classes).state_dict()
+    rows, model = run(data, tmp_path, method, config, rewind=rewind)
+    assert rows[0]["n_prunable"] == 32 * 64 + 32 * 10
+    assert [r["n_prunable_nonzero"] for r in rows[1:]] == [2000, 777, 101, 3]
+    assert [r["round"] for r in rows] == [0, 1, 2, 3, 4]
+    kept = sum(int(w.count_nonzero()) for w in prunable_weights(model, True).values())
+    assert kept == 3

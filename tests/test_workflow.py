@@ -97,6 +97,33 @@ def test_every_selected_checkpoint_is_pruned_by_every_method(tiny_study):
     assert recovery.count("<tr") == 1 + sources * len(config["methods"])
 
 
+def test_the_answer_comes_first(tiny_study):
+    results = tiny_study / "results/tiny"
+    answer = read_table(results / "answer.parquet", "answer")
+    pruning = read_table(results / "pruning.parquet", "pruning")
+    trajectories = pruning.groupby(["width", "noise", "seed", "source_epoch", "method"]).ngroups
+    deltas = answer[answer["statistic"] == "delta_best"]
+    assert deltas["seeds"].sum() == trajectories  # every trajectory counted once
+    # One source by hand: the answer's delta is the seed mean of best pruned minus round 0.
+    source = deltas.iloc[0]
+    rows = pruning[
+        (pruning["width"] == source["width"])
+        & (pruning["noise"] == source["noise"])
+        & (pruning["method"] == source["method"])
+        & (pruning["axis"] == source["axis"])
+    ]
+    by_seed = rows.groupby(["seed", "source_epoch"])
+    expected = (
+        by_seed.apply(lambda r: r.loc[r["round"] > 0, "test_error"].min())
+        - by_seed.apply(lambda r: r.loc[r["round"] == 0, "test_error"].iloc[0])
+    ).mean()
+    assert source["mean"] == pytest.approx(expected)
+    page = (results / "tables/answer.html").read_text()
+    assert page.count("<p>digits/mlp, ") == 2  # a sentence per noise level
+    assert "recovers when" in page
+    assert (results / "figures/answer.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_figure_summary_and_report(tiny_study):
     figures = tiny_study / "results/tiny/figures/digits/mlp"
     for name in ("double_descent.png", "epochwise_heatmap.png"):
@@ -116,8 +143,11 @@ def test_figure_summary_and_report(tiny_study):
         "epochwise_heatmap.png",
         "dense_summary.html",
         "thresholds.html",
+        "answer.html",
+        "answer.png",
     ):
         assert name in text, name
+    assert text.index("0. Answer") < text.index("1. Double descent")
 
 
 def test_rerun_is_a_no_op(tiny_study):
@@ -379,6 +409,9 @@ for kind in report.DRAW:
     if kind != "prune_vs_small":
         report.figure(study, layout, kind, "digits", "mlp")
 report.dense_summary(study, layout, "digits", "mlp")
+report.answer(study, layout)
+report.answer_page(study, layout)
+report.answer_figure(study, layout)
 report.recovery_table(study, layout, "digits", "mlp")
 report.threshold_table(layout)
 assert "torch" not in sys.modules or not hasattr(sys.modules["torch"], "nn")

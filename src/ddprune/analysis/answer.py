@@ -45,13 +45,13 @@ STATISTICS: dict[str, Statistic] = {
     "delta_at_budget": Statistic("test error at `budget` minus the dense source's", True),
     "walk_mean_abs": Statistic("mean |pruned - dense curve| at the rounds' non-zero counts", True),
     "walk_max_abs": Statistic("largest |pruned - dense curve| over those rounds", True),
-    "walk_in_band": Statistic("fraction of those rounds inside the dense seeds' min-max band", True),
+    "walk_in_band": Statistic("fraction of them inside the dense seeds' min-max band", True),
     "walk_rounds": Statistic("pruned rounds inside the trained range of parameter counts", False),
-    "passes_peak": Statistic("1 if the trajectory crosses the dense peak's parameter count", False),
-    "sparse_it_round": Statistic("first round whose noisy-label train error exceeds tolerance", False),
+    "passes_peak": Statistic("1 if the trajectory crosses the dense peak's size", False),
+    "sparse_it_round": Statistic("first round whose noisy-label train error > tolerance", False),
     "peak_round": Statistic("round of the worst test error up to the best round", False),
     "best_round": Statistic("round of the best test error", False),
-    "peak_at_sparse_it": Statistic("1 if the worst round is within one round of the sparse IT", False),
+    "peak_at_sparse_it": Statistic("1 if the worst round is at the sparse IT, +-1", False),
 }
 
 

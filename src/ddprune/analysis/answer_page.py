@@ -26,6 +26,7 @@ from plotnine import (
 from ddprune.analysis.answer import LEVEL, ROLE_ORDER, SOURCE_KEYS
 from ddprune.analysis.plotting import noise_label
 
+NONE = "n/a"  # a statistic that has no value for this source
 RECOVERS = (
     f"A source recovers when the {LEVEL:.0%} paired t interval of Δ (pruned minus "
     "dense test error of the same seed) lies entirely below zero."
@@ -47,22 +48,23 @@ def _family_key(row: Any) -> tuple[str, str, float]:
 
 def _points(value: float, signed: bool = False) -> str:
     if value is None or math.isnan(value):
-        return "–"
+        return NONE
     return f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
 
 
 def _interval(row: pd.Series | None) -> str:
     if row is None:
-        return "–"
+        return NONE
     if math.isnan(row["low"]):
         return f"{_points(row['mean'], True)} (1 seed)"
-    return f"{_points(row['mean'], True)} [{_points(row['low'], True)}, {_points(row['high'], True)}]"
+    low, high = _points(row["low"], True), _points(row["high"], True)
+    return f"{_points(row['mean'], True)} [{low}, {high}]"
 
 
 def _count(row: pd.Series | None) -> str:
     """An indicator's seed count ("2/3"), or a round's seed mean."""
     if row is None:
-        return "–"
+        return NONE
     return f"{round(row['mean'] * row['seeds'])}/{row['seeds']}"
 
 
@@ -70,35 +72,43 @@ def _statistics(rows: pd.DataFrame) -> dict[tuple[str, int], pd.Series]:
     return {(r["statistic"], r["budget"]): r for _, r in rows.iterrows()}
 
 
+def _mean(statistics: dict[tuple[str, int], pd.Series], name: str) -> float:
+    row = statistics.get((name, 0))
+    return math.nan if row is None else float(row["mean"])
+
+
+def _recovers(delta: pd.Series) -> str:
+    return NONE if math.isnan(delta["high"]) else ("yes" if delta["high"] < 0 else "no")
+
+
 def page_table(table: pd.DataFrame) -> pd.DataFrame:
     """One row per source and method, in points: the recovery, the walk, the sparse IT."""
     budgets = sorted(table.loc[table["budget"] > 0, "budget"].unique(), reverse=True)
     rows = []
     for key, group in table.groupby(SOURCE_KEYS, sort=False):
-        get = _statistics(group).get
-        delta = get(("delta_best", 0))
-        mean = lambda name: get((name, 0))["mean"] if get((name, 0)) is not None else math.nan  # noqa: E731
+        found = _statistics(group)
+        delta, in_band = found[("delta_best", 0)], _mean(found, "walk_in_band")
         row = {
             **dict(zip(SOURCE_KEYS, key, strict=True)),
             "seeds": delta["seeds"],
-            "dense error": _points(mean("dense_test_error")),
-            "best pruned error": _points(mean("best_test_error")),
-            "at sparsity": f"{mean('best_sparsity'):.1%}",
+            "dense error": _points(_mean(found, "dense_test_error")),
+            "best pruned error": _points(_mean(found, "best_test_error")),
+            "at sparsity": f"{_mean(found, 'best_sparsity'):.1%}",
             "Δ best [95%]": _interval(delta),
-            "recovers": "n/a" if math.isnan(delta["high"]) else ("yes" if delta["high"] < 0 else "no"),
-            "walk gap, mean [95%]": _interval(get(("walk_mean_abs", 0))),
-            "walk gap, max": _points(mean("walk_max_abs")),
-            "in dense band": "–" if math.isnan(v := mean("walk_in_band")) else f"{v:.0%}",
-            "passes peak": _count(get(("passes_peak", 0))),
-            "sparse IT round": f"{mean('sparse_it_round'):.1f}",
-            "peak round": f"{mean('peak_round'):.1f}",
-            "best round": f"{mean('best_round'):.1f}",
-            "peak at sparse IT": _count(get(("peak_at_sparse_it", 0))),
+            "recovers": _recovers(delta),
+            "walk gap, mean [95%]": _interval(found.get(("walk_mean_abs", 0))),
+            "walk gap, max": _points(_mean(found, "walk_max_abs")),
+            "in dense band": NONE if math.isnan(in_band) else f"{in_band:.0%}",
+            "passes peak": _count(found.get(("passes_peak", 0))),
+            "sparse IT round": f"{_mean(found, 'sparse_it_round'):.1f}",
+            "peak round": f"{_mean(found, 'peak_round'):.1f}",
+            "best round": f"{_mean(found, 'best_round'):.1f}",
+            "peak at sparse IT": _count(found.get(("peak_at_sparse_it", 0))),
         }
         for budget in budgets:
-            row[f"Δ at {budget} weights"] = _interval(get(("delta_at_budget", budget)))
+            row[f"Δ at {budget} weights"] = _interval(found.get(("delta_at_budget", budget)))
         rows.append(row)
-    return pd.DataFrame(rows).replace("nan", "–")
+    return pd.DataFrame(rows).replace("nan", NONE)
 
 
 def _source_name(row: pd.Series) -> str:
@@ -156,9 +166,11 @@ def sentences(
         )
         others = deltas[(deltas["method"] == best["method"]) & (deltas.index != best.name)]
         if len(others):
-            text += f" With {best['method']}, Δ is " + "; ".join(
-                f"{_interval(r)} for {_source_name(r)}" for _, r in others.iterrows()
-            ) + "."
+            text += (
+                f" With {best['method']}, Δ is "
+                + "; ".join(f"{_interval(r)} for {_source_name(r)}" for _, r in others.iterrows())
+                + "."
+            )
         sparse_it, at_it = get(("sparse_it_round", 0)), get(("peak_at_sparse_it", 0))
         if sparse_it is not None:
             text += (
@@ -171,16 +183,14 @@ def sentences(
 
 
 def answer_figure(table: pd.DataFrame) -> ggplot:
-    """Δ (best pruned − dense) and the backwards-walk gap with their intervals: a column per
+    """Δ (best pruned - dense) and the backwards-walk gap with their intervals: a column per
     (dataset, model, noise), sources along x in role order, a colour per method."""
-    shown = {"delta_best": "Δ: best pruned − dense", "walk_mean_abs": "walk gap to dense curve"}
+    shown = {"delta_best": "Δ: best pruned - dense", "walk_mean_abs": "walk gap to dense curve"}
     rows = table[table["statistic"].isin(list(shown))].copy()
     rows["panel"] = pd.Categorical(rows["statistic"].map(shown), list(shown.values()))
     rows["family"] = rows["dataset"] + " / " + rows["model"] + ", " + rows["noise"].map(noise_label)
-    rows["source_label"] = [
-        f"{r} w{w}" + (f" {s}" if a == "epoch" else "")
-        for r, w, s, a in zip(rows["role"], rows["width"], rows["source"], rows["axis"], strict=True)
-    ]
+    labels = zip(rows["role"], rows["width"], rows["source"], rows["axis"], strict=True)
+    rows["source_label"] = [f"{r} w{w}" + (a == "epoch") * f" {e}" for r, w, e, a in labels]
     order = rows.assign(o=rows["role"].map(ROLE_ORDER.index)).sort_values(["o", "width"])
     rows["source_label"] = pd.Categorical(rows["source_label"], order["source_label"].unique())
     for column in ("mean", "low", "high"):

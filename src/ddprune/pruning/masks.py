@@ -51,9 +51,7 @@ def layer_counts(sizes: list[int], keep: int) -> list[int]:
     """
     total = sum(sizes)
     counts = [size * keep // total for size in sizes]
-    by_remainder = sorted(
-        range(len(sizes)), key=lambda i: (-(sizes[i] * keep % total), i)
-    )
+    by_remainder = sorted(range(len(sizes)), key=lambda i: (-(sizes[i] * keep % total), i))
     for i in by_remainder[: keep - sum(counts)]:
         counts[i] += 1
     return counts
