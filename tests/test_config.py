@@ -63,7 +63,10 @@ DELETE = object()
         (edit(["datasets", "digits", "n_train"], 5000), ["datasets.digits.n_train", "maximum"]),
         # Numbers far beyond any sensible range: rejected before any job, never run for ever.
         (edit(["prune", "rounds"], 10**12), ["prune.rounds", "maximum of 1000"]),
-        (edit(["prune", "rounds"], 60), ["prune.rounds", "keep", "allowed: at most 30 rounds"]),
+        (
+            lambda c: c["prune"].update(rounds=60, fraction=0.45, budgets=None),
+            ["prune.rounds", "keep", "allowed: at most 30 rounds"],
+        ),
         (edit(["platform", "threads"], 10**12), ["platform.threads", "maximum of 1024"]),
         (edit(["threshold", "neighbours"], 10**12), ["threshold.neighbours", "maximum"]),
         (edit(["threshold", "neighbours"], 15), ["threshold.neighbours", "allowed: 0 to 14"]),

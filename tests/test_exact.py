@@ -15,8 +15,8 @@ from ddprune.closed_form import ClosedFormConfig, build_problem, min_norm_solve,
 from ddprune.data.datasets import load_dataset
 from ddprune.foundations.tables import read_table
 from ddprune.jobs.dense import solve
-from ddprune.paths import Layout
 from ddprune.study import ConfigError, load_study
+from ddprune.study.paths import Layout
 
 ISOTROPIC = {"d": None, "n_train": 50, "n_test": 1, "sigma": 0.5, "signal_norm": 1.0}
 

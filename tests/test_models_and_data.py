@@ -5,12 +5,7 @@ import torch
 import yaml
 
 from conftest import CONFIG_SCHEMA
-from ddprune.closed_form import solver_names
-from ddprune.data.datasets import dataset_names, load_dataset
-from ddprune.jobs.report import DRAW
-from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
-from ddprune.pruning.methods import PRUNE_METHODS
-from ddprune.study.catalog import (
+from ddprune.catalog import (
     CLOSED_FORM_MODELS,
     DENSE_FIGURES,
     PRUNING_FIGURES,
@@ -18,6 +13,11 @@ from ddprune.study.catalog import (
     SOLVED_FIGURES,
     TRAINED_FIGURES,
 )
+from ddprune.closed_form import solver_names
+from ddprune.data.datasets import dataset_names, load_dataset
+from ddprune.jobs.report import DRAW
+from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.training.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS
 
 

@@ -20,9 +20,9 @@ from ddprune.pruning.masks import (
     prunable_weights,
     random_masks,
 )
-from ddprune.pruning.methods import PRUNE_METHODS
 from ddprune.pruning.rounds import PruneConfig, retraining_rates
 from ddprune.pruning.rounds import prune_run as prune_by_keyword
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.training.config import TrainConfig
 from ddprune.training.platform import Platform
 

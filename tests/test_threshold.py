@@ -12,8 +12,8 @@ from ddprune.analysis.criteria import ThresholdConfig, find_peak, interpolation_
 from ddprune.analysis.threshold import CheckpointFiles, detect
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.threshold import threshold
-from ddprune.paths import Layout, fill
 from ddprune.study import load_study
+from ddprune.study.paths import Layout, fill
 
 WIDTHS = [2, 4, 8, 16, 32, 64, 128, 256]
 #          descent    min  rise   peak  second descent

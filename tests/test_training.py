@@ -20,8 +20,8 @@ from ddprune.foundations.tables import read_table
 from ddprune.jobs.dense import draw_labels
 from ddprune.jobs.dense import train as train_job
 from ddprune.jobs.verify import verify_selected
-from ddprune.paths import Layout, fill
 from ddprune.study import Run, load_study
+from ddprune.study.paths import Layout, fill
 from ddprune.training.checkpoints import CheckpointError, latest_periodic, load_checkpoint
 
 OPTIONS = {"n_train": 300, "split_seed": 0}
@@ -105,7 +105,7 @@ def test_training_stops_once_the_noisy_labels_are_fit(tmp_path):
 def _train_in_subprocess(arguments: dict) -> subprocess.Popen:
     """``jobs.train`` in a process of its own, to be killed with SIGKILL."""
     code = (
-        "import json, sys; from ddprune.jobs.dense import train; from ddprune.paths import "
+        "import json, sys; from ddprune.jobs.dense import train; from ddprune.study.paths import "
         "Layout; from ddprune.study import Run, Study; a = json.loads(sys.argv[1]); "
         "train(Study(a['config']), Layout(a['root']), Run(**a['run']), threads=1)"
     )

@@ -398,7 +398,7 @@ import os, sys, yaml
 from pathlib import Path
 os.chdir(sys.argv[1])
 from ddprune.jobs import report, threshold
-from ddprune.paths import Layout
+from ddprune.study.paths import Layout
 from ddprune.study import load_study
 study = load_study(yaml.safe_load(Path(sys.argv[2]).read_text()))
 layout = Layout.of(study.name)

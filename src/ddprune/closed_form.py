@@ -30,13 +30,13 @@ from typing import Any
 
 import torch
 
+from ddprune.catalog import dims_follow_width, source
 from ddprune.data.base import Dataset
 from ddprune.data.builtin import GaussianLinear
 from ddprune.data.datasets import load_dataset
 from ddprune.data.noise import NoisyLabels
 from ddprune.foundations.registry import Registry
 from ddprune.foundations.seeds import derive_seed
-from ddprune.study.catalog import dims_follow_width, source
 from ddprune.study.config import ConfigSection
 from ddprune.training.evaluation import label_errors
 

@@ -15,10 +15,10 @@ os.environ.update(
 from snakemake.exceptions import WorkflowError
 
 # Planning never imports torch (seconds per command): these modules are torch-free.
-from ddprune.paths import FAMILY, RUN, Layout, fill
-from ddprune.pruning.methods import PRUNE_METHODS
+from ddprune.study.paths import FAMILY, RUN, Layout, fill
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study import ConfigError, Run, load_study, require_data
-from ddprune.study.catalog import (
+from ddprune.catalog import (
     CLOSED_FORM_MODELS,
     DENSE_FIGURES,
     PRUNING_FIGURES,
@@ -48,7 +48,7 @@ onstart:
         raise WorkflowError(str(error)) from None
 
 
-LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.paths)
+LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.study.paths)
 # Jobs that train or evaluate networks hold a GPU when there may be one, so that
 # `--resources gpu=G` runs G of them at a time (each claims its own: ddprune.training.platform).
 GPUS_PER_JOB = 0 if config["platform"]["device"] == "cpu" else 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ddprune.study.catalog import dims_follow_width
+from ddprune.catalog import dims_follow_width
 
 
 def risk_isotropic(p: int, n: int, sigma: float, r: float) -> float:

@@ -12,11 +12,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from ddprune.catalog import source
 from ddprune.data import builtin, image_datasets
 from ddprune.data.array_files import load_array_file
 from ddprune.data.base import Dataset
 from ddprune.foundations.registry import Registry
-from ddprune.study.catalog import source
 
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
 DATASETS.add("digits", builtin.load_digits)

@@ -12,7 +12,7 @@ from ddprune.data.noise import NoisyLabels
 from ddprune.data.run_data import RunData, labels_from_table
 from ddprune.foundations.tables import read_table
 from ddprune.models import build_model
-from ddprune.paths import Layout, PathLike, fill
+from ddprune.study.paths import Layout, PathLike, fill
 from ddprune.study.runs import Run, Study
 from ddprune.training.checkpoints import load_checkpoint
 

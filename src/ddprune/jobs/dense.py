@@ -7,14 +7,14 @@ import logging
 import time
 from dataclasses import asdict
 
+from ddprune.catalog import is_regression
 from ddprune.closed_form import ClosedFormConfig, solve_run
 from ddprune.data.datasets import load_dataset
 from ddprune.data.noise import corrupt_labels
 from ddprune.data.run_data import labels_table
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.common import data_spec, read_labels, run_data
-from ddprune.paths import Layout, fill
-from ddprune.study.catalog import is_regression
+from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study
 from ddprune.training.config import TrainConfig
 from ddprune.training.dense import train_run

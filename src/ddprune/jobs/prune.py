@@ -6,9 +6,9 @@ from dataclasses import asdict
 
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.common import data_spec, load_model, run_data
-from ddprune.paths import Layout, fill
-from ddprune.pruning.methods import PRUNE_METHODS
 from ddprune.pruning.rounds import PruneConfig, prune_run
+from ddprune.study.paths import Layout, fill
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
 from ddprune.study.selection import load_threshold, rewind_checkpoint, selection_entry
 from ddprune.training.checkpoints import load_checkpoint

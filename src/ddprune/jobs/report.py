@@ -16,9 +16,9 @@ from ddprune.analysis.answer import answer_table
 from ddprune.analysis.answer_page import METHOD, RECOVERS, page_table, sentences
 from ddprune.analysis.answer_page import answer_figure as answer_drawing
 from ddprune.analysis.theory import theory_curve
+from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
-from ddprune.paths import Layout, PathLike
-from ddprune.study.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
+from ddprune.study.paths import Layout, PathLike
 from ddprune.study.runs import Study
 from ddprune.study.selection import load_threshold
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ddprune.foundations.logs import log_to_file
-from ddprune.paths import Layout
+from ddprune.study.paths import Layout
 from ddprune.study.runs import Study
 
 

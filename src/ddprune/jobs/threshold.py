@@ -12,10 +12,10 @@ import yaml
 
 from ddprune.analysis.criteria import ThresholdConfig
 from ddprune.analysis.threshold import CheckpointFiles, detect, to_yaml_ready
+from ddprune.catalog import CLOSED_FORM_MODELS
 from ddprune.foundations.atomic import write_text
 from ddprune.foundations.tables import read_table
-from ddprune.paths import Layout, fill
-from ddprune.study.catalog import CLOSED_FORM_MODELS
+from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study
 from ddprune.study.selection import periodic_checkpoints
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from ddprune.foundations.tables import frame, read_table, write_table
 from ddprune.jobs.common import load_model, run_data
 from ddprune.models import count_parameters
-from ddprune.paths import Layout, fill
+from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study
 from ddprune.study.selection import load_threshold, selection_entry
 from ddprune.training.checkpoints import CheckpointError

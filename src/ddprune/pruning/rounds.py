@@ -1,6 +1,6 @@
 """Prune a trained checkpoint round by round, retraining after each round, resumably.
 
-What a method does is its record (:mod:`ddprune.pruning.methods`); each axis of a record has
+What a method does is its record (:mod:`ddprune.study.pruning_methods`); each axis of a record has
 its behaviour here, in one table each: :data:`CHOOSE_MASKS`, :func:`start_weights` and
 :func:`retraining_rates`. Retraining is the dense runs' loop (:func:`ddprune.training.loop.train`)
 with the masks applied, so a pruned network is trained exactly as the dense ones were.
@@ -29,7 +29,6 @@ from torch import nn
 from ddprune.data.run_data import RunData
 from ddprune.foundations.seeds import derive_seed
 from ddprune.models import count_nonzero_parameters, count_parameters
-from ddprune.paths import RESUME_ROUND, ROUND, matching, round_checkpoint, round_resume_point
 from ddprune.pruning.masks import (
     MaskedWeights,
     Masks,
@@ -38,8 +37,9 @@ from ddprune.pruning.masks import (
     prunable_weights,
     random_masks,
 )
-from ddprune.pruning.methods import PRUNE_METHODS, PruneMethod
 from ddprune.study.config import ConfigSection
+from ddprune.study.paths import RESUME_ROUND, ROUND, matching, round_checkpoint, round_resume_point
+from ddprune.study.pruning_methods import PRUNE_METHODS, PruneMethod
 from ddprune.training.checkpoints import (
     drop_resume_points,
     resume_state,

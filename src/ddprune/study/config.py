@@ -23,9 +23,9 @@ from typing import Any, ClassVar, Self
 import jsonschema
 import yaml
 
+from ddprune.catalog import CLOSED_FORM_MODELS, is_regression, source
 from ddprune.foundations.schemas import schema_file
-from ddprune.pruning.methods import PRUNE_METHODS
-from ddprune.study.catalog import CLOSED_FORM_MODELS, is_regression, source
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
 
 log = logging.getLogger(__name__)

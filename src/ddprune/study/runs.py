@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ddprune.pruning.methods import PRUNE_METHODS
-from ddprune.study.catalog import CLOSED_FORM_MODELS
+from ddprune.catalog import CLOSED_FORM_MODELS
+from ddprune.study.pruning_methods import PRUNE_METHODS
 
 
 @dataclass(frozen=True, order=True)

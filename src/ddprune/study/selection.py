@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from ddprune.paths import PERIODIC, Layout, PathLike, fill, matching
+from ddprune.study.paths import PERIODIC, Layout, PathLike, fill, matching
 from ddprune.study.runs import Run
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from ddprune.foundations.atomic import atomic_path
-from ddprune.paths import RESUME_EPOCH, RESUME_POINTS, matching
+from ddprune.study.paths import RESUME_EPOCH, RESUME_POINTS, matching
 from ddprune.study.selection import list_periodic
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import torch
 from ddprune.data.run_data import RunData
 from ddprune.foundations.seeds import derive_seed
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters
-from ddprune.paths import periodic_checkpoint, resume_point
+from ddprune.study.paths import periodic_checkpoint, resume_point
 from ddprune.study.runs import Run
 from ddprune.training.checkpoints import (
     drop_resume_points,
