@@ -112,6 +112,8 @@ def test_the_sparse_threshold_is_where_the_noisy_labels_stop_fitting():
     }
     still_fitting = trajectory.assign(train_error=0.0)
     assert "sparse_it_round" not in sparse_threshold(still_fitting, tolerance=0.01)
+    never_fit = trajectory.assign(train_error=trajectory["train_error"] + 0.05)
+    assert "sparse_it_round" not in sparse_threshold(never_fit, tolerance=0.01)
 
 
 def pruning_table(budgets=(500, 50)) -> pd.DataFrame:
@@ -180,6 +182,12 @@ def test_the_page_says_what_the_numbers_say():
         "error by 4.0 points (95% interval -6.5 to -1.5, 3 seeds) at 94% sparsity, a recovery"
     )
     assert "sparse IT) at round 2.0" in text
+    assert "Like for like" not in text  # no budgets
+    budgets = answer_table(dense_table(), pruning_table(), [FAMILY], [500, 50], 0.01)
+    (text,) = sentences(budgets, [FAMILY], lambda family: "unused")
+    assert "Like for like, at 500 prunable weights with imp-rewind, the test error is 16.0% " in (
+        text
+    )
     page = page_table(table)
     assert page.loc[0, "recovers"] == "yes" and page.loc[0, "Δ best [95%]"] == "-4.0 [-6.5, -1.5]"
 

@@ -38,6 +38,7 @@ class Statistic:
 
 STATISTICS: dict[str, Statistic] = {
     "dense_test_error": Statistic("test error of the dense source (round 0)", True),
+    "dense_train_error": Statistic("its error on the noisy training labels", True),
     "best_test_error": Statistic("lowest test error over the pruned rounds", True),
     "best_sparsity": Statistic("sparsity of the prunable weights at the best round", True),
     "delta_best": Statistic("best pruned minus dense test error (negative: pruning helps)", True),
@@ -48,7 +49,7 @@ STATISTICS: dict[str, Statistic] = {
     "walk_in_band": Statistic("fraction of them inside the dense seeds' min-max band", True),
     "walk_rounds": Statistic("pruned rounds inside the trained range of parameter counts", False),
     "passes_peak": Statistic("1 if the trajectory crosses the dense peak's size", False),
-    "sparse_it_round": Statistic("first round whose noisy-label train error > tolerance", False),
+    "sparse_it_round": Statistic("first round that no longer fits the noisy labels", False),
     "peak_round": Statistic("round of the worst test error up to the best round", False),
     "best_round": Statistic("round of the best test error", False),
     "peak_at_sparse_it": Statistic("1 if the worst round is at the sparse IT, +-1", False),
@@ -123,10 +124,11 @@ def sparse_threshold(trajectory: pd.DataFrame, tolerance: float) -> dict[str, fl
     error peaks and bottoms out.
 
     ``trajectory``: every round (0 = dense) in order. The sparse IT is the first round whose
-    noisy-label train error exceeds ``tolerance`` (none: the model still interpolates at the
-    last round). The best round has the lowest test error after round 0; the peak round has
-    the highest test error up to it -- the bump that sparse double descent predicts at the
-    sparse IT, before the best sparse model.
+    noisy-label train error exceeds ``tolerance``, for a source that interpolates (a source
+    that does not fit its labels has no threshold to cross; one that still interpolates at
+    the last round has not reached it). The best round has the lowest test error after round
+    0; the peak round has the highest test error up to it -- the bump that sparse double
+    descent predicts at the sparse IT, before the best sparse model.
     """
     rounds = trajectory["round"].to_numpy()
     error = trajectory["test_error"].to_numpy()
@@ -137,8 +139,9 @@ def sparse_threshold(trajectory: pd.DataFrame, tolerance: float) -> dict[str, fl
     upto = rounds <= best
     peak = int(rounds[upto][np.argmax(error[upto])])
     values = {"best_round": float(best), "peak_round": float(peak)}
-    over = rounds[trajectory["train_error"].to_numpy() > tolerance]
-    if len(over):
+    train_error = trajectory["train_error"].to_numpy()
+    over = rounds[train_error > tolerance]
+    if train_error[0] <= tolerance and len(over):
         values["sparse_it_round"] = float(over[0])
         values["peak_at_sparse_it"] = float(abs(peak - over[0]) <= 1)
     return values
@@ -161,6 +164,7 @@ def trajectory_statistics(
     best = pruned.loc[pruned["test_error"].idxmin()]
     values: list[tuple[str, int, float]] = [
         ("dense_test_error", 0, dense_error),
+        ("dense_train_error", 0, float(dense["train_error"].iloc[0])),
         ("best_test_error", 0, float(best["test_error"])),
         ("best_sparsity", 0, 1 - best["n_prunable_nonzero"] / best["n_prunable"]),
         ("delta_best", 0, float(best["test_error"]) - dense_error),

@@ -111,10 +111,79 @@ def page_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).replace("nan", NONE)
 
 
+ROLE_NAMES = {
+    "at": "the IT model",
+    "before": "the model before the IT",
+    "after": "the model after the IT",
+    "control": "the control",
+}
+
+
 def _source_name(row: pd.Series) -> str:
-    name = "the IT model" if row["role"] == "at" else f"the {row['role']} model"
     where = f"width {row['width']}" + (f", {row['source']}" if row["axis"] == "epoch" else "")
-    return f"{name} ({where})"
+    return f"{ROLE_NAMES[row['role']]} ({where})"
+
+
+def _same_source(rows: pd.DataFrame, like: pd.Series) -> pd.DataFrame:
+    """The rows of ``like``'s source and method."""
+    keys = SOURCE_KEYS[3:]
+    return rows[(rows[keys] == like[keys]).all(axis=1)]
+
+
+def _recovery(best: pd.Series, found: dict[tuple[str, int], pd.Series]) -> str:
+    """How far pruning moves the focus source, how sure, and how close to the dense curve."""
+    verb = "lowers" if best["mean"] < 0 else "raises"
+    interval = (
+        "one seed, no interval"
+        if math.isnan(best["low"])
+        else f"{LEVEL:.0%} interval {_points(best['low'], True)} to "
+        f"{_points(best['high'], True)}, {best['seeds']} seeds"
+    )
+    verdict = "a recovery" if best["high"] < 0 else "not a recovery: the interval reaches zero"
+    text = (
+        f"pruned with {best['method']}, {_source_name(best)} {verb} its test error by "
+        f"{abs(100 * best['mean']):.1f} points ({interval}) at "
+        f"{_mean(found, 'best_sparsity'):.0%} sparsity, {verdict}"
+    )
+    if ("walk_mean_abs", 0) not in found:
+        return text + "; its pruned rounds lie outside the trained range of parameter counts."
+    return (
+        text + f"; its pruned rounds stay within {_points(_mean(found, 'walk_mean_abs'))} "
+        f"points of the dense curve on average (largest gap "
+        f"{_points(_mean(found, 'walk_max_abs'))})."
+    )
+
+
+def _at_common_budget(rows: pd.DataFrame, best: pd.Series) -> str:
+    """Every source of the focus method at the budget where the focus source does best."""
+    at = rows[(rows["statistic"] == "test_error_at_budget") & (rows["method"] == best["method"])]
+    mine = _same_source(at, best)
+    if mine.empty:
+        return ""
+    budget = mine.loc[mine["mean"].idxmin(), "budget"]
+    here = at[at["budget"] == budget]
+    return (
+        f" Like for like, at {budget} prunable weights with {best['method']}, the test error is "
+        + "; ".join(f"{_points(r['mean'])}% for {_source_name(r)}" for _, r in here.iterrows())
+        + "."
+    )
+
+
+def _sparse_threshold(found: dict[tuple[str, int], pd.Series]) -> str:
+    if ("sparse_it_round", 0) in found:
+        return (
+            f" It stops fitting its noisy labels (the sparse IT) at round "
+            f"{_mean(found, 'sparse_it_round'):.1f} on average; its worst test error before "
+            f"the best round is within one round of it in "
+            f"{_count(found.get(('peak_at_sparse_it', 0)))} seeds."
+        )
+    train = _mean(found, "dense_train_error")
+    if train > 0.0 and ("walk_rounds", 0) in found:
+        return (
+            f" It has no sparse IT: the dense source does not fit its noisy labels "
+            f"(train error {_points(train)}%) or still fits them at the last round."
+        )
+    return ""
 
 
 def sentences(
@@ -122,7 +191,9 @@ def sentences(
     families: list[dict[str, Any]],
     nothing: Callable[[dict[str, Any]], str],
 ) -> list[str]:
-    """One paragraph per (dataset, model, noise) of the threshold stage, from the numbers.
+    """One paragraph per (dataset, model, noise) of the threshold stage, from the numbers:
+    the method that helps the IT model most (the closest source when there is none), the
+    other sources under that method, all of them at a common budget, and the sparse IT.
 
     ``nothing(family)`` says why a family has no pruned rows (the caller knows the study).
     """
@@ -140,30 +211,8 @@ def sentences(
         focus = deltas[(deltas["role"] == "at") & (deltas["axis"] == "width")]
         focus = focus if len(focus) else deltas
         best = focus.loc[focus["mean"].idxmin()]
-        same = rows[
-            (rows[SOURCE_KEYS[3:]] == best[SOURCE_KEYS[3:]]).all(axis=1)
-        ]  # the same source and method
-        get = _statistics(same).get
-        verb = "lowers" if best["mean"] < 0 else "raises"
-        interval = (
-            "one seed, no interval"
-            if math.isnan(best["low"])
-            else f"{LEVEL:.0%} interval {_points(best['low'], True)} to "
-            f"{_points(best['high'], True)}, {best['seeds']} seeds"
-        )
-        verdict = "a recovery" if best["high"] < 0 else "not a recovery: the interval reaches zero"
-        text = (
-            f"{head}pruned with {best['method']}, {_source_name(best)} {verb} its test error "
-            f"by {abs(100 * best['mean']):.1f} points ({interval}) at "
-            f"{get(('best_sparsity', 0))['mean']:.0%} sparsity, {verdict}"
-        )
-        walk = get(("walk_mean_abs", 0))
-        text += (
-            f"; its pruned rounds stay within {_points(walk['mean'])} points of the dense curve "
-            f"on average (largest gap {_points(get(('walk_max_abs', 0))['mean'])})."
-            if walk is not None
-            else "; its pruned rounds lie outside the trained range of parameter counts."
-        )
+        found = _statistics(_same_source(rows, best))
+        text = head + _recovery(best, found)
         others = deltas[(deltas["method"] == best["method"]) & (deltas.index != best.name)]
         if len(others):
             text += (
@@ -171,14 +220,7 @@ def sentences(
                 + "; ".join(f"{_interval(r)} for {_source_name(r)}" for _, r in others.iterrows())
                 + "."
             )
-        sparse_it, at_it = get(("sparse_it_round", 0)), get(("peak_at_sparse_it", 0))
-        if sparse_it is not None:
-            text += (
-                f" It stops interpolating its noisy labels (the sparse IT) at round "
-                f"{sparse_it['mean']:.1f} on average; its worst test error before the best "
-                f"round is within one round of it in {_count(at_it)} seeds."
-            )
-        out.append(text)
+        out.append(text + _at_common_budget(rows, best) + _sparse_threshold(found))
     return out
 
 
