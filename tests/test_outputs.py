@@ -67,3 +67,13 @@ def test_a_read_only_results_folder_names_the_file(small_disk):
     with pytest.raises(OutputError, match=r"cannot write .*dense.parquet: the file system is"):
         write_table(numbers(10), path, SCHEMA)
     assert not Path(path).exists()
+
+
+def test_results_are_readable_as_the_umask_allows(tmp_path):
+    """mkstemp creates 0600 files; a finished result gets the mode of any new file."""
+    mask = os.umask(0o022)
+    try:
+        write_table(numbers(3), tmp_path / "table.parquet", SCHEMA)
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "table.parquet").stat().st_mode & 0o777 == 0o644

@@ -4,6 +4,12 @@ Meant for a machine with internet (a cluster's login node), before the study run
 compute nodes that may be offline; jobs themselves never download::
 
     python -m ddprune.download cifar10 --root data
+
+Fashion-MNIST also installs from a local directory, offline, verified by content
+(:mod:`ddprune.data.fashion_mnist_files`); without ``--from`` it takes Debian's
+``dataset-fashion-mnist`` package when that is installed::
+
+    python -m ddprune.download fashion-mnist --from DIR --root data
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ddprune.data import fashion_mnist_files
 from ddprune.data.image_datasets import (
     REQUIRED,
     SOURCES,
@@ -41,11 +48,42 @@ def download(name: str, root: str) -> None:
         loader(root, train=train, download=True)
 
 
+def local_source(name: str, directory: str | None) -> Path | None:
+    """The local directory to install ``name`` from: ``--from``, or Debian's package's."""
+    if directory is not None:
+        if name != "fashion-mnist":
+            raise SystemExit(f"--from: only fashion-mnist installs from a directory, not {name}")
+        return Path(directory)
+    if name == "fashion-mnist" and fashion_mnist_files.DEBIAN_DIRECTORY.is_dir():
+        return fashion_mnist_files.DEBIAN_DIRECTORY
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ddprune.download", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ddprune.download",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("name", choices=sorted(REQUIRED))
     parser.add_argument("--root", default="data", help="data directory (default: data)")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR",
+        help="install fashion-mnist's four idx files (.gz or not) from DIR, offline",
+    )
     arguments = parser.parse_args(argv)
+    source = local_source(arguments.name, arguments.source)
+    if source is not None:
+        print(f"{arguments.name}: installing the files of {source} (checked by content)")
+        try:
+            fashion_mnist_files.install(source, arguments.root)
+        except fashion_mnist_files.FashionMnistFileError as error:
+            print(f"{arguments.name}: {error}", file=sys.stderr)
+            return 2
+        print(f"{arguments.name}: all files present under {arguments.root}")
+        return 0
     try:
         download(arguments.name, arguments.root)
     except OSError as error:  # urllib's URLError included: no route to the dataset's host

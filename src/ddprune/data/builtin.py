@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -91,4 +92,60 @@ def gaussian_linear(
         sha256=arrays_sha256(*(t.numpy() for t in (x_train, y_train, x_test, y_test))),
         beta=beta,
         feature_variance=variance,
+    )
+
+
+# The arrays that mnist1d 0.0.2's make_dataset(get_dataset_args()) generates (its published
+# defaults: 5,000 samples, 80% for training, seed 42); a different checksum means the
+# generator changed, and the study would silently run on other data.
+MNIST1D_SHA256 = "d251d782c1acd94a4d11026b6e8a4e57589771139da62a989d61b6740b8ffae4"
+
+
+class Mnist1dError(RuntimeError):
+    """MNIST-1D cannot be generated as published here."""
+
+
+@functools.cache
+def mnist1d_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST-1D's published split, generated offline (never downloaded) and checked.
+
+    ``mnist1d.data.get_dataset`` would download a pickle; ``make_dataset`` builds the same
+    data from the package's default arguments in about two seconds, identically every time
+    (the checksum proves it), so every job generates it instead of reading a cache.
+    """
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        raise Mnist1dError(
+            "datasets.mnist1d needs the mnist1d package: pip install mnist1d"
+        ) from None
+    data = make_dataset(get_dataset_args())
+    arrays = (data["x"], data["y"], data["x_test"], data["y_test"])
+    if (found := arrays_sha256(*arrays)) != MNIST1D_SHA256:
+        raise Mnist1dError(
+            f"mnist1d generated other data than the published MNIST-1D (arrays SHA-256 "
+            f"{found}, expected {MNIST1D_SHA256}): install the mnist1d version that "
+            "ddprune pins (pip install 'mnist1d==0.0.2.post1')"
+        )
+    return arrays
+
+
+def load_mnist1d(n_train: int | None = None, split_seed: int = 0) -> Dataset:
+    """MNIST-1D (Greydanus & Kobak 2024): 4,000 training and 1,000 test sequences of 40
+    values, 10 classes, as published; ``n_train`` takes a stratified subset of the training
+    set (by ``split_seed``), the test set stays whole."""
+    x_train, y_train, x_test, y_test = mnist1d_arrays()
+    if n_train is not None and n_train < len(y_train):
+        from sklearn.model_selection import train_test_split
+
+        x_train, _, y_train, _ = train_test_split(
+            x_train, y_train, train_size=n_train, stratify=y_train, random_state=split_seed
+        )
+    return Dataset.from_arrays(
+        "mnist1d",
+        x_train.astype(np.float32),
+        y_train.astype(np.int64),
+        x_test.astype(np.float32),
+        y_test.astype(np.int64),
+        num_classes=10,
     )

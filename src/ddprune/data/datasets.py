@@ -21,6 +21,7 @@ from ddprune.foundations.registry import Registry
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
 DATASETS.add("digits", builtin.load_digits)
 DATASETS.add("gaussian-linear", builtin.gaussian_linear)
+DATASETS.add("mnist1d", builtin.load_mnist1d)
 for _name in image_datasets.SOURCES:
     DATASETS.add(_name, functools.partial(image_datasets.load_torchvision, _name))
 DATASETS.add("tiny-imagenet", image_datasets.load_tiny_imagenet)

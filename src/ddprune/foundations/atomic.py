@@ -48,6 +48,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from others
         os.replace(tmp_path, path)
     except BaseException as error:
         if tmp_path is not None:
@@ -60,6 +61,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
                     code, f"cannot write {path}: {hint}; nothing was written under that name"
                 ) from error
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _errno(error: OSError) -> int | None:

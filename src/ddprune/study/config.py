@@ -298,16 +298,22 @@ def _check_unique_runs(config: dict[str, Any]) -> list[str]:
 
 
 def require_data(config: Mapping[str, Any]) -> None:
-    """The files of every swept dataset that lives in a data directory exist, or a
-    ConfigError naming them and the command that fetches them.
+    """The files of every swept dataset that lives in a data directory exist (and MNIST-1D
+    generates as published), or a ConfigError naming them and the command that fixes it.
 
     Checked when a run starts (Snakemake's ``onstart``), not when the config loads, so that
     a study can be planned (``snakemake -n``) on a machine that does not hold its data.
     """
+    from ddprune.data.builtin import Mnist1dError, mnist1d_arrays
     from ddprune.data.image_datasets import REQUIRED, DataMissingError, require_files
 
     for name in sorted({grid["dataset"] for grid in config["sweep"]}):
         options = config["datasets"].get(name, {})
+        if source(name, options) == "mnist1d":
+            try:
+                mnist1d_arrays()
+            except Mnist1dError as error:
+                raise ConfigError(f"missing data:\n  - datasets.{name}: {error}") from None
         if source(name, options) in REQUIRED:
             try:
                 require_files(source(name, options), options.get("root", "data"))
