@@ -62,7 +62,7 @@ def _interval(row: pd.Series | None) -> str:
 
 
 def _count(row: pd.Series | None) -> str:
-    """An indicator's seed count ("2/3"), or a round's seed mean."""
+    """An indicator as the seeds where it holds ("2/3")."""
     if row is None:
         return NONE
     return f"{round(row['mean'] * row['seeds'])}/{row['seeds']}"
