@@ -139,7 +139,7 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
             x="non-zero parameters (log scale)",
             y="test error",
             color="source checkpoint",
-            title="Does pruning walk the double-descent curve backwards? "
+            title="Does pruning walk the double-descent curve backwards?\n"
             "(black: dense models, colours: pruned trajectories)",
             caption="\n".join(filter(None, [diverged_caption(final), diverged_caption(pruning)])),
         )
