@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -102,21 +103,46 @@ def test_mnist1d_is_generated_as_published():
     assert (torch.bincount(subset.y_train) - expected).abs().max() <= 1
 
 
-def sweep(dataset: str) -> dict:
-    return {"sweep": [{"dataset": dataset}], "datasets": {}}
+def test_mnist1d_is_kept_once_and_a_damaged_copy_is_rebuilt(tmp_path, monkeypatch):
+    builtin.mnist1d_arrays.cache_clear()
+    published = builtin.mnist1d_arrays()
+    expected = load_dataset("mnist1d", {}).sha256
+    builtin.mnist1d_arrays(str(tmp_path))
+    (kept,) = (tmp_path / "mnist1d").glob("*.npz")
+    builtin.mnist1d_arrays.cache_clear()
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)  # jobs read it, never generate
+    data = load_dataset("mnist1d", {"root": str(tmp_path)})
+    assert data.sha256 == expected
+    monkeypatch.undo()
+    with np.load(kept) as stored:
+        arrays = {name: stored[name].copy() for name in builtin.MNIST1D_ARRAYS}
+    arrays["y"][0] = (arrays["y"][0] + 1) % 10
+    np.savez(kept, **arrays)
+    builtin.mnist1d_arrays.cache_clear()
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(builtin.mnist1d_arrays(str(tmp_path)), published, strict=True)
+    )
+    with np.load(kept) as stored:  # rewritten with the published arrays
+        assert np.array_equal(stored["y"], published[1])
+    builtin.mnist1d_arrays.cache_clear()
 
 
-def test_a_changed_mnist1d_generator_stops_the_study_before_any_job(monkeypatch):
+def sweep(dataset: str, root) -> dict:
+    return {"sweep": [{"dataset": dataset}], "datasets": {dataset: {"root": str(root)}}}
+
+
+def test_a_changed_mnist1d_generator_stops_the_study_before_any_job(monkeypatch, tmp_path):
     builtin.mnist1d_arrays.cache_clear()
     monkeypatch.setattr(builtin, "MNIST1D_SHA256", "0" * 64)
     with pytest.raises(ConfigError, match=r"datasets.mnist1d: mnist1d generated other data"):
-        require_data(sweep("mnist1d"))
+        require_data(sweep("mnist1d", tmp_path))
     builtin.mnist1d_arrays.cache_clear()
 
 
-def test_a_missing_mnist1d_package_is_named(monkeypatch):
+def test_a_missing_mnist1d_package_is_named(monkeypatch, tmp_path):
     builtin.mnist1d_arrays.cache_clear()
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)  # import fails as if absent
     with pytest.raises(ConfigError, match="pip install mnist1d"):
-        require_data(sweep("mnist1d"))
+        require_data(sweep("mnist1d", tmp_path))
     builtin.mnist1d_arrays.cache_clear()

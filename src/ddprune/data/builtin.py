@@ -1,15 +1,18 @@
-"""The built-in datasets that need no files: scikit-learn's digits and synthetic regression."""
+"""The built-in datasets that need no data files: scikit-learn's digits, MNIST-1D (generated
+by its package) and synthetic regression."""
 
 from __future__ import annotations
 
 import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ddprune.data.base import Dataset, arrays_sha256
+from ddprune.foundations.atomic import atomic_path
 from ddprune.foundations.seeds import derive_seed
 
 
@@ -105,14 +108,33 @@ class Mnist1dError(RuntimeError):
     """MNIST-1D cannot be generated as published here."""
 
 
+MNIST1D_ARRAYS = ("x", "y", "x_test", "y_test")
+
+
 @functools.cache
-def mnist1d_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def mnist1d_arrays(root: str | None = None) -> tuple[np.ndarray, ...]:
     """MNIST-1D's published split, generated offline (never downloaded) and checked.
 
     ``mnist1d.data.get_dataset`` would download a pickle; ``make_dataset`` builds the same
-    data from the package's default arguments in about two seconds, identically every time
-    (the checksum proves it), so every job generates it instead of reading a cache.
+    data from the package's default arguments, identically every time (the checksum proves
+    it), but takes 3-10 s with its imports. So the first caller (Snakemake's ``onstart``,
+    before any job) keeps the arrays under ``root/mnist1d/`` and every job reads them from
+    there; a cache whose checksum differs is ignored and rebuilt, never trusted.
     """
+    cache = Path(root, "mnist1d", f"mnist1d-{MNIST1D_SHA256[:16]}.npz") if root else None
+    if cache is not None and cache.exists():
+        with np.load(cache) as stored:
+            arrays = tuple(stored[name] for name in MNIST1D_ARRAYS)
+        if arrays_sha256(*arrays) == MNIST1D_SHA256:
+            return arrays
+    arrays = _generate_mnist1d()
+    if cache is not None:
+        with atomic_path(cache) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **dict(zip(MNIST1D_ARRAYS, arrays, strict=True)))
+    return arrays
+
+
+def _generate_mnist1d() -> tuple[np.ndarray, ...]:
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError:
@@ -120,7 +142,7 @@ def mnist1d_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             "datasets.mnist1d needs the mnist1d package: pip install mnist1d"
         ) from None
     data = make_dataset(get_dataset_args())
-    arrays = (data["x"], data["y"], data["x_test"], data["y_test"])
+    arrays = tuple(data[name] for name in MNIST1D_ARRAYS)
     if (found := arrays_sha256(*arrays)) != MNIST1D_SHA256:
         raise Mnist1dError(
             f"mnist1d generated other data than the published MNIST-1D (arrays SHA-256 "
@@ -130,11 +152,13 @@ def mnist1d_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return arrays
 
 
-def load_mnist1d(n_train: int | None = None, split_seed: int = 0) -> Dataset:
+def load_mnist1d(
+    n_train: int | None = None, split_seed: int = 0, root: str | None = None
+) -> Dataset:
     """MNIST-1D (Greydanus & Kobak 2024): 4,000 training and 1,000 test sequences of 40
     values, 10 classes, as published; ``n_train`` takes a stratified subset of the training
-    set (by ``split_seed``), the test set stays whole."""
-    x_train, y_train, x_test, y_test = mnist1d_arrays()
+    set (by ``split_seed``), the test set stays whole; ``root`` keeps the generated arrays."""
+    x_train, y_train, x_test, y_test = mnist1d_arrays(root)
     if n_train is not None and n_train < len(y_train):
         from sklearn.model_selection import train_test_split
 

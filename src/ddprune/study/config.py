@@ -311,7 +311,7 @@ def require_data(config: Mapping[str, Any]) -> None:
         options = config["datasets"].get(name, {})
         if source(name, options) == "mnist1d":
             try:
-                mnist1d_arrays()
+                mnist1d_arrays(options.get("root", "data"))
             except Mnist1dError as error:
                 raise ConfigError(f"missing data:\n  - datasets.{name}: {error}") from None
         if source(name, options) in REQUIRED:
