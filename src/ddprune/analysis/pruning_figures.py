@@ -12,6 +12,7 @@ from plotnine import (
     geom_line,
     geom_path,
     geom_point,
+    geom_ribbon,
     ggplot,
     labs,
     scale_color_manual,
@@ -20,6 +21,7 @@ from plotnine import (
     theme_bw,
 )
 
+from ddprune.analysis.answer import dense_curve
 from ddprune.analysis.plotting import noise_label
 from ddprune.analysis.summaries import diverged_caption, final_rows
 
@@ -110,13 +112,13 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
 def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
     """Dense test error vs parameters with every pruned trajectory on the same axes.
 
-    The dense curve (black) is the seed-mean final test error of every width against its
-    parameter count; each pruned trajectory is plotted against its non-zero parameters, so a
-    trajectory that follows the black curve walks the double-descent curve backwards.
+    The dense curve (black, the seeds' min-max band in grey) is the answer's
+    (:func:`ddprune.analysis.answer.dense_curve`: diverged runs left out), so the figure shows
+    what the walk score measures; each pruned trajectory is plotted against its non-zero
+    parameters, so a trajectory that follows the black curve walks double descent backwards.
     """
     pruning, colors = _sources(pruning)
-    final = final_rows(dense)
-    curve = final.groupby(["noise", "width"], as_index=False)[["n_params", "test_error"]].mean()
+    curve = dense_curve(dense).rename(columns={"mean": "test_error"})
     curve = curve.merge(pd.DataFrame({"method": pruning["method"].unique()}), how="cross")
     keys = ["method", "noise", "source", "round"]
     walk = pruning.groupby(keys, observed=True, as_index=False)[["n_nonzero", "test_error"]].mean()
@@ -124,6 +126,13 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
         table["noise_label"] = table["noise"].map(noise_label)
     return (
         ggplot(walk, aes("n_nonzero", "test_error", color="source"))
+        + geom_ribbon(
+            aes("n_params", ymin="low", ymax="high"),
+            data=curve,
+            fill="#9e9e9e",
+            alpha=0.35,
+            inherit_aes=False,
+        )
         + geom_line(
             aes("n_params", "test_error"), data=curve, color="black", size=1.1, inherit_aes=False
         )
@@ -140,8 +149,10 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
             y="test error",
             color="source checkpoint",
             title="Does pruning walk the double-descent curve backwards?\n"
-            "(black: dense models, colours: pruned trajectories)",
-            caption="\n".join(filter(None, [diverged_caption(final), diverged_caption(pruning)])),
+            "(black: dense seed mean, grey: seed range, colours: pruned trajectories)",
+            caption="\n".join(
+                filter(None, [diverged_caption(final_rows(dense)), diverged_caption(pruning)])
+            ),
         )
         + theme_bw()
         + theme(
