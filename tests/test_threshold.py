@@ -135,6 +135,12 @@ def test_noisy_seeds_still_find_the_peak_and_the_bootstrap_brackets_it():
     assert boot["status"] == "ok" and boot["low"] <= 32 <= boot["high"]
     assert boot["low"] >= 16 and boot["high"] <= 64
     assert 0 < boot["defined_fraction"] <= 1
+    found = [c for c in family["criteria"].values() if c["status"] == "ok"]
+    assert len(found) == 2  # the test-loss peak is still rising: its interval is undefined
+    for criterion in found:  # every criterion, from the same resamples
+        assert criterion["bootstrap"]["low"] <= criterion["width"] <= criterion["bootstrap"]["high"]
+    assert family["criteria"]["test_loss_peak"]["bootstrap"]["status"] == "undefined"
+    assert family["criteria"]["test_error_peak"]["bootstrap"] == boot  # it is the IT's criterion
 
 
 def test_missing_widths_and_missing_seeds_are_noted_not_fatal():

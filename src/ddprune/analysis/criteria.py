@@ -203,27 +203,41 @@ def choose(found: dict[str, dict], config: ThresholdConfig) -> tuple[str | None,
     return None, False
 
 
-def bootstrap(curves: FamilyCurves, config: ThresholdConfig) -> dict[str, Any]:
+def bootstrap(curves: FamilyCurves, config: ThresholdConfig) -> dict[str, dict[str, Any]]:
+    """95% intervals, over seed resamples, of the IT (key ``"it"``) and of every criterion's
+    width (keys as in :func:`criteria`).
+
+    Each resample reweights the seeds and reruns every criterion, so all intervals come from
+    the same resamples at the cost of one: where the criteria disagree, their intervals show
+    whether the disagreement is larger than the seeds' spread.
+    """
     if config.bootstrap == 0 or len(curves.seeds) < 2:
-        return {"status": "skipped", "reason": "needs at least 2 seeds and bootstrap > 0"}
+        skipped = {"status": "skipped", "reason": "needs at least 2 seeds and bootstrap > 0"}
+        return {"it": skipped, **{name: skipped for name in CRITERIA}}
     rng = np.random.default_rng(config.bootstrap_seed)
-    found = []
+    found: dict[str, list[int]] = {"it": [], **{name: [] for name in CRITERIA}}
     for _ in range(config.bootstrap):
         weights = np.bincount(
             rng.integers(0, len(curves.seeds), len(curves.seeds)), minlength=len(curves.seeds)
         ).astype(float)
         found_criteria = criteria(curves, config, weights)
         chosen, _ = choose(found_criteria, config)
+        for name in (name for name in CRITERIA if found_criteria[name]["status"] == "ok"):
+            found[name].append(curves.widths.index(found_criteria[name]["width"]))
         if chosen is not None:
-            found.append(curves.widths.index(found_criteria[chosen]["width"]))
-    if not found:
+            found["it"].append(curves.widths.index(found_criteria[chosen]["width"]))
+    return {key: _interval(indices, curves, config) for key, indices in found.items()}
+
+
+def _interval(indices: list[int], curves: FamilyCurves, config: ThresholdConfig) -> dict:
+    if not indices:
         return {"status": "undefined", "samples": config.bootstrap, "defined_fraction": 0.0}
-    low, high = np.percentile(found, [2.5, 97.5], method="nearest")
+    low, high = np.percentile(indices, [2.5, 97.5], method="nearest")
     return {
         "status": "ok",
         "samples": config.bootstrap,
         "level": 0.95,
         "low": curves.widths[int(low)],
         "high": curves.widths[int(high)],
-        "defined_fraction": len(found) / config.bootstrap,
+        "defined_fraction": len(indices) / config.bootstrap,
     }

@@ -114,7 +114,15 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
     def describe(criterion: dict, *fields: str) -> str:
         if criterion["status"] != "ok":
             return f"{criterion['status']}: {criterion.get('reason', '')}"
-        return ", ".join(f"{f} {criterion[f]:.4g}" for f in fields if f in criterion)
+        text = ", ".join(f"{f} {criterion[f]:.4g}" for f in fields if f in criterion)
+        return f"{text} (95% bootstrap {interval(criterion.get('bootstrap', {}))})"
+
+    def interval(boot: dict) -> str:
+        return (
+            f"{boot['low']}-{boot['high']}"
+            if boot.get("status") == "ok"
+            else boot.get("status", "not computed")
+        )
 
     rows = []
     for family in families:
@@ -135,9 +143,7 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
                 "IT width": it.get("width", "undefined"),
                 "IT criterion": it["criterion"]
                 + (" (fallback)" if it.get("fallback_used") else ""),
-                "95% bootstrap": f"{boot['low']}-{boot['high']}"
-                if boot.get("status") == "ok"
-                else boot.get("status", ""),
+                "95% bootstrap": interval(boot),
                 "criteria agree": it.get("criteria_agree", ""),
                 "test-error peak": describe(
                     criteria["test_error_peak"], "width", "height", "prominence"

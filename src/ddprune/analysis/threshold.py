@@ -159,7 +159,8 @@ def analyse_family(
     files: CheckpointFiles | None,
     family: dict[str, Any],
 ) -> dict[str, Any]:
-    """Every criterion, the IT, its bootstrap interval and the selection, for one family.
+    """Every criterion and the IT, each with its bootstrap interval, and the selection, for
+    one family.
 
     ``rows`` holds every evaluation of the family's runs; ``family`` its dataset, model and
     noise (to name checkpoint files). Without ``files`` (models solved in closed form, which
@@ -176,6 +177,9 @@ def analyse_family(
         found["interpolation"]["n_params"] = curves.n_params[width]
         if curves.n_train:
             found["interpolation"]["params_per_sample"] = curves.n_params[width] / curves.n_train
+    intervals = bootstrap(curves, config)
+    for name, criterion in found.items():
+        criterion["bootstrap"] = intervals[name]
     result: dict[str, Any] = {
         "widths": curves.widths,
         "seeds": curves.seeds,
@@ -208,7 +212,7 @@ def analyse_family(
             "n_params": curves.n_params[it_width],
             "grid_steps_from_it": steps,
             "criteria_agree": all(s <= 1 for s in steps.values()),
-            "bootstrap": bootstrap(curves, config),
+            "bootstrap": intervals["it"],
         }
     if files is None:
         result["notes"].append("closed-form model: no checkpoints to select")
