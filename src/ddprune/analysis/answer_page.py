@@ -252,7 +252,9 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
             color="method",
             title="What pruning does to each source checkpoint around the IT",
             caption=f"Δ < 0: pruning helps; walk gap ≈ 0: pruning walks double descent "
-            f"backwards.\nBars: {LEVEL:.0%} paired t intervals over seeds (none with one seed).",
+            "backwards (no gap where every pruned round is smaller than the narrowest\ntrained "
+            f"width: the dense curve is never extrapolated). Bars: {LEVEL:.0%} paired t "
+            "intervals over seeds (none with one seed).",
         )
         + theme_bw()
         + theme(
