@@ -426,3 +426,25 @@ assert "torch" not in sys.modules or not hasattr(sys.modules["torch"], "nn")
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_runs_per_gpu_turns_the_gpu_count_into_slots(tmp_path):
+    """`--resources gpu=1` with two runs per GPU: two training jobs at a time, never three,
+    although three cores are free. (Jobs on a CPU-only machine claim no GPU; the limit is
+    Snakemake's.)"""
+    config = yaml.safe_load(TINY.read_text()) | {"platform": {"runs_per_gpu": 2}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(
+        tmp_path,
+        *("--cores", "3", "--resources", "gpu=1", "--until", "train"),
+        configfile=tmp_path / "config.yaml",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    running, most = 0, 0
+    for line in result.stderr.splitlines():
+        if re.match(r"(local)?rule train:", line.strip()):
+            running += 1
+            most = max(most, running)
+        elif "(Rule: train)" in line:
+            running -= 1
+    assert most == 2

@@ -49,9 +49,15 @@ onstart:
 
 
 LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.study.paths)
-# Jobs that train or evaluate networks hold a GPU when there may be one, so that
-# `--resources gpu=G` runs G of them at a time (each claims its own: ddprune.training.platform).
+# Jobs that train or evaluate networks hold a GPU slot when there may be a GPU, so that
+# `--resources gpu=G` runs G x platform.runs_per_gpu of them at a time (each claims its own
+# slot: ddprune.training.platform). Snakemake's resources are integers, so the GPU count the
+# user gives is turned into slots here; the SLURM executor sets no global limit to scale.
 GPUS_PER_JOB = 0 if config["platform"]["device"] == "cpu" else 1
+if workflow.global_resources.get("gpu").value is not None:
+    workflow.global_resources["gpu"] = (
+        workflow.global_resources["gpu"].value * config["platform"]["runs_per_gpu"]
+    )
 
 
 wildcard_constraints:

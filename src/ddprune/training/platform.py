@@ -27,6 +27,7 @@ class Platform(ConfigSection):
 
     device: str
     threads: int
+    runs_per_gpu: int
     eval_batch_size: int
     checkpoint_minutes: float | None
     on_bad_checkpoint: str
@@ -45,44 +46,50 @@ class Platform(ConfigSection):
         return torch.compile(model) if self.compile else model
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str, runs_per_gpu: int = 1) -> torch.device:
     """``auto`` picks CUDA when present (respecting CUDA_VISIBLE_DEVICES), else the CPU.
 
-    With several visible GPUs (a workstation; a SLURM job sees only its own) the job claims
-    one that no other ddprune job holds, so that `--resources gpu=G` runs G jobs on G GPUs.
+    With several visible GPUs (a workstation; a SLURM job sees only its own), or several runs
+    per GPU, the job claims a slot of a GPU that no other ddprune job holds, so that
+    `--resources gpu=G` runs G x ``runs_per_gpu`` jobs spread over G GPUs.
     """
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("platform.device is 'cuda' but no CUDA device is visible; use 'auto'")
-    if name == "cuda" and torch.cuda.device_count() > 1:
-        return torch.device("cuda", claim_gpu(torch.cuda.device_count()))
+    if name == "cuda" and (torch.cuda.device_count() > 1 or runs_per_gpu > 1):
+        return torch.device("cuda", claim_gpu(torch.cuda.device_count(), runs_per_gpu))
     return torch.device(name)
 
 
 _claimed: list[IO] = []  # open lock files: a claim lasts as long as the process
 
 
-def claim_gpu(count: int, lock_dir: str | os.PathLike | None = None) -> int:
-    """The index of a visible GPU that no other live ddprune process has claimed.
+def claim_gpu(count: int, runs_per_gpu: int = 1, lock_dir: str | os.PathLike | None = None) -> int:
+    """The index of a visible GPU with a slot that no other live ddprune process holds.
 
-    Claims are exclusive ``flock`` locks on one file per GPU; the kernel drops them when the
-    process ends, however it ends, so a killed job never leaves a GPU claimed.
+    Claims are exclusive ``flock`` locks on one file per (GPU, slot); the kernel drops them
+    when the process ends, however it ends, so a killed job never leaves a slot claimed.
+    Slots are taken round the GPUs (every GPU's first slot, then every second one), so that
+    fewer jobs than slots still spread over all GPUs.
     """
     directory = Path(lock_dir or tempfile.gettempdir())
     visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all").replace(",", "-")
-    for index in range(count):
-        handle = open(directory / f"ddprune-gpu-{visible}-{index}.lock", "a")  # noqa: SIM115
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        _claimed.append(handle)
-        return index
+    for slot in range(runs_per_gpu):
+        for index in range(count):
+            lock = directory / f"ddprune-gpu-{visible}-{index}-slot{slot}.lock"
+            handle = open(lock, "a")  # noqa: SIM115
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            _claimed.append(handle)
+            return index
     raise RuntimeError(
-        f"all {count} visible GPUs are claimed by other ddprune jobs; run Snakemake with "
-        f"--resources gpu={count} so that it starts no more GPU jobs than there are GPUs"
+        f"all {count} visible GPUs x {runs_per_gpu} runs per GPU are claimed by other "
+        f"ddprune jobs; run Snakemake with --resources gpu={count} so that it starts no more "
+        "GPU jobs than there are slots"
     )
 
 
@@ -98,10 +105,11 @@ def configure(platform: Platform, threads: int | None = None) -> torch.device:
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.utils.deterministic.fill_uninitialized_memory = False  # a cost, not a guarantee
     torch.backends.cudnn.benchmark = False
-    device = resolve_device(platform.device)
+    device = resolve_device(platform.device, platform.runs_per_gpu)
     log.info(
-        "device %s, %d CPU threads, channels_last %s, compile %s",
+        "device %s (%d runs per GPU), %d CPU threads, channels_last %s, compile %s",
         device,
+        platform.runs_per_gpu,
         torch.get_num_threads(),
         platform.channels_last,
         platform.compile,
