@@ -114,8 +114,11 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
     def describe(criterion: dict, *fields: str) -> str:
         if criterion["status"] != "ok":
             return f"{criterion['status']}: {criterion.get('reason', '')}"
-        text = ", ".join(f"{f} {criterion[f]:.4g}" for f in fields if f in criterion)
+        text = ", ".join(f"{f} {number(criterion[f])}" for f in fields if f in criterion)
         return f"{text} (95% bootstrap {interval(criterion.get('bootstrap', {}))})"
+
+    def number(value: float) -> str:
+        return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
 
     def interval(boot: dict) -> str:
         return (
