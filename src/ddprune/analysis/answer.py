@@ -42,6 +42,16 @@ STATISTICS: dict[str, Statistic] = {
     "best_test_error": Statistic("lowest test error over the pruned rounds", True),
     "best_sparsity": Statistic("sparsity of the prunable weights at the best round", True),
     "delta_best": Statistic("best pruned minus dense test error (negative: pruning helps)", True),
+    "dense_same_budget_error": Statistic(
+        "the dense run's test error after as many epochs from its start as a rewound round "
+        "trains (rewind epoch + retraining epochs): the same-budget control",
+        True,
+    ),
+    "delta_same_budget": Statistic("best pruned minus the same-budget dense test error", True),
+    "dense_best_epoch_error": Statistic(
+        "the dense run's lowest test error at any evaluation (early stopping by an oracle)", True
+    ),
+    "delta_best_epoch": Statistic("best pruned minus the dense run's best-epoch error", True),
     "test_error_at_budget": Statistic("test error with exactly `budget` prunable weights", True),
     "delta_at_budget": Statistic("test error at `budget` minus the dense source's", True),
     "walk_mean_abs": Statistic("mean |pruned - dense curve| at the rounds' non-zero counts", True),
@@ -153,8 +163,18 @@ def trajectory_statistics(
     peak_params: float | None,
     budgets: list[int],
     tolerance: float,
+    dense_run: pd.DataFrame | None = None,
+    same_budget_epoch: int | None = None,
 ) -> list[tuple[str, int, float]]:
-    """Every statistic of one trajectory as (statistic, budget or 0, value)."""
+    """Every statistic of one trajectory as (statistic, budget or 0, value).
+
+    ``dense_run`` (every evaluation of the source's dense run) gives the controls for the
+    retraining budget: Δ against the final dense model mixes pruning with training for fewer
+    epochs, which on noisy labels is early stopping. A rewinding method's round trains
+    ``same_budget_epoch`` epochs from the run's start, so the dense run's evaluation at that
+    epoch is the like-for-like control (none where the run has no evaluation there, or where
+    the method does not rewind); its best evaluation bounds what early stopping alone gets.
+    """
     trajectory = trajectory[~trajectory["diverged"]].sort_values("round")
     dense = trajectory[trajectory["round"] == 0]
     pruned = trajectory[trajectory["round"] > 0]
@@ -169,6 +189,19 @@ def trajectory_statistics(
         ("best_sparsity", 0, 1 - best["n_prunable_nonzero"] / best["n_prunable"]),
         ("delta_best", 0, float(best["test_error"]) - dense_error),
     ]
+    if dense_run is not None and len(dense_run):
+        best_epoch = float(dense_run["test_error"].min())
+        values += [
+            ("dense_best_epoch_error", 0, best_epoch),
+            ("delta_best_epoch", 0, float(best["test_error"]) - best_epoch),
+        ]
+        same = dense_run[dense_run["epoch"] == same_budget_epoch]
+        if len(same):
+            error = float(same["test_error"].iloc[0])
+            values += [
+                ("dense_same_budget_error", 0, error),
+                ("delta_same_budget", 0, float(best["test_error"]) - error),
+            ]
     for budget in budgets:
         at = pruned[pruned["n_prunable_nonzero"] == budget]
         if len(at):
@@ -210,17 +243,26 @@ def answer_table(
     families: list[dict[str, Any]],
     budgets: list[int] | None,
     tolerance: float,
+    same_budget_epochs: dict[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every statistic per (source, method), summarised over seeds: the answer, tidy.
 
     Columns: the source keys, ``statistic``, ``budget`` (0 where none applies), ``seeds``
     (trajectories measured), ``mean``, ``sd`` and the t interval ``low``-``high``.
+    ``same_budget_epochs`` maps each rewinding method to the epoch a round's retraining
+    reaches from the run's start (see :func:`trajectory_statistics`).
     """
     columns = ["study", *SOURCE_KEYS, "statistic", "budget", "seeds", "mean", "sd", "low", "high"]
     if pruning.empty:
         return frame([], "answer")
     pruning = pruning.assign(source=source_labels(pruning))
     curves = dense_curve(dense)
+    runs = {
+        key: rows
+        for key, rows in dense[~dense["diverged"]].groupby(
+            ["dataset", "model", "noise", "width", "seed"]
+        )
+    }
     thresholds = {(f["dataset"], f["model"], f["noise"]): f for f in families}
     per_seed = []
     for (study, *key, seed), trajectory in pruning.groupby(
@@ -232,7 +274,13 @@ def answer_table(
         ]
         peak = _peak_params(curve, thresholds.get((dataset, model, noise)))
         for statistic, budget, value in trajectory_statistics(
-            trajectory, curve, peak, budgets or [], tolerance
+            trajectory,
+            curve,
+            peak,
+            budgets or [],
+            tolerance,
+            runs.get((dataset, model, noise, key[5], seed)),
+            (same_budget_epochs or {}).get(key[-1]),
         ):
             per_seed.append((study, *key, seed, statistic, budget, value))
     values = pd.DataFrame(

@@ -96,6 +96,8 @@ def page_table(table: pd.DataFrame) -> pd.DataFrame:
             "at sparsity": f"{_mean(found, 'best_sparsity'):.1%}",
             "Δ best [95%]": _interval(delta),
             "recovers": _recovers(delta),
+            "Δ vs same-budget dense [95%]": _interval(found.get(("delta_same_budget", 0))),
+            "Δ vs dense best epoch [95%]": _interval(found.get(("delta_best_epoch", 0))),
             "walk gap, mean [95%]": _interval(found.get(("walk_mean_abs", 0))),
             "walk gap, max": _points(_mean(found, "walk_max_abs")),
             "in dense band": NONE if math.isnan(in_band) else f"{in_band:.0%}",
@@ -146,12 +148,31 @@ def _recovery(best: pd.Series, found: dict[tuple[str, int], pd.Series]) -> str:
         f"{_mean(found, 'best_sparsity'):.0%} sparsity, {verdict}"
     )
     if ("walk_mean_abs", 0) not in found:
-        return text + "; its pruned rounds lie outside the trained range of parameter counts."
-    return (
-        text + f"; its pruned rounds stay within {_points(_mean(found, 'walk_mean_abs'))} "
-        f"points of the dense curve on average (largest gap "
-        f"{_points(_mean(found, 'walk_max_abs'))})."
-    )
+        text += "; its pruned rounds lie outside the trained range of parameter counts."
+    else:
+        text += (
+            f"; its pruned rounds stay within {_points(_mean(found, 'walk_mean_abs'))} "
+            f"points of the dense curve on average (largest gap "
+            f"{_points(_mean(found, 'walk_max_abs'))})."
+        )
+    return text + _budget_controls(found)
+
+
+def _budget_controls(found: dict[tuple[str, int], pd.Series]) -> str:
+    """Δ against the dense run trained as long as a round, and at its best epoch: the
+    final dense model has trained longer, and on noisy labels that alone costs error."""
+    parts = []
+    if ("delta_same_budget", 0) in found:
+        parts.append(
+            f"against the dense run after as many epochs as a pruned round trains, Δ is "
+            f"{_interval(found[('delta_same_budget', 0)])}"
+        )
+    if ("delta_best_epoch", 0) in found:
+        parts.append(
+            f"against its best epoch (early stopping on the test set), "
+            f"{_interval(found[('delta_best_epoch', 0)])}"
+        )
+    return f" Controls for the training budget: {'; '.join(parts)}." if parts else ""
 
 
 def _at_common_budget(rows: pd.DataFrame, best: pd.Series) -> str:

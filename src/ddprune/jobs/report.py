@@ -19,6 +19,7 @@ from ddprune.analysis.theory import theory_curve
 from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
 from ddprune.study.paths import Layout, PathLike
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Study
 from ddprune.study.selection import load_threshold
 
@@ -116,8 +117,20 @@ def answer(study: Study, layout: Layout) -> None:
         load_threshold(layout.threshold)["families"],
         study.config["prune"]["budgets"],
         study.config["threshold"]["interpolation_tolerance"],
+        same_budget_epochs(study.config["prune"]),
     )
     write_table(table, layout.answer, "answer")
+
+
+def same_budget_epochs(prune: dict[str, Any]) -> dict[str, int]:
+    """The epoch of the dense run that a rewinding method's round matches in training: it
+    retrains ``prune.epochs`` from ``prune.rewind_epoch`` (other methods continue from the
+    dense checkpoint, past the dense run's end: they get no same-budget control)."""
+    return {
+        name: prune["rewind_epoch"] + prune["epochs"]
+        for name in prune["methods"]
+        if PRUNE_METHODS[name].start == "rewind"
+    }
 
 
 def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
