@@ -24,6 +24,7 @@ import argparse
 import copy
 import statistics
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -108,6 +109,56 @@ def resident_seconds(model, x, y, feed, batch_size, epochs) -> float:
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class ImageData:
+    """The same random CIFAR-shaped images in both pipelines' forms."""
+
+    images: np.ndarray  # N x 32 x 32 x 3 uint8, as torchvision's CIFAR10.data
+    labels: np.ndarray
+    x: torch.Tensor  # N x 3 x 32 x 32 uint8 on the device
+    y: torch.Tensor
+    feed: Feed
+
+    @classmethod
+    def random(cls, n: int, device: torch.device, channels_last: bool, bf16: bool) -> ImageData:
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n)
+        x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(device)
+        feed = Feed(
+            pixels=PixelScale.of(x).to(device),
+            augmentation=Augmentation(crop=True, flip=True, padding=4),
+            channels_last=channels_last,
+            autocast=torch.bfloat16 if bf16 else None,
+        )
+        return cls(images, labels, x, torch.from_numpy(labels).to(device), feed)
+
+
+def median_seconds(
+    k: int,
+    data: ImageData,
+    platform: Platform,
+    batch_size: int,
+    epochs: int,
+    repeats: int,
+    workers: int,
+) -> tuple[float, float]:
+    """Median seconds of the DataLoader recipe and of ddprune's loop, alternating, on copies
+    of one ResNet18-k."""
+    device = data.x.device
+    torch.manual_seed(0)
+    model = build_model("resnet18k", k, (3, 32, 32), 10).to(device)
+    loader, resident = [], []
+    for _ in range(repeats):
+        copies = [platform.accelerate(copy.deepcopy(model)) for _ in range(2)]
+        common = (data.feed, batch_size, epochs)
+        loader.append(
+            dataloader_seconds(copies[0], data.images, data.labels, device, *common, workers)
+        )
+        resident.append(resident_seconds(copies[1], data.x, data.y, *common))
+    return statistics.median(loader), statistics.median(resident)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ks", type=int, nargs="+", default=[1, 4, 16])
@@ -123,17 +174,7 @@ def main() -> None:
     arguments = parser.parse_args()
     device = resolve_device(arguments.device)
     platform = Platform.of(channels_last=arguments.channels_last, compile=arguments.compile)
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(arguments.images, 32, 32, 3), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=arguments.images)
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(device)
-    y = torch.from_numpy(labels).to(device)
-    feed = Feed(
-        pixels=PixelScale.of(x).to(device),
-        augmentation=Augmentation(crop=True, flip=True, padding=4),
-        channels_last=arguments.channels_last,
-        autocast=torch.bfloat16 if arguments.bf16 else None,
-    )
+    data = ImageData.random(arguments.images, device, arguments.channels_last, arguments.bf16)
     seen = arguments.images * arguments.epochs
     print(
         f"device {device}, torch threads {torch.get_num_threads()}, {arguments.images} images "
@@ -143,17 +184,15 @@ def main() -> None:
     )
     print(f"{'k':>4} {'DataLoader img/s':>18} {'ddprune img/s':>15} {'ratio':>7}")
     for k in arguments.ks:
-        torch.manual_seed(0)
-        model = build_model("resnet18k", k, (3, 32, 32), 10).to(device)
-        loader, resident = [], []
-        for _ in range(arguments.repeats):
-            copies = [platform.accelerate(copy.deepcopy(model)) for _ in range(2)]
-            common = (feed, arguments.batch_size, arguments.epochs)
-            loader.append(
-                dataloader_seconds(copies[0], images, labels, device, *common, arguments.workers)
-            )
-            resident.append(resident_seconds(copies[1], x, y, *common))
-        slow, fast = statistics.median(loader), statistics.median(resident)
+        slow, fast = median_seconds(
+            k,
+            data,
+            platform,
+            arguments.batch_size,
+            arguments.epochs,
+            arguments.repeats,
+            arguments.workers,
+        )
         print(f"{k:>4} {seen / slow:>18.0f} {seen / fast:>15.0f} {slow / fast:>7.2f}")
 
 

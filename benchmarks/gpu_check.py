@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -140,30 +139,13 @@ def compare(name: str, plain: pd.DataFrame, other: pd.DataFrame, tolerance: floa
 def data_path(images: int, device: torch.device) -> Check:
     """benchmarks/data_pipeline.py's two loops on ResNet18-4, median of three."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from data_pipeline import dataloader_seconds, resident_seconds
+    from data_pipeline import ImageData, median_seconds
 
-    from ddprune.data.augment import Augmentation
-    from ddprune.data.feed import Feed, PixelScale
-    from ddprune.models import build_model
+    from ddprune.training.platform import Platform
 
-    rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 256, size=(images, 32, 32, 3), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=images)
-    x = torch.from_numpy(pixels).permute(0, 3, 1, 2).contiguous().to(device)
-    y = torch.from_numpy(labels).to(device)
-    feed = Feed(
-        pixels=PixelScale.of(x).to(device),
-        augmentation=Augmentation(crop=True, flip=True, padding=4),
-    )
-    torch.manual_seed(0)
-    model = build_model("resnet18k", 4, (3, 32, 32), 10).to(device)
-    loader, resident = [], []
-    for _ in range(3):
-        loader.append(
-            dataloader_seconds(copy.deepcopy(model), pixels, labels, device, feed, 128, 1, 4)
-        )
-        resident.append(resident_seconds(copy.deepcopy(model), x, y, feed, 128, 1))
-    ratio = statistics.median(loader) / statistics.median(resident)
+    data = ImageData.random(images, device, channels_last=False, bf16=False)
+    loader, resident = median_seconds(4, data, Platform.of(), 128, 1, 3, 4)
+    ratio = loader / resident
     return Check("data path vs DataLoader (ResNet18-4)", f"{ratio:.2f}x", ">= 3x", ratio >= 3)
 
 

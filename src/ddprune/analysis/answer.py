@@ -268,6 +268,7 @@ def answer_table(
     for (study, *key, seed), trajectory in pruning.groupby(
         ["study", *SOURCE_KEYS, "seed"], sort=True
     ):
+        source = dict(zip(SOURCE_KEYS, key, strict=True))
         dataset, model, noise = key[:3]
         curve = curves[
             (curves["dataset"] == dataset) & (curves["model"] == model) & (curves["noise"] == noise)
@@ -279,8 +280,8 @@ def answer_table(
             peak,
             budgets or [],
             tolerance,
-            runs.get((dataset, model, noise, key[5], seed)),
-            (same_budget_epochs or {}).get(key[-1]),
+            runs.get((dataset, model, noise, source["width"], seed)),
+            (same_budget_epochs or {}).get(source["method"]),
         ):
             per_seed.append((study, *key, seed, statistic, budget, value))
     values = pd.DataFrame(

@@ -117,9 +117,10 @@ def mnist1d_arrays(root: str | None = None) -> tuple[np.ndarray, ...]:
 
     ``mnist1d.data.get_dataset`` would download a pickle; ``make_dataset`` builds the same
     data from the package's default arguments, identically every time (the checksum proves
-    it), but takes 3-10 s with its imports. So the first caller (Snakemake's ``onstart``,
-    before any job) keeps the arrays under ``root/mnist1d/`` and every job reads them from
-    there; a cache whose checksum differs is ignored and rebuilt, never trusted.
+    it), but takes seconds with its imports (10 s measured on a busy 2-core machine). So the
+    first caller (Snakemake's ``onstart``, before any job) keeps the arrays under
+    ``root/mnist1d/`` and every job reads them from there; a cache whose checksum differs is
+    ignored and rebuilt, never trusted.
     """
     cache = Path(root, "mnist1d", f"mnist1d-{MNIST1D_SHA256[:16]}.npz") if root else None
     if cache is not None and cache.exists():
