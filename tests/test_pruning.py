@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
@@ -9,11 +10,13 @@ import pytest
 import torch
 
 from ddprune.data.datasets import Dataset, load_dataset
+from ddprune.data.feed import Feed
 from ddprune.data.noise import corrupt_labels
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
 from ddprune.pruning import rounds as prune_module
 from ddprune.pruning.masks import (
+    MaskedWeights,
     keep_count,
     layer_counts,
     magnitude_masks,
@@ -23,7 +26,8 @@ from ddprune.pruning.masks import (
 from ddprune.pruning.rounds import PruneConfig, retraining_rates
 from ddprune.pruning.rounds import prune_run as prune_by_keyword
 from ddprune.study.pruning_methods import PRUNE_METHODS
-from ddprune.training.config import TrainConfig
+from ddprune.training.config import OPTIMIZERS, TrainConfig
+from ddprune.training.loop import train_epoch
 from ddprune.training.platform import Platform
 
 TRAIN = TrainConfig.of(max_epochs=100, eval_every=10, stop_at_train_error=None)
@@ -122,6 +126,48 @@ def test_sparsity_is_exact_after_every_round(data, tmp_path, scope, include_outp
         assert kept == layer_counts(sizes, schedule[-1][1])
     # biases are never pruned
     assert int(model[1].bias.count_nonzero()) == model[1].bias.numel()
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
+def test_masked_gradients_alone_keep_pruned_weights_and_their_state_at_zero(data, optimizer):
+    """Every registered optimizer, with momentum and weight decay: masking the gradients (one
+    multiply per step) keeps pruned weights exactly zero after every step and their optimizer
+    state at zero, and trains the survivors to the same bits as masking the weights after
+    every step as well."""
+    config = TrainConfig.of(optimizer=optimizer, lr=0.05, momentum=0.9, weight_decay=1e-3)
+    trained = trained_model(data)
+    masks = magnitude_masks(prunable_weights(trained, True), 500, "global")
+
+    def retrain(also_weights: bool) -> torch.nn.Module:
+        model = copy.deepcopy(trained)
+        masked = MaskedWeights(model, masks)
+        masked.apply_to_weights()
+        optimizer = config.optimizer_for(model)
+        if also_weights:
+            optimizer.register_step_post_hook(lambda *_: masked.apply_to_weights())
+        for _ in range(30):
+            train_epoch(
+                model,
+                optimizer,
+                data.x_train,
+                data.y_train,
+                64,
+                torch.Generator().manual_seed(0),
+                Feed(),
+                masked,
+            )
+            for name, mask in masks.items():
+                weight = model.get_parameter(name)
+                assert torch.all(weight[~mask] == 0) and int(weight[mask].count_nonzero()) > 0
+                for value in optimizer.state[weight].values():
+                    if value.shape == weight.shape:
+                        assert torch.all(value[~mask] == 0), name
+        return model
+
+    model, reference = retrain(False), retrain(True)
+    assert all(
+        torch.equal(a, b) for a, b in zip(model.parameters(), reference.parameters(), strict=True)
+    )
 
 
 @pytest.mark.parametrize("method", ["imp-finetune", "imp-lr-rewind", "oneshot", "random"])

@@ -1,12 +1,12 @@
 """Exact pruning masks over a model's prunable weights.
 
-A mask is a boolean tensor per prunable weight. Masks are applied in place -- gradients are
-masked before the optimizer step and weights after it -- so a pruned weight is exactly zero
-after every step, its Adam moments stay zero, and the model remains a plain dense module
-whose state_dict loads anywhere. (``torch.nn.utils.prune`` keeps a dense ``weight_orig``
-plus a recomputed ``weight`` in every forward pass; in-place masking avoids both the extra
-autograd node and the changed state_dict.) Keep counts are exact: ties in the scores are
-broken by position, never by chance.
+A mask is a boolean tensor per prunable weight. Masks are applied in place -- to the weights
+when a round starts, to the gradients before every optimizer step -- so a pruned weight is
+exactly zero after every step, its optimizer state stays zero, and the model remains a plain
+dense module whose state_dict loads anywhere. (``torch.nn.utils.prune`` keeps a dense
+``weight_orig`` plus a recomputed ``weight`` in every forward pass; OpenLTH multiplies the
+weights by their masks before every forward pass. ``benchmarks/train_step.py`` times all three.)
+Keep counts are exact: ties in the scores are broken by position, never by chance.
 """
 
 from __future__ import annotations
@@ -93,7 +93,21 @@ def random_masks(like: Masks, generator: torch.Generator) -> Masks:
 
 
 class MaskedWeights:
-    """Masks bound to a model's parameters, applied to gradients and weights in place."""
+    """Masks bound to a model's parameters, applied in place: to the weights when a round
+    starts (:meth:`apply_to_weights`), to the gradients before every optimizer step
+    (:meth:`apply_to_gradients`) -- one multiply per step.
+
+    Masked gradients alone keep pruned weights at exactly zero: an element whose weight,
+    gradient and optimizer state are zero gets an update of exactly zero from every
+    registered optimizer (SGD with momentum and weight decay, Adam: all element-wise), so its
+    state stays zero too. That needs the optimizer's state zero at the pruned weights when
+    masking starts: every round builds a fresh optimizer (tests/test_pruning.py checks each
+    optimizer, and that the survivors train to the same bits as with the weights masked after
+    every step as well). Masking the weights after the step instead costs the same (measured;
+    what a pruned step costs beyond a dense one is mostly Adam's ``sqrt`` of the second
+    moments that stay exactly zero, which torch computes 5x slower on this CPU than of a
+    positive number) but lets the pruned weights' optimizer state drift.
+    """
 
     def __init__(self, model: nn.Module, masks: Masks) -> None:
         parameters = dict(model.named_parameters())
@@ -106,6 +120,10 @@ class MaskedWeights:
 
     @torch.no_grad()
     def apply_to_gradients(self) -> None:
-        grads = [w.grad for w in self.weights if w.grad is not None]
-        if len(grads) == len(self.weights):
+        grads = [weight.grad for weight in self.weights]
+        if all(grad is not None for grad in grads):
             torch._foreach_mul_(grads, self.masks)
+        else:  # a weight that took no part in the loss has no gradient to mask
+            for grad, mask in zip(grads, self.masks, strict=True):
+                if grad is not None:
+                    grad.mul_(mask)

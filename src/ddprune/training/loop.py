@@ -30,11 +30,10 @@ SaveKind = Literal["periodic", "resume", "end"]
 
 
 class Masking(Protocol):
-    """Exact masks on a model's weights (:class:`ddprune.pruning.masks.MaskedWeights`)."""
+    """Exact masks on a model's weights (:class:`ddprune.pruning.masks.MaskedWeights`),
+    already applied to the weights: the loop masks the gradients before every step."""
 
     def apply_to_gradients(self) -> None: ...
-
-    def apply_to_weights(self) -> None: ...
 
 
 @dataclass
@@ -83,8 +82,8 @@ def train_epoch(
     """One pass over the training set; returns the number of optimizer steps taken.
 
     ``feed`` turns each stored batch into logits (augmenting it from ``generator``). With
-    ``masks`` the pruned weights get no gradient and are zeroed after every step, so they
-    are exactly zero whenever anyone looks (and their optimizer state stays zero). With
+    ``masks`` (the weights masked, the optimizer's state zero there) the pruned weights get
+    no gradient, so they and their optimizer state stay exactly zero. With
     ``lr_at`` step ``first_step + i`` runs at learning rate ``lr_at(first_step + i)``.
     """
     steps = 0
@@ -98,8 +97,6 @@ def train_epoch(
         if masks is not None:
             masks.apply_to_gradients()
         optimizer.step()
-        if masks is not None:
-            masks.apply_to_weights()
         steps += 1
     return steps
 
