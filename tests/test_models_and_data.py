@@ -1,5 +1,7 @@
+import sys
 from itertools import pairwise
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -14,6 +16,7 @@ from ddprune.catalog import (
     TRAINED_FIGURES,
 )
 from ddprune.closed_form import solver_names
+from ddprune.data import builtin
 from ddprune.data.datasets import dataset_names, load_dataset
 from ddprune.jobs.report import DRAW
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
@@ -100,6 +103,31 @@ def test_registries_match_the_config_schema():
 def test_every_figure_the_workflow_asks_for_has_a_drawing():
     kinds = DENSE_FIGURES + TRAINED_FIGURES + SOLVED_FIGURES + PRUNING_FIGURES
     assert sorted(kinds) == sorted(DRAW)
+
+
+def test_the_digits_split_is_kept_read_without_scikit_learn_and_rebuilt_when_damaged(
+    tmp_path, monkeypatch
+):
+    options = {"n_train": 1000, "split_seed": 0}
+    expected = load_dataset("digits", options).sha256
+    load_dataset("digits", {**options, "root": str(tmp_path)})
+    (kept,) = (tmp_path / "digits").glob("*.npz")
+    with monkeypatch.context() as blocked:  # a job reads the kept split, never sklearn
+        blocked.setitem(sys.modules, "sklearn.datasets", None)
+        assert load_dataset("digits", {**options, "root": str(tmp_path)}).sha256 == expected
+        with pytest.raises(ImportError):
+            load_dataset("digits", {"n_train": 900, "root": str(tmp_path)})  # another split
+    with np.load(kept) as stored:
+        arrays = {name: stored[name].copy() for name in stored.files}
+    arrays["y_train"][0] = (arrays["y_train"][0] + 1) % 10
+    np.savez(kept, **arrays)  # damaged: its arrays no longer match their checksum
+    assert load_dataset("digits", {**options, "root": str(tmp_path)}).sha256 == expected
+    kept.write_bytes(b"not a zip file")
+    assert load_dataset("digits", {**options, "root": str(tmp_path)}).sha256 == expected
+    with np.load(kept) as stored:  # rewritten
+        assert builtin.arrays_sha256(*(stored[n] for n in builtin.DIGITS_ARRAYS)) == str(
+            stored["sha256"]
+        )
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import math
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,24 +18,59 @@ from ddprune.foundations.atomic import atomic_path
 from ddprune.foundations.seeds import derive_seed
 
 
-def load_digits(n_train: int = 1000, split_seed: int = 0) -> Dataset:
+DIGITS_ARRAYS = ("x_train", "x_test", "y_train", "y_test")  # train_test_split's order
+
+
+def load_digits(n_train: int = 1000, split_seed: int = 0, root: str | None = None) -> Dataset:
     """scikit-learn's bundled 8x8 digits (1,797 images, 10 classes), pixels scaled to [0, 1].
 
     The stratified split depends only on ``split_seed``, never on the run's seed, so every
-    run of a study is evaluated on the same test set.
+    run of a study is evaluated on the same test set. With ``root`` the split is kept under
+    ``root/digits/`` and later jobs read it: importing scikit-learn takes over a second, a
+    third of a short job's start-up, and the default study starts a hundred such jobs.
     """
-    from sklearn.datasets import load_digits as sk_load_digits
-    from sklearn.model_selection import train_test_split
+    if not 10 <= n_train <= 1797 - 10:
+        raise ValueError(f"digits: n_train must lie in [10, {1797 - 10}], got {n_train}")
 
-    bunch = sk_load_digits()
-    x = (bunch.data / 16.0).astype(np.float32)
-    y = bunch.target.astype(np.int64)
-    if not 10 <= n_train <= len(y) - 10:
-        raise ValueError(f"digits: n_train must lie in [10, {len(y) - 10}], got {n_train}")
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x, y, train_size=n_train, stratify=y, random_state=split_seed
-    )
+    def split() -> tuple[np.ndarray, ...]:
+        from sklearn.datasets import load_digits as sk_load_digits
+        from sklearn.model_selection import train_test_split
+
+        bunch = sk_load_digits()
+        x = (bunch.data / 16.0).astype(np.float32)
+        y = bunch.target.astype(np.int64)
+        return tuple(
+            train_test_split(x, y, train_size=n_train, stratify=y, random_state=split_seed)
+        )
+
+    cache = Path(root, "digits", f"digits-n{n_train}-split{split_seed}.npz") if root else None
+    x_tr, x_te, y_tr, y_te = kept_arrays(cache, DIGITS_ARRAYS, split)
     return Dataset.from_arrays("digits", x_tr, y_tr, x_te, y_te, num_classes=10)
+
+
+def kept_arrays(
+    cache: Path | None,
+    names: tuple[str, ...],
+    build: Callable[[], tuple[np.ndarray, ...]],
+    expected_sha256: str | None = None,
+) -> tuple[np.ndarray, ...]:
+    """Arrays read from ``cache`` (a ``.npz`` holding them and their checksum), or built and
+    kept there when it is missing or damaged -- a copy whose arrays do not match the
+    checksum (``expected_sha256``, else the one stored with them) is rebuilt, never used."""
+    if cache is not None and cache.exists():
+        try:
+            with np.load(cache) as stored:
+                arrays = tuple(stored[name] for name in names)
+                expected = expected_sha256 or str(stored["sha256"])
+            if arrays_sha256(*arrays) == expected:
+                return arrays
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            pass  # unreadable: rebuilt below
+    arrays = build()
+    if cache is not None:
+        with atomic_path(cache) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, sha256=arrays_sha256(*arrays), **dict(zip(names, arrays, strict=True)))
+    return arrays
 
 
 @dataclass(frozen=True)
@@ -123,16 +160,7 @@ def mnist1d_arrays(root: str | None = None) -> tuple[np.ndarray, ...]:
     ignored and rebuilt, never trusted.
     """
     cache = Path(root, "mnist1d", f"mnist1d-{MNIST1D_SHA256[:16]}.npz") if root else None
-    if cache is not None and cache.exists():
-        with np.load(cache) as stored:
-            arrays = tuple(stored[name] for name in MNIST1D_ARRAYS)
-        if arrays_sha256(*arrays) == MNIST1D_SHA256:
-            return arrays
-    arrays = _generate_mnist1d()
-    if cache is not None:
-        with atomic_path(cache) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, **dict(zip(MNIST1D_ARRAYS, arrays, strict=True)))
-    return arrays
+    return kept_arrays(cache, MNIST1D_ARRAYS, _generate_mnist1d, MNIST1D_SHA256)
 
 
 def _generate_mnist1d() -> tuple[np.ndarray, ...]:
