@@ -300,6 +300,37 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
     assert not list(directory.glob("resume-*.pt")), "a finished job keeps no resume point"
 
 
+def test_patience_ends_stalled_rounds_and_a_round_killed_inside_a_stall_resumes_to_it(
+    data, tmp_path, monkeypatch
+):
+    every_five = dataclasses.replace(TRAIN, checkpoint_every=5)
+    rows = {}
+    for patience in (None, 30):
+        config = dataclasses.replace(FAST, epochs=300, patience=patience)
+        arguments = (data, "imp-finetune", config, every_five, PLATFORM, None, {}, 0)
+        rows[patience] = prune_run(
+            trained_model(data), *arguments, tmp_path / str(patience), source_epoch=0
+        )
+    assert [r["epochs"] for r in rows[None]] == [0, 300, 300, 300]
+    # round 2 set its last new low at epoch 60 and stalled until epoch 90
+    assert [r["epochs"] for r in rows[30]] == [0, 50, 90, 50]
+
+    original = prune_module.save_resume_point
+
+    def save_then_die(state, path):
+        original(state, path)
+        if path.name == "resume-round002-epoch0000075.pt":  # inside the stall
+            raise Preempted
+
+    monkeypatch.setattr(prune_module, "save_resume_point", save_then_die)
+    directory = tmp_path / "killed"
+    with pytest.raises(Preempted):
+        prune_run(trained_model(data), *arguments, directory, source_epoch=0)
+    monkeypatch.undo()
+    resumed = prune_run(trained_model(data), *arguments, directory, source_epoch=0)
+    assert strip(resumed) == strip(rows[30])
+
+
 def test_a_diverged_round_is_recorded_and_ends_the_job(data, tmp_path):
     exploding = dataclasses.replace(TRAIN, optimizer="sgd", lr=1e30)
     arguments = (data, "oneshot", FAST, exploding, PLATFORM, None, {}, 0, tmp_path)

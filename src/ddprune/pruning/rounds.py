@@ -70,6 +70,7 @@ class PruneConfig(ConfigSection):
     budgets: tuple[int, ...] | None
     rewind_epoch: int
     epochs: int
+    patience: int | None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
@@ -267,7 +268,10 @@ def prune_run(
                 optimizer.load_state_dict(inside_round["optimizer"])
                 order.set_state(inside_round["rng_order"])
                 progress = Progress(
-                    inside_round["epoch"], inside_round["steps"], inside_round["metrics"]
+                    inside_round["epoch"],
+                    inside_round["steps"],
+                    inside_round["metrics"],
+                    inside_round["best"],
                 )
 
             def save(
@@ -284,6 +288,7 @@ def prune_run(
                     "epoch": progress.epoch,
                     "steps": progress.step,
                     "metrics": progress.metrics,
+                    "best": progress.best,
                     "optimizer": optimizer.state_dict(),
                     "rng_order": order.get_state(),
                 }
@@ -308,6 +313,7 @@ def prune_run(
                 train_config.schedule(platform),
                 progress,
                 max_epochs=config.epochs,
+                patience=config.patience,
                 masks=masked,
                 lr_at=rates,
                 save=save,

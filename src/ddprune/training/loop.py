@@ -40,19 +40,31 @@ class Masking(Protocol):
 class Progress:
     """Where a training loop stands; with the model, the optimizer and the data-order
     generator it is all that resuming needs. ``metrics`` are those of the last evaluation
-    (None before the first)."""
+    (None before the first); ``best`` is the lowest training error evaluated so far and its
+    epoch (what ``train.patience`` measures a stall from)."""
 
     epoch: int = 0
     step: int = 0
     metrics: dict[str, Any] | None = None
+    best: tuple[float, int] | None = None
 
-    def finished(self, config: TrainConfig, max_epochs: int) -> bool:
-        """The budget is spent, the training labels are fit, or training diverged."""
+    def evaluated(self, metrics: dict[str, Any]) -> None:
+        """Record an evaluation of the model as it is at ``epoch``."""
+        self.metrics = metrics
+        if self.best is None or metrics["train_error"] < self.best[0]:
+            self.best = (metrics["train_error"], self.epoch)
+
+    def finished(self, config: TrainConfig, max_epochs: int, patience: int | None = None) -> bool:
+        """The budget is spent, the training labels are fit, training diverged, or (with
+        ``patience``) the training error has not reached a new low for that many epochs."""
         metrics = self.metrics
         if self.epoch >= max_epochs or metrics["diverged"]:
             return True
         stop = config.stop_at_train_error
-        return stop is not None and metrics["train_error"] <= stop
+        if stop is not None and metrics["train_error"] <= stop:
+            return True
+        best = self.best
+        return patience is not None and best is not None and self.epoch - best[1] >= patience
 
 
 def batch_indices(
@@ -112,6 +124,7 @@ def train(
     progress: Progress,
     *,
     max_epochs: int,
+    patience: int | None = None,
     masks: Masking | None = None,
     lr_at: LrSchedule | None = None,
     keep_epochs: tuple[int, ...] = (),
@@ -121,16 +134,17 @@ def train(
     """Train under the study's protocol until :meth:`Progress.finished`; returns the progress
     (its metrics are those of the returned model: the last evaluation follows the last step).
 
-    A fresh ``progress`` (no metrics) evaluates the starting point first. Every
+    ``patience`` (retraining rounds' ``prune.patience``) also ends training once the training
+    error has stalled. A fresh ``progress`` (no metrics) evaluates the starting point first. Every
     ``config.eval_every`` epochs, and at ``max_epochs``, the model is evaluated and
     ``evaluated`` called. After an epoch, ``save`` is called with ``end`` when training has
     finished, ``periodic`` on the checkpoint schedule (or at ``keep_epochs``), ``resume``
     when the schedule's wall-time allowance has passed since the last save.
     """
     if progress.metrics is None:
-        progress.metrics = evaluate(model, data, feed)
+        progress.evaluated(evaluate(model, data, feed))
         evaluated(progress)
-    while not progress.finished(config, max_epochs):
+    while not progress.finished(config, max_epochs, patience):
         progress.step += train_epoch(
             model,
             optimizer,
@@ -145,9 +159,9 @@ def train(
         )
         progress.epoch += 1
         if progress.epoch % config.eval_every == 0 or progress.epoch == max_epochs:
-            progress.metrics = evaluate(model, data, feed)
+            progress.evaluated(evaluate(model, data, feed))
             evaluated(progress)
-        if progress.finished(config, max_epochs):
+        if progress.finished(config, max_epochs, patience):
             kind = "end"
         elif schedule.periodic(progress.epoch) or progress.epoch in keep_epochs:
             kind = "periodic"
