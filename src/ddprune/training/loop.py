@@ -41,7 +41,7 @@ class Progress:
     """Where a training loop stands; with the model, the optimizer and the data-order
     generator it is all that resuming needs. ``metrics`` are those of the last evaluation
     (None before the first); ``best`` is the lowest training error evaluated so far and its
-    epoch (what ``train.patience`` measures a stall from)."""
+    epoch (what ``prune.patience`` measures a stall from)."""
 
     epoch: int = 0
     step: int = 0
