@@ -19,8 +19,9 @@ class Dataset:
     x H x W; labels int64; float64 and real-valued targets for the regression datasets,
     whose ``num_classes`` is 0).
 
-    ``sha256`` identifies the data: the checksum of the source file for a file dataset, of
-    the split arrays for a built-in one. Runs record it with their metrics.
+    ``sha256`` identifies the data, the same on every CPU: the checksum of the source file for
+    a file dataset, of the split arrays for exact built-in ones, of the recipe for generated
+    float data (:func:`recipe_sha256`). Runs record it with their metrics.
     """
 
     name: str
@@ -54,9 +55,18 @@ class Dataset:
 
 
 def arrays_sha256(*arrays: np.ndarray) -> str:
-    """A checksum of arrays' shapes, dtypes and bytes (for data that is not one file)."""
+    """A checksum of arrays' shapes, dtypes and bytes, for data that is not one file and whose
+    values are exact on every CPU (integers, pixels, digits' sixteenths): float values that a
+    computation produced differ in their last bits between CPU types, and so would this."""
     digest = hashlib.sha256()
     for array in arrays:
         digest.update(f"{array.dtype}{array.shape}".encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+def recipe_sha256(*parts: object) -> str:
+    """A checksum of the recipe that generated data (the generator and its arguments, by their
+    ``repr``): what identifies generated float data, whose bytes differ between CPU types
+    while the data, up to rounding, do not."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()

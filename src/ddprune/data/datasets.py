@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ddprune.catalog import source
-from ddprune.data import builtin, image_datasets
+from ddprune.data import builtin, image_datasets, mnist1d
 from ddprune.data.array_files import load_array_file
 from ddprune.data.base import Dataset
 from ddprune.foundations.registry import Registry
@@ -21,7 +21,7 @@ from ddprune.foundations.registry import Registry
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
 DATASETS.add("digits", builtin.load_digits)
 DATASETS.add("gaussian-linear", builtin.gaussian_linear)
-DATASETS.add("mnist1d", builtin.load_mnist1d)
+DATASETS.add("mnist1d", mnist1d.load_mnist1d)
 for _name in image_datasets.SOURCES:
     DATASETS.add(_name, functools.partial(image_datasets.load_torchvision, _name))
 DATASETS.add("tiny-imagenet", image_datasets.load_tiny_imagenet)

@@ -304,8 +304,8 @@ def require_data(config: Mapping[str, Any]) -> None:
     Checked when a run starts (Snakemake's ``onstart``), not when the config loads, so that
     a study can be planned (``snakemake -n``) on a machine that does not hold its data.
     """
-    from ddprune.data.builtin import Mnist1dError, mnist1d_arrays
     from ddprune.data.image_datasets import REQUIRED, DataMissingError, require_files
+    from ddprune.data.mnist1d import Mnist1dError, mnist1d_arrays
 
     for name in sorted({grid["dataset"] for grid in config["sweep"]}):
         options = config["datasets"].get(name, {})
