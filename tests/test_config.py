@@ -52,7 +52,9 @@ DELETE = object()
         (edit(["trian"], {}), ["<top level>", "'trian'", "allowed keys", "train"]),
         (edit(["train", "lrr"], 0.1), ["train:", "'lrr'", "allowed keys", "'lr'"]),
         (edit(["train", "optimizer"], "adamw"), ["train.optimizer", "'adamw'", "adam", "sgd"]),
-        (edit(["train", "lr"], -1.0), ["train.lr", "-1.0", "minimum"]),
+        (edit(["train", "lr"], -1.0), ["train.lr", "-1.0", "minimum", "allowed: 0 < x <= 10"]),
+        (edit(["train", "lr"], 1.0e12), ["train.lr", "1000000000000.0", "0 < x <= 10"]),
+        (edit(["train", "weight_decay"], 1.0e12), ["train.weight_decay", "0 <= x <= 1"]),
         (edit(["train", "lr"], "fast"), ["train.lr", "'fast'", "number"]),
         (edit(["sweep", 0, "noise"], [1.5]), ["sweep[0].noise[0]", "1.5", "maximum"]),
         (edit(["sweep", 0, "widths"], []), ["sweep[0].widths", "should be non-empty"]),
@@ -93,6 +95,30 @@ def test_bad_config_names_the_field_and_what_is_allowed(change, expected):
         load_study(config, CONFIG_SCHEMA)
     for fragment in expected:
         assert fragment in str(error.value), str(error.value)
+
+
+def numeric_fields(node, where: str = ""):
+    """Every number or integer the config schema accepts, with its path in the schema."""
+    if isinstance(node, dict):
+        kinds = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
+        if {"number", "integer"} & set(kinds):
+            yield where, node
+        for key, child in node.items():
+            yield from numeric_fields(child, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from numeric_fields(child, f"{where}[{i}]")
+
+
+def test_every_numeric_field_has_a_sane_range():
+    """No number is accepted unbounded (train.lr: 1e12 once started a study)."""
+    fields = dict(numeric_fields(yaml.safe_load(CONFIG_SCHEMA.read_text())))
+    assert len(fields) > 50
+    for where, node in fields.items():
+        if "enum" in node or "const" in node:
+            continue
+        assert {"minimum", "exclusiveMinimum"} & set(node), f"{where}: no lower bound"
+        assert {"maximum", "exclusiveMaximum"} & set(node), f"{where}: no upper bound"
 
 
 def test_every_problem_is_reported_at_once():

@@ -17,7 +17,6 @@ from ddprune.data.base import Dataset, arrays_sha256, recipe_sha256
 from ddprune.foundations.atomic import atomic_path
 from ddprune.foundations.seeds import derive_seed
 
-
 DIGITS_ARRAYS = ("x_train", "x_test", "y_train", "y_test")  # train_test_split's order
 
 
@@ -136,9 +135,17 @@ def gaussian_linear(
         # The recipe, not the bytes: the targets come from a matrix product, whose last bits
         # depend on the CPU's BLAS kernels.
         sha256=recipe_sha256(
-            "gaussian-linear", d, n_train, n_test, sigma, s, signal_norm, strong,
-            strong_variance, seed,
-        ),  # fmt: skip
+            "gaussian-linear",
+            d,
+            n_train,
+            n_test,
+            sigma,
+            s,
+            signal_norm,
+            strong,
+            strong_variance,
+            seed,
+        ),
         beta=beta,
         feature_variance=variance,
     )

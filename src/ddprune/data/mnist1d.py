@@ -31,11 +31,17 @@ PINNED_VERSION = "0.0.2.post1"  # pyproject.toml pins it
 # the SHA-256 of the exact integer labels, and four sums of the float features (see
 # feature_sums), measured on an AVX2 machine.
 REFERENCE: dict[str, tuple[tuple[int, ...], str | tuple[float, ...]]] = {
-    "x": ((4000, 40), (-51.78746787509555, 159248.2538653486, -107.95005597764175, 484.7028335469327)),
+    "x": (
+        (4000, 40),
+        (-51.78746787509555, 159248.2538653486, -107.95005597764175, 484.7028335469327),
+    ),
     "y": ((4000,), "d97dc7aecec8ad6b5d8f143ba3e9c4bd7e25c420d7dfc2eb990591cfc0ed3e15"),
-    "x_test": ((1000, 40), (51.78746787509181, 40751.74613465136, 61.14077663557714, 189.14944131342162)),
+    "x_test": (
+        (1000, 40),
+        (51.78746787509181, 40751.74613465136, 61.14077663557714, 189.14944131342162),
+    ),
     "y_test": ((1000,), "8de99be3ff9dab15ae0dc072c3d6ced7cf6b33d365888ce4a386fc944489452c"),
-}  # fmt: skip
+}
 
 # How far a sum may lie from its reference. A correct generation on another CPU differs from
 # the reference by last-bit rounding: at most 8.9e-16 a value measured, so at most

@@ -77,7 +77,31 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"{field}: {error.message}"
     if error.validator == "type":
         return f"{field}: {error.instance!r} has the wrong type; expected {error.validator_value}"
+    if error.validator in _BOUNDS:
+        return f"{field}: {error.message} (allowed: {_allowed_range(schema)})"
     return f"{field}: {error.message}"
+
+
+_BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+
+
+def _allowed_range(schema: Mapping[str, Any]) -> str:
+    """A numeric field's range as a user reads it, e.g. ``0 < x <= 10``."""
+    low = (
+        f"{schema['minimum']} <= "
+        if "minimum" in schema
+        else f"{schema['exclusiveMinimum']} < "
+        if "exclusiveMinimum" in schema
+        else ""
+    )
+    high = (
+        f" <= {schema['maximum']}"
+        if "maximum" in schema
+        else f" < {schema['exclusiveMaximum']}"
+        if "exclusiveMaximum" in schema
+        else ""
+    )
+    return f"{low}x{high}"
 
 
 def _schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
