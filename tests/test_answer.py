@@ -31,6 +31,7 @@ def dense_table() -> pd.DataFrame:
             "dataset": "d",
             "model": "mlp",
             "noise": 0.2,
+            "noise_kind": "incorrect-class",
             "width": width,
             "seed": seed,
             "epoch": 100,
@@ -130,6 +131,7 @@ def pruning_table(budgets=(500, 50)) -> pd.DataFrame:
                     "dataset": "d",
                     "model": "mlp",
                     "noise": 0.2,
+                    "noise_kind": "incorrect-class",
                     "width": 40,
                     "seed": seed,
                     "source_epoch": 100,
@@ -152,6 +154,7 @@ FAMILY = {
     "dataset": "d",
     "model": "mlp",
     "noise": 0.2,
+    "noise_kind": "incorrect-class",
     "criteria": {"test_error_peak": {"status": "ok", "width": 20}},
 }
 

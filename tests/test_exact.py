@@ -61,7 +61,7 @@ def solve_to_tables(tmp_path, dataset, options, model, widths, seeds, closed_for
     layout = Layout(str(tmp_path))
     wildcards = {"dataset": dataset, "model": model, "noise": "0.0"}
     for seed in seeds:
-        solve(load_study(config), layout, dataset, model, 0.0, seed)
+        solve(load_study(config), layout, dataset, model, 0.0, "incorrect-class", seed)
     tables = {}
     for name, pattern in (
         ("dense", layout.solved_dense),

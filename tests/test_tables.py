@@ -11,6 +11,7 @@ def label_rows(n=4):
             "study": "s",
             "dataset": "digits",
             "noise": 0.5,
+            "noise_kind": "incorrect-class",
             "seed": 0,
             "index": i,
             "label_clean": i % 2,
@@ -76,6 +77,7 @@ def test_nullable_columns_accept_missing_values(dense_schema):
         "n_test": 1,
         "data_sha256": "0" * 64,
         "error_metric": "classification_error",
+        "noise_kind": "incorrect-class",
         "memorization": None,
     }
     df = frame([row], dense_schema)

@@ -41,6 +41,8 @@ def dense_table(
                     "model": "mlp",
                     "width": width,
                     "noise": 0.2,
+                    "noise_kind": "incorrect-class",
+                    "noise_realised": 0.2,
                     "seed": seed,
                     "n_train": 1000,
                     "n_test": 797,

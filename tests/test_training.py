@@ -59,7 +59,7 @@ def job_arguments(
     }
     study, layout = load_study(config), Layout(str(directory))
     if not Path(fill(layout.labels, run)).exists():
-        draw_labels(study, layout, run.dataset, run.noise, run.seed)
+        draw_labels(study, layout, run.dataset, run.noise, run.noise_kind, run.seed)
     return {"study": study, "layout": layout, "run": run, "threads": 1}
 
 
@@ -183,8 +183,10 @@ def test_a_corrupted_checkpoint_gives_a_clear_error_or_a_restart(tmp_path, damag
 
 
 def test_a_diverged_run_is_recorded_and_the_job_succeeds(tmp_path):
-    exploding = {"optimizer": "sgd", "lr": 1e30, "batch_size": None}
-    arguments = job_arguments(tmp_path, run=Run("digits", "mlp", 64, 0.2, 0), train=exploding)
+    sgd = {"optimizer": "sgd", "batch_size": None}
+    arguments = job_arguments(tmp_path, run=Run("digits", "mlp", 64, 0.2, 0), train=sgd)
+    # A rate that validation refuses (at most 10), set behind its back: the surest divergence.
+    arguments["study"].config["train"]["lr"] = 1e30
     train_job(**arguments)
     table = metrics(arguments)
     assert table["diverged"].tolist() == [False, True]  # stopped at the first evaluation
@@ -211,6 +213,7 @@ def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
                 "dataset": RUN.dataset,
                 "model": RUN.model,
                 "noise": RUN.noise,
+                "noise_kind": RUN.noise_kind,
                 "it": {"criterion": "test_error_peak", "width": RUN.width},
                 "selection": [entry],
             }

@@ -13,6 +13,10 @@ from typing import Any
 
 CLOSED_FORM_MODELS = ("linear", "rff")  # solved per seed, not trained (ddprune.closed_form)
 REGRESSION_DATASETS = ("gaussian-linear",)  # real-valued targets: no classes, no label noise
+# How noisy labels are drawn (ddprune.data.noise); the first is the default, which paths and
+# seeds leave unnamed so that studies from before the choice existed keep theirs.
+NOISE_KINDS = ("incorrect-class", "symmetric")
+DEFAULT_NOISE_KIND = NOISE_KINDS[0]
 
 
 def source(name: str, options: dict[str, Any]) -> str:

@@ -123,7 +123,7 @@ def metrics(problem: Problem, theta: torch.Tensor) -> dict[str, float]:
     one_hot_test = torch.nn.functional.one_hot(problem.y_test, train.shape[1]).double()
     return {
         "train_loss": ((train - problem.y_train) ** 2).sum(dim=1).mean().item(),
-        **label_errors(train.argmax(dim=1), labels.noisy, labels.clean, labels.is_noisy),
+        **label_errors(train.argmax(dim=1), labels.noisy, labels.clean),
         "test_loss": ((test - one_hot_test) ** 2).sum(dim=1).mean().item(),
         "test_error": (test.argmax(dim=1) != problem.y_test).double().mean().item(),
     }

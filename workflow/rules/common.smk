@@ -18,6 +18,7 @@ from snakemake.exceptions import WorkflowError
 from ddprune.study.paths import FAMILY, RUN, Layout, fill
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study import ConfigError, Run, load_study, require_data
+from ddprune.study.runs import NOISE_PATTERN, parse_noise_wildcard
 from ddprune.catalog import (
     CLOSED_FORM_MODELS,
     DENSE_FIGURES,
@@ -63,7 +64,7 @@ if workflow.global_resources.get("gpu").value is not None:
 wildcard_constraints:
     dataset=r"[A-Za-z0-9-]+",
     model=r"[A-Za-z0-9-]+",
-    noise=r"[0-9]+\.[0-9]+(e-?[0-9]+)?",
+    noise=NOISE_PATTERN,
     width=r"[0-9]+",
     seed=r"[0-9]+",
     epoch=r"[0-9]+",

@@ -53,7 +53,7 @@ rule solve:
         "../../envs/ddprune.yaml"
     params:
         widths=lambda wc: STUDY.widths(
-            wc.dataset, wc.model, float(wc.noise), int(wc.seed)
+            wc.dataset, wc.model, *parse_noise_wildcard(wc.noise), int(wc.seed)
         ),
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         closed_form=config["closed_form"],

@@ -1,11 +1,12 @@
 from ddprune.jobs.dense import solve
 from ddprune.jobs.snakemake import start
+from ddprune.study.runs import parse_noise_wildcard
 
 wildcards = snakemake.wildcards
 solve(
     *start(snakemake),
     wildcards.dataset,
     wildcards.model,
-    float(wildcards.noise),
+    *parse_noise_wildcard(wildcards.noise),
     int(wildcards.seed),
 )

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ddprune.analysis.summaries import final_rows, without_diverged_runs
+from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
 from ddprune.foundations.tables import frame
 
 LEVEL = 0.95
-SOURCE_KEYS = ["dataset", "model", "noise", "axis", "role", "width", "source", "method"]
+SOURCE_KEYS = [*FAMILY_KEYS, "axis", "role", "width", "source", "method"]
 ROLE_ORDER = ["before", "at", "after", "control"]
 
 
@@ -79,17 +79,17 @@ def source_labels(pruning: pd.DataFrame) -> list[str]:
 
 
 def dense_curve(dense: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, model, noise, width): parameters and the seed mean, min and max of the
-    final test error (diverged runs left out), sorted by parameter count."""
+    """Per family and width: parameters and the seed mean, min and max of the final test
+    error (diverged runs left out), sorted by parameter count."""
     final = final_rows(without_diverged_runs(dense))
-    grouped = final.groupby(["dataset", "model", "noise", "width"], as_index=False)
+    grouped = final.groupby([*FAMILY_KEYS, "width"], as_index=False)
     curve = grouped.agg(
         n_params=("n_params", "first"),
         mean=("test_error", "mean"),
         low=("test_error", "min"),
         high=("test_error", "max"),
     )
-    return curve.sort_values(["dataset", "model", "noise", "n_params"], ignore_index=True)
+    return curve.sort_values([*FAMILY_KEYS, "n_params"], ignore_index=True)
 
 
 def curve_at(curve: pd.DataFrame, counts: Iterable[float]) -> pd.DataFrame:
@@ -259,28 +259,24 @@ def answer_table(
     curves = dense_curve(dense)
     runs = {
         key: rows
-        for key, rows in dense[~dense["diverged"]].groupby(
-            ["dataset", "model", "noise", "width", "seed"]
-        )
+        for key, rows in dense[~dense["diverged"]].groupby([*FAMILY_KEYS, "width", "seed"])
     }
-    thresholds = {(f["dataset"], f["model"], f["noise"]): f for f in families}
+    thresholds = {tuple(f[k] for k in FAMILY_KEYS): f for f in families}
     per_seed = []
     for (study, *key, seed), trajectory in pruning.groupby(
         ["study", *SOURCE_KEYS, "seed"], sort=True
     ):
         source = dict(zip(SOURCE_KEYS, key, strict=True))
-        dataset, model, noise = key[:3]
-        curve = curves[
-            (curves["dataset"] == dataset) & (curves["model"] == model) & (curves["noise"] == noise)
-        ]
-        peak = _peak_params(curve, thresholds.get((dataset, model, noise)))
+        family = tuple(key[: len(FAMILY_KEYS)])
+        curve = curves[(curves[FAMILY_KEYS] == family).all(axis=1)]
+        peak = _peak_params(curve, thresholds.get(family))
         for statistic, budget, value in trajectory_statistics(
             trajectory,
             curve,
             peak,
             budgets or [],
             tolerance,
-            runs.get((dataset, model, noise, source["width"], seed)),
+            runs.get((*family, source["width"], seed)),
             (same_budget_epochs or {}).get(source["method"]),
         ):
             per_seed.append((study, *key, seed, statistic, budget, value))
@@ -297,7 +293,7 @@ def answer_table(
     order = table["role"].map(ROLE_ORDER.index).rename("role_order")
     return (
         table.assign(role_order=order)
-        .sort_values(["dataset", "model", "noise", "method", "role_order", "width", "source"])
+        .sort_values([*FAMILY_KEYS, "method", "role_order", "width", "source"])
         .drop(columns="role_order")
         .reset_index(drop=True)
     )

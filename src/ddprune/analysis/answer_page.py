@@ -24,7 +24,9 @@ from plotnine import (
 )
 
 from ddprune.analysis.answer import LEVEL, ROLE_ORDER, SOURCE_KEYS
-from ddprune.analysis.plotting import noise_label
+from ddprune.analysis.plotting import noise_labels
+from ddprune.analysis.summaries import FAMILY_KEYS
+from ddprune.catalog import DEFAULT_NOISE_KIND
 
 NONE = "n/a"  # a statistic that has no value for this source
 RECOVERS = (
@@ -42,8 +44,8 @@ METHOD = (
 )
 
 
-def _family_key(row: Any) -> tuple[str, str, float]:
-    return row["dataset"], row["model"], row["noise"]
+def _family_key(row: Any) -> tuple[str, str, float, str]:
+    return tuple(row[key] for key in FAMILY_KEYS)
 
 
 def _points(value: float, signed: bool = False) -> str:
@@ -128,7 +130,7 @@ def _source_name(row: pd.Series) -> str:
 
 def _same_source(rows: pd.DataFrame, like: pd.Series) -> pd.DataFrame:
     """The rows of ``like``'s source and method."""
-    keys = SOURCE_KEYS[3:]
+    keys = SOURCE_KEYS[len(FAMILY_KEYS) :]
     return rows[(rows[keys] == like[keys]).all(axis=1)]
 
 
@@ -212,7 +214,7 @@ def sentences(
     families: list[dict[str, Any]],
     nothing: Callable[[dict[str, Any]], str],
 ) -> list[str]:
-    """One paragraph per (dataset, model, noise) of the threshold stage, from the numbers:
+    """One paragraph per family (dataset, model, noise) of the threshold stage, from the numbers:
     the method that helps the IT model most (the closest source when there is none), the
     other sources under that method, all of them at a common budget, and the sparse IT.
 
@@ -221,10 +223,9 @@ def sentences(
     out = []
     for family in families:
         key = _family_key(family)
-        head = f"{key[0]}/{key[1]}, {key[2]:.0%} noise: "
-        rows = table[
-            (table["dataset"] == key[0]) & (table["model"] == key[1]) & (table["noise"] == key[2])
-        ]
+        kind = "" if key[3] == DEFAULT_NOISE_KIND else f"{key[3]} "
+        head = f"{key[0]}/{key[1]}, {key[2]:.0%} {kind}noise: "
+        rows = table[(table[FAMILY_KEYS] == key).all(axis=1)]
         deltas = rows[rows["statistic"] == "delta_best"]
         if deltas.empty:
             out.append(head + nothing(family))
@@ -251,7 +252,7 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
     shown = {"delta_best": "Δ: best pruned - dense", "walk_mean_abs": "walk gap to dense curve"}
     rows = table[table["statistic"].isin(list(shown))].copy()
     rows["panel"] = pd.Categorical(rows["statistic"].map(shown), list(shown.values()))
-    rows["family"] = rows["dataset"] + " / " + rows["model"] + ", " + rows["noise"].map(noise_label)
+    rows["family"] = rows["dataset"] + " / " + rows["model"] + ", " + noise_labels(rows)
     labels = zip(rows["role"], rows["width"], rows["source"], rows["axis"], strict=True)
     rows["source_label"] = [f"{r} w{w}" + (a == "epoch") * f" {e}" for r, w, e, a in labels]
     order = rows.assign(o=rows["role"].map(ROLE_ORDER.index)).sort_values(["o", "width"])

@@ -25,7 +25,15 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.plotting import integer_labels, it_lines, log2_breaks, noise_label, rings
+from ddprune.analysis.plotting import (
+    integer_labels,
+    it_lines,
+    log2_breaks,
+    noise_label,
+    noise_labels,
+    panels,
+    rings,
+)
 from ddprune.analysis.summaries import diverged_caption, epoch_means, final_rows
 
 METRICS = {
@@ -59,7 +67,7 @@ def double_descent(
         return risk_curve(dense, families, theory)
     final = final_rows(dense)
     long = final.melt(
-        id_vars=["width", "noise", "seed"],
+        id_vars=["width", "noise", "noise_kind", "seed"],
         value_vars=list(METRICS),
         var_name="key",
         value_name="value",
@@ -68,7 +76,7 @@ def double_descent(
     long["panel"] = pd.Categorical(
         long["key"].map(lambda k: METRICS[k][1]), categories=["error", "loss"]
     )
-    long["noise_label"] = long["noise"].map(noise_label)
+    long["noise_label"] = noise_labels(long)
     mean = long.groupby(["width", "noise_label", "metric", "panel"], observed=True, as_index=False)[
         "value"
     ].mean()
@@ -98,7 +106,7 @@ def double_descent(
             caption=diverged_caption(final),
         )
         + theme_bw()
-        + theme(legend_position="right", figure_size=(6.5 + 3 * final["noise"].nunique(), 6))
+        + theme(legend_position="right", figure_size=(6.5 + 3 * panels(final), 6))
     )
 
 
@@ -198,7 +206,11 @@ def _selected_points(families: list[dict], mean: pd.DataFrame) -> pd.DataFrame:
     """The selected widths on the seed-mean test-error curve, with their roles."""
     selected = pd.DataFrame(
         [
-            {"noise_label": noise_label(family["noise"]), "width": e["width"], "role": e["role"]}
+            {
+                "noise_label": noise_label(family["noise"], family["noise_kind"]),
+                "width": e["width"],
+                "role": e["role"],
+            }
             for family in families
             for e in family["selection"]
         ],
@@ -222,7 +234,7 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -
     table["width_label"] = pd.Categorical(
         table["model_width"].astype(str), [str(w) for w in widths]
     )
-    table["noise_label"] = table["noise"].map(noise_label)
+    table["noise_label"] = noise_labels(table)
     # Tiles span the gap to the next evaluation (plotnine's own estimate is unreliable here).
     gaps = np.diff(epochs)
     table["tile_height"] = float(gaps.min()) if len(gaps) else 1.0
@@ -232,7 +244,7 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -
     marks = pd.DataFrame(
         [
             {
-                "noise_label": noise_label(f["noise"]),
+                "noise_label": noise_label(f["noise"], f["noise_kind"]),
                 "width_label": str(e["width"]),
                 "epoch": e["epoch"],
                 "role": e["role"],
@@ -265,7 +277,7 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -
             caption=diverged_caption(final_rows(dense)),
         )
         + theme_bw()
-        + theme(figure_size=(3 + 4 * table["noise"].nunique(), 5))
+        + theme(figure_size=(3 + 4 * panels(table), 5))
     )
 
 

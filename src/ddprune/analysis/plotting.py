@@ -19,6 +19,7 @@ from plotnine import (
     theme_void,
 )
 
+from ddprune.catalog import DEFAULT_NOISE_KIND
 from ddprune.foundations.atomic import atomic_path
 
 
@@ -67,8 +68,21 @@ def rings(x: str, y: str, data: pd.DataFrame, color: str) -> list:
     ]
 
 
-def noise_label(noise: float) -> str:
-    return f"label noise {noise:.0%}"
+def noise_label(noise: float, kind: str) -> str:
+    """``label noise 20%``, and the kind where it is not the default (``symmetric ...``)."""
+    name = "label noise" if kind == DEFAULT_NOISE_KIND else f"{kind} label noise"
+    return f"{name} {noise:.0%}"
+
+
+def panels(table: pd.DataFrame) -> int:
+    """How many noise panels a figure of ``table`` draws: one per (noise, noise kind)."""
+    return len(table[["noise", "noise_kind"]].drop_duplicates())
+
+
+def noise_labels(table: pd.DataFrame) -> pd.Series:
+    """:func:`noise_label` of every row (its ``noise`` and ``noise_kind``)."""
+    pairs = zip(table["noise"], table["noise_kind"], strict=True)
+    return pd.Series([noise_label(*pair) for pair in pairs], index=table.index, dtype=object)
 
 
 def it_lines(families: list[dict]) -> list:
@@ -76,7 +90,7 @@ def it_lines(families: list[dict]) -> list:
     markers = pd.DataFrame(
         [
             {
-                "noise_label": noise_label(family["noise"]),
+                "noise_label": noise_label(family["noise"], family["noise_kind"]),
                 "width": criterion["width"],
                 "criterion": CRITERION_LABELS[name],
             }

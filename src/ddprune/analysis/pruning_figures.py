@@ -22,7 +22,7 @@ from plotnine import (
 )
 
 from ddprune.analysis.answer import dense_curve
-from ddprune.analysis.plotting import noise_label
+from ddprune.analysis.plotting import noise_labels, panels
 from ddprune.analysis.summaries import diverged_caption, final_rows
 
 ROLE_COLORS = {"before": "#1f77b4", "at": "#d62728", "after": "#ff7f0e"}
@@ -74,13 +74,13 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
     """
     pruning, colors = _sources(pruning)
     pruning["remaining"] = pruning["n_prunable_nonzero"] / pruning["n_prunable"]
-    keys = ["method", "noise", "source", "round"]
+    keys = ["method", "noise", "noise_kind", "source", "round"]
     long = pruning.melt(
         id_vars=[*keys, "seed", "remaining"], value_vars=metrics, var_name="key", value_name="value"
     )
     long["metric"] = long["key"].map(PRUNE_METRICS)
-    if long["noise"].nunique() > 1:
-        long["metric"] = long["metric"] + ", " + long["noise"].map(noise_label)
+    if panels(long) > 1:
+        long["metric"] = long["metric"] + ", " + noise_labels(long)
     mean = long.groupby([*keys, "metric"], observed=True, as_index=False)[
         ["remaining", "value"]
     ].mean()
@@ -120,10 +120,10 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
     pruning, colors = _sources(pruning)
     curve = dense_curve(dense).rename(columns={"mean": "test_error"})
     curve = curve.merge(pd.DataFrame({"method": pruning["method"].unique()}), how="cross")
-    keys = ["method", "noise", "source", "round"]
+    keys = ["method", "noise", "noise_kind", "source", "round"]
     walk = pruning.groupby(keys, observed=True, as_index=False)[["n_nonzero", "test_error"]].mean()
     for table in (curve, walk):
-        table["noise_label"] = table["noise"].map(noise_label)
+        table["noise_label"] = noise_labels(table)
     return (
         ggplot(walk, aes("n_nonzero", "test_error", color="source"))
         + geom_ribbon(
@@ -158,7 +158,7 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
         + theme(
             figure_size=(
                 3.2 * pruning["method"].nunique() + 2.5,
-                2.8 * pruning["noise"].nunique() + 1.5,
+                2.8 * panels(pruning) + 1.5,
             )
         )
     )

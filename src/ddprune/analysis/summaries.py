@@ -9,7 +9,10 @@ import pandas as pd
 
 from ddprune.foundations.atomic import write_text
 
-RUN_KEYS = ["study", "dataset", "model", "width", "noise", "seed"]
+# A family shares one dense curve: the sweep over width of one (dataset, model, noise rate,
+# noise kind); a run is one width and seed of it.
+FAMILY_KEYS = ["dataset", "model", "noise", "noise_kind"]
+RUN_KEYS = ["study", "dataset", "model", "width", "noise", "noise_kind", "seed"]
 
 
 def select_family(
@@ -55,7 +58,7 @@ def final_rows(dense: pd.DataFrame) -> pd.DataFrame:
 
 
 def epoch_means(dense: pd.DataFrame, value: str = "test_error") -> pd.DataFrame:
-    """Seed mean of ``value`` per (noise, width) at every evaluation epoch of the table.
+    """Seed mean of ``value`` per (noise, noise kind, width) at every evaluation epoch.
 
     A run that stopped early (it fit its training labels) keeps its last value for the
     remaining epochs: the model no longer changes. A run that diverged is left out whole (its
@@ -63,16 +66,19 @@ def epoch_means(dense: pd.DataFrame, value: str = "test_error") -> pd.DataFrame:
     epoch-wise threshold, so the two always agree.
     """
     runs = without_diverged_runs(dense).pivot_table(
-        index="epoch", columns=["noise", "width", "seed"], values=value, aggfunc="first"
+        index="epoch",
+        columns=["noise", "noise_kind", "width", "seed"],
+        values=value,
+        aggfunc="first",
     )
-    means = runs.sort_index().ffill().T.groupby(level=["noise", "width"]).mean().T
+    means = runs.sort_index().ffill().T.groupby(level=["noise", "noise_kind", "width"]).mean().T
     return means.melt(ignore_index=False, value_name=value).reset_index()
 
 
 def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
-    """Seed mean and standard deviation of the final metrics per (noise, width)."""
+    """Seed mean and standard deviation of the final metrics per family and width."""
     final = final_rows(dense)
-    grouped = final.groupby(["dataset", "model", "noise", "width"], sort=True)
+    grouped = final.groupby([*FAMILY_KEYS, "width"], sort=True)
     table = grouped.agg(
         n_params=("n_params", "first"),
         seeds=("seed", "nunique"),
@@ -143,6 +149,7 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
                 "dataset": family["dataset"],
                 "model": family["model"],
                 "noise": family["noise"],
+                "noise kind": family["noise_kind"],
                 "IT width": it.get("width", "undefined"),
                 "IT criterion": it["criterion"]
                 + (" (fallback)" if it.get("fallback_used") else ""),

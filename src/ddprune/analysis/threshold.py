@@ -34,9 +34,7 @@ from ddprune.analysis.criteria import (
     criteria,
     find_peak,
 )
-from ddprune.analysis.summaries import epoch_means, final_rows
-
-FAMILY_KEYS = ["dataset", "model", "noise"]
+from ddprune.analysis.summaries import FAMILY_KEYS, epoch_means, final_rows
 
 
 @dataclass(frozen=True)
@@ -162,9 +160,9 @@ def analyse_family(
     """Every criterion and the IT, each with its bootstrap interval, and the selection, for
     one family.
 
-    ``rows`` holds every evaluation of the family's runs; ``family`` its dataset, model and
-    noise (to name checkpoint files). Without ``files`` (models solved in closed form, which
-    have no checkpoints to prune) nothing is selected.
+    ``rows`` holds every evaluation of the family's runs; ``family`` its dataset, model,
+    noise and noise kind (to name checkpoint files). Without ``files`` (models solved in
+    closed form, which have no checkpoints to prune) nothing is selected.
     """
     final = final_rows(rows)
     curves = FamilyCurves.from_final(final)
@@ -256,14 +254,15 @@ def detect(
     files: CheckpointFiles,
     unselectable: frozenset[str] = frozenset(),
 ) -> list[dict]:
-    """Analyse every (dataset, model, noise) family of a dense table.
+    """Analyse every (dataset, model, noise, noise kind) family of a dense table.
 
     Families of the ``unselectable`` models (solved in closed form) get their IT but no
     checkpoint selection.
     """
     families = []
-    for (dataset, model, noise), rows in dense.groupby(FAMILY_KEYS, sort=True):
+    for (dataset, model, noise, noise_kind), rows in dense.groupby(FAMILY_KEYS, sort=True):
         family = {"dataset": dataset, "model": model, "noise": float(noise)}
+        family["noise_kind"] = noise_kind
         usable = None if model in unselectable else files
         families.append({**family, **analyse_family(rows, config, usable, family)})
     return families

@@ -21,14 +21,18 @@ from ddprune.data.noise import NoisyLabels
 class RunData(Dataset):
     """A dataset on the run's device, trained on noisy labels.
 
-    ``y_train`` holds the labels the model is trained on (noisy); the clean ones and the mask
-    of corrupted samples are kept beside them for the metrics. ``pixels`` standardises uint8
-    images (None for float features, which are used as stored).
+    ``y_train`` holds the labels the model is trained on (noisy); the clean ones are kept
+    beside them for the metrics. ``pixels`` standardises uint8 images (None for float
+    features, which are used as stored).
     """
 
     y_train_clean: torch.Tensor
-    is_noisy: torch.Tensor
     pixels: PixelScale | None = None
+
+    @property
+    def noise_realised(self) -> float:
+        """The fraction of training labels that differ from the clean ones."""
+        return float((self.y_train != self.y_train_clean).double().mean())
 
     @classmethod
     def build(cls, dataset: Dataset, labels: NoisyLabels, device: torch.device) -> RunData:
@@ -42,7 +46,6 @@ class RunData(Dataset):
             x_train=dataset.x_train.to(device),
             y_train=labels.noisy.to(device),
             y_train_clean=labels.clean.to(device),
-            is_noisy=labels.is_noisy.to(device),
             x_test=dataset.x_test.to(device),
             y_test=dataset.y_test.to(device),
             num_classes=dataset.num_classes,
@@ -53,13 +56,16 @@ class RunData(Dataset):
         )
 
 
-def labels_table(labels: NoisyLabels, study: str, dataset: str, noise: float, seed: int) -> list:
+def labels_table(
+    labels: NoisyLabels, study: str, dataset: str, noise: float, noise_kind: str, seed: int
+) -> list:
     """Rows recording one draw of label noise (one per training sample)."""
     return [
         {
             "study": study,
             "dataset": dataset,
             "noise": float(noise),
+            "noise_kind": noise_kind,
             "seed": int(seed),
             "index": i,
             "label_clean": int(c),

@@ -15,7 +15,7 @@ from ddprune.data.run_data import labels_table
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.common import data_spec, read_labels, run_data
 from ddprune.study.paths import Layout, fill
-from ddprune.study.runs import Run, Study
+from ddprune.study.runs import Run, Study, noise_wildcard
 from ddprune.training.config import TrainConfig
 from ddprune.training.dense import train_run
 from ddprune.training.platform import Platform, configure
@@ -23,20 +23,26 @@ from ddprune.training.platform import Platform, configure
 log = logging.getLogger(__name__)
 
 
-def draw_labels(study: Study, layout: Layout, dataset: str, noise: float, seed: int) -> None:
-    """Draw the label noise of (dataset, noise, seed) once and record it."""
+def draw_labels(
+    study: Study, layout: Layout, dataset: str, noise: float, noise_kind: str, seed: int
+) -> None:
+    """Draw the label noise of (dataset, noise, noise kind, seed) once and record it."""
     data = load_dataset(dataset, study.dataset_options(dataset))
-    labels = corrupt_labels(data.y_train, data.num_classes, noise, dataset, seed)
-    rows = labels_table(labels, study.name, dataset, noise, seed)
-    output = layout.labels.format(dataset=dataset, noise=repr(float(noise)), seed=seed)
+    labels = corrupt_labels(data.y_train, data.num_classes, noise, dataset, seed, noise_kind)
+    rows = labels_table(labels, study.name, dataset, noise, noise_kind, seed)
+    output = layout.labels.format(
+        dataset=dataset, noise=noise_wildcard(noise, noise_kind), seed=seed
+    )
     write_table(frame(rows, "labels"), output, "labels")
     log.info(
-        "%s noise %s seed %d: %d of %d labels corrupted",
+        "%s %s noise %s seed %d: %d of %d labels redrawn, %.4f changed",
         dataset,
+        noise_kind,
         noise,
         seed,
         int(labels.is_noisy.sum()),
         len(rows),
+        labels.realised_rate,
     )
 
 
@@ -48,6 +54,7 @@ def train(study: Study, layout: Layout, run: Run, threads: int | None = None) ->
     identity = {
         "study": study.name,
         **asdict(run),
+        "noise_realised": data.noise_realised,
         "n_train": len(data.y_train),
         "n_test": len(data.y_test),
         "data_sha256": data.sha256,
@@ -69,23 +76,34 @@ def train(study: Study, layout: Layout, run: Run, threads: int | None = None) ->
     write_table(frame(rows, "dense"), fill(layout.metrics, run), "dense")
 
 
-def solve(study: Study, layout: Layout, dataset: str, model: str, noise: float, seed: int) -> None:
+def solve(
+    study: Study,
+    layout: Layout,
+    dataset: str,
+    model: str,
+    noise: float,
+    noise_kind: str,
+    seed: int,
+) -> None:
     """Solve a closed-form model at every width of one seed; write its dense and
     compression rows (one job per seed: each solve takes milliseconds, a job seconds)."""
     started = time.perf_counter()
     options = study.dataset_options(dataset)
-    wildcards = {"dataset": dataset, "model": model, "noise": repr(float(noise)), "seed": seed}
+    label = noise_wildcard(noise, noise_kind)
+    wildcards = {"dataset": dataset, "model": model, "noise": label, "seed": seed}
     labels = None
     if not is_regression(dataset, options):
         labels = read_labels(layout.labels.format(**wildcards))
     config = ClosedFormConfig.of(study.config["closed_form"])
-    widths = study.widths(dataset, model, noise, seed)
+    widths = study.widths(dataset, model, noise, noise_kind, seed)
     dense_rows, compression_rows = solve_run(dataset, options, model, widths, seed, config, labels)
     identity = {
         "study": study.name,
         "dataset": dataset,
         "model": model,
         "noise": noise,
+        "noise_kind": noise_kind,
+        "noise_realised": 0.0 if labels is None else labels.realised_rate,
         "seed": seed,
     }
     metric = "classification_error" if labels is not None else "mean_squared_error"

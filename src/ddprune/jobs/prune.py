@@ -33,6 +33,7 @@ def prune(
     identity = {
         "study": study.name,
         **asdict(run),
+        "noise_realised": data.noise_realised,
         "source_epoch": epoch,
         "axis": entry["axis"],
         "role": entry["role"],

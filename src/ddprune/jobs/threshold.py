@@ -51,9 +51,10 @@ def threshold(study: Study, layout: Layout) -> None:
     for family in families:
         it = family["it"]
         log.info(
-            "%s/%s noise %s: IT %s",
+            "%s/%s %s noise %s: IT %s",
             family["dataset"],
             family["model"],
+            family["noise_kind"],
             family["noise"],
             f"width {it['width']} by {it['criterion']}"
             if it["status"] == "ok"

@@ -315,7 +315,7 @@ def _check_unique_runs(config: dict[str, Any]) -> list[str]:
             if run in seen:
                 return [
                     f"sweep[{index}]: run {run} is already in sweep[{seen[run]}]; each "
-                    "(dataset, model, width, noise, seed) once"
+                    "(dataset, model, width, noise, noise_kind, seed) once"
                 ]
             seen[run] = index
     return []

@@ -10,39 +10,62 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ddprune.catalog import CLOSED_FORM_MODELS
+from ddprune.catalog import CLOSED_FORM_MODELS, DEFAULT_NOISE_KIND, NOISE_KINDS
 from ddprune.study.pruning_methods import PRUNE_METHODS
+
+
+def noise_wildcard(rate: float, kind: str = DEFAULT_NOISE_KIND) -> str:
+    """Label noise as it appears in paths: the rate (``repr`` round-trips through ``float``),
+    then the kind where it is not the default -- ``0.2``, ``0.2-symmetric`` -- so that the
+    paths of studies from before there was a choice stay what they were."""
+    return repr(float(rate)) + ("" if kind == DEFAULT_NOISE_KIND else f"-{kind}")
+
+
+def parse_noise_wildcard(text: str) -> tuple[float, str]:
+    """The (rate, kind) of :func:`noise_wildcard`'s text."""
+    for kind in NOISE_KINDS[1:]:
+        if text.endswith(f"-{kind}"):
+            return float(text.removesuffix(f"-{kind}")), kind
+    return float(text), DEFAULT_NOISE_KIND
+
+
+# What Snakemake may match for {noise}: a rate such as 0.2, and a kind's suffix.
+NOISE_PATTERN = r"[0-9]+\.[0-9]+(e-?[0-9]+)?" + f"(-({'|'.join(NOISE_KINDS[1:])}))?"
 
 
 @dataclass(frozen=True, order=True)
 class Run:
-    """One training run; its fields are the wildcards of every path that belongs to it."""
+    """One training run; its fields are the wildcards of every path that belongs to it (the
+    noise rate and kind together make the ``noise`` wildcard)."""
 
     dataset: str
     model: str
     width: int
     noise: float
     seed: int
+    noise_kind: str = DEFAULT_NOISE_KIND
 
     @property
     def noise_label(self) -> str:
-        """The noise rate as it appears in paths: ``repr`` round-trips through ``float``."""
-        return repr(float(self.noise))
+        return noise_wildcard(self.noise, self.noise_kind)
 
     @property
     def wildcards(self) -> dict[str, str]:
         values = asdict(self)
+        del values["noise_kind"]
         values["noise"] = self.noise_label
         return {k: str(v) for k, v in values.items()}
 
     @classmethod
     def from_wildcards(cls, wildcards: Mapping[str, str]) -> Run:
+        noise, noise_kind = parse_noise_wildcard(wildcards["noise"])
         return cls(
             dataset=wildcards["dataset"],
             model=wildcards["model"],
             width=int(wildcards["width"]),
-            noise=float(wildcards["noise"]),
+            noise=noise,
             seed=int(wildcards["seed"]),
+            noise_kind=noise_kind,
         )
 
 
@@ -63,7 +86,16 @@ class Study:
             for width, noise, seed in itertools.product(
                 grid["widths"], grid["noise"], grid["seeds"]
             ):
-                runs.append(Run(grid["dataset"], grid["model"], width, float(noise), seed))
+                runs.append(
+                    Run(
+                        grid["dataset"],
+                        grid["model"],
+                        width,
+                        float(noise),
+                        seed,
+                        grid.get("noise_kind", DEFAULT_NOISE_KIND),
+                    )
+                )
         return sorted(runs)
 
     @property
@@ -82,12 +114,15 @@ class Study:
         names = ("dataset", "model", "noise", "seed")
         return [dict(zip(names, key, strict=True)) for key in sorted(keys)]
 
-    def widths(self, dataset: str, model: str, noise: float, seed: int) -> list[int]:
-        """The widths of the runs that share (dataset, model, noise, seed)."""
+    def widths(
+        self, dataset: str, model: str, noise: float, noise_kind: str, seed: int
+    ) -> list[int]:
+        """The widths of the runs that share (dataset, model, noise, noise kind, seed)."""
+        family = (dataset, model, noise, noise_kind, seed)
         return sorted(
             run.width
             for run in self.runs
-            if (run.dataset, run.model, run.noise, run.seed) == (dataset, model, noise, seed)
+            if (run.dataset, run.model, run.noise, run.noise_kind, run.seed) == family
         )
 
     def dataset_options(self, dataset: str) -> dict[str, Any]:

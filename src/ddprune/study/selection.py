@@ -44,7 +44,12 @@ def load_threshold(path: PathLike) -> dict[str, Any]:
 def selected_runs(threshold_document: dict[str, Any]) -> list[tuple[Run, int]]:
     """Every (run, epoch) that the threshold rule selected, in a stable order."""
     return sorted(
-        (Run(f["dataset"], f["model"], entry["width"], f["noise"], entry["seed"]), entry["epoch"])
+        (
+            Run(
+                f["dataset"], f["model"], entry["width"], f["noise"], entry["seed"], f["noise_kind"]
+            ),
+            entry["epoch"],
+        )
         for f in threshold_document["families"]
         for entry in f["selection"]
     )
@@ -53,10 +58,11 @@ def selected_runs(threshold_document: dict[str, Any]) -> list[tuple[Run, int]]:
 def selection_entry(document: dict[str, Any], run: Run, epoch: int) -> tuple[dict, dict]:
     """The family (with its IT) and the selection entry of (run, epoch)."""
     for family in document["families"]:
-        if (family["dataset"], family["model"], family["noise"]) != (
+        if (family["dataset"], family["model"], family["noise"], family["noise_kind"]) != (
             run.dataset,
             run.model,
             run.noise,
+            run.noise_kind,
         ):
             continue
         for entry in family["selection"]:

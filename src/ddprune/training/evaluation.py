@@ -1,8 +1,9 @@
 """Metrics on the full train and test sets, as the research question needs them.
 
 Training error is measured on the labels the model was trained on (noisy) *and* on the
-clean labels; memorisation is the fraction of noisy-label samples whose noisy label the
-model reproduces -- the quantity that explains the peak at the interpolation threshold.
+clean labels; memorisation is the fraction of samples whose label the noise changed that the
+model predicts as their noisy label -- the quantity that explains the peak at the
+interpolation threshold.
 """
 
 from __future__ import annotations
@@ -18,15 +19,20 @@ from ddprune.data.run_data import RunData
 
 
 def label_errors(
-    predicted: torch.Tensor, noisy: torch.Tensor, clean: torch.Tensor, is_noisy: torch.Tensor
+    predicted: torch.Tensor, noisy: torch.Tensor, clean: torch.Tensor
 ) -> dict[str, float]:
     """Training error against the noisy and the clean labels, and memorisation (NaN without
-    noise), from predicted classes: shared by trained and closed-form models."""
+    noise), from predicted classes: shared by trained and closed-form models.
+
+    Memorisation counts the samples whose label changed, not all redrawn ones: a symmetric
+    redraw that kept the true class cannot be memorised (for incorrect-class noise the two
+    sets are the same)."""
+    changed = noisy != clean
     return {
         "train_error": (predicted != noisy).float().mean().item(),
         "train_error_clean": (predicted != clean).float().mean().item(),
-        "memorization": (predicted[is_noisy] == noisy[is_noisy]).float().mean().item()
-        if bool(is_noisy.any())
+        "memorization": (predicted[changed] == noisy[changed]).float().mean().item()
+        if bool(changed.any())
         else math.nan,
     }
 
@@ -43,7 +49,7 @@ def evaluate(model: nn.Module, data: RunData, feed: Feed) -> dict[str, float]:
     train_pred = train_logits.argmax(dim=1)
     metrics = {
         "train_loss": F.cross_entropy(train_logits, data.y_train).item(),
-        **label_errors(train_pred, data.y_train, data.y_train_clean, data.is_noisy),
+        **label_errors(train_pred, data.y_train, data.y_train_clean),
         "test_loss": F.cross_entropy(test_logits, data.y_test).item(),
         "test_error": (test_logits.argmax(dim=1) != data.y_test).float().mean().item(),
     }
