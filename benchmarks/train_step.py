@@ -34,13 +34,8 @@ from torch.nn.utils import prune as torch_prune
 from ddprune.data.datasets import load_dataset
 from ddprune.data.feed import Feed
 from ddprune.models import build_model
-from ddprune.pruning.masks import (
-    MaskedWeights,
-    Masks,
-    keep_count,
-    magnitude_masks,
-    prunable_weights,
-)
+from ddprune.pruning.masks import MaskedWeights, Masks, keep_count, prunable_weights
+from ddprune.pruning.scores import magnitude, select
 from ddprune.training.loop import Masking, train_epoch
 
 # A way to train a pruned network: model and masks -> the module to train, and the masking
@@ -171,7 +166,8 @@ def main() -> None:
             model = build_model("mlp", width, data.input_shape, data.num_classes)
             weights = prunable_weights(model, include_output=True)
             total = sum(w.numel() for w in weights.values())
-            masks = magnitude_masks(weights, keep_count(total, 1 - args.pruned), "global")
+            scores = magnitude(weights, None, None, None)
+            masks = select(scores, keep_count(total, 1 - args.pruned), "global")
             steps = median_seconds(
                 {"bare": (bare_loop, dense), "ddprune": (ddprune_loop, dense)},
                 model, masks, x, y, args.steps, batch_size, args.repeats,

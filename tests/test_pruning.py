@@ -15,17 +15,12 @@ from ddprune.data.noise import corrupt_labels
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
 from ddprune.pruning import rounds as prune_module
-from ddprune.pruning.masks import (
-    MaskedWeights,
-    keep_count,
-    layer_counts,
-    magnitude_masks,
-    prunable_weights,
-    random_masks,
-)
+from ddprune.pruning import scores as scores_module
+from ddprune.pruning.masks import MaskedWeights, keep_count, prunable_weights
 from ddprune.pruning.rounds import PruneConfig, retraining_rates
 from ddprune.pruning.rounds import prune_run as prune_by_keyword
-from ddprune.study.pruning_methods import PRUNE_METHODS
+from ddprune.pruning.scores import SCORES, Sources, choose_masks, layer_counts, magnitude, select
+from ddprune.study.pruning_methods import PRUNE_METHODS, PruneMethod
 from ddprune.training.config import OPTIMIZERS, TrainConfig
 from ddprune.training.loop import train_epoch
 from ddprune.training.platform import Platform
@@ -50,11 +45,12 @@ def prune_run(
     *,
     source_epoch,
 ):
-    """``prune_run`` with the arguments in the order these tests list them."""
+    """``prune_run`` with the arguments in the order these tests list them (a method by its
+    name or as a record)."""
     return prune_by_keyword(
         model,
         data,
-        method,
+        PRUNE_METHODS[method] if isinstance(method, str) else method,
         config=config,
         train_config=train,
         platform=platform,
@@ -136,7 +132,7 @@ def test_masked_gradients_alone_keep_pruned_weights_and_their_state_at_zero(data
     every step as well."""
     config = TrainConfig.of(optimizer=optimizer, lr=0.05, momentum=0.9, weight_decay=1e-3)
     trained = trained_model(data)
-    masks = magnitude_masks(prunable_weights(trained, True), 500, "global")
+    masks = magnitude_masks(prunable_weights(trained, True), 500)
 
     def retrain(also_weights: bool) -> torch.nn.Module:
         model = copy.deepcopy(trained)
@@ -200,20 +196,66 @@ def test_rewinding_restores_the_surviving_weights_exactly(data, tmp_path):
     assert torch.equal(model[3].weight, rewind["3.weight"])  # unpruned layers rewind too
 
 
+def magnitude_masks(weights, keep, scope="global"):
+    return select(magnitude(weights, None, None, None), keep, scope)
+
+
 def test_random_masks_match_magnitude_counts_per_layer():
     torch.manual_seed(0)
     weights = {"a": torch.randn(50, 20), "b": torch.randn(10, 50)}
-    magnitude = magnitude_masks(weights, keep_count(1500, 0.3), "global")
-    random = random_masks(magnitude, torch.Generator().manual_seed(1))
+    keep = keep_count(1500, 0.3)
+    by_magnitude = magnitude_masks(weights, keep)
+    random = choose_masks(
+        PRUNE_METHODS["random"],
+        weights,
+        Sources(dense=weights, rewind=None),
+        None,
+        keep,
+        "global",
+        torch.Generator().manual_seed(1),
+    )
     for name in weights:
-        assert int(random[name].sum()) == int(magnitude[name].sum())
-        assert not torch.equal(random[name], magnitude[name])
-    assert sum(int(m.sum()) for m in magnitude.values()) == keep_count(1500, 0.3)
+        assert int(random[name].sum()) == int(by_magnitude[name].sum())
+        assert not torch.equal(random[name], by_magnitude[name])
+    assert sum(int(m.sum()) for m in by_magnitude.values()) == keep
 
 
 def test_magnitude_ties_are_broken_by_position():
-    masks = magnitude_masks({"a": torch.ones(10)}, 5, "global")
+    masks = magnitude_masks({"a": torch.ones(10)}, 5)
     assert masks["a"].tolist() == [True] * 5 + [False] * 5
+
+
+def test_every_method_names_registered_scores():
+    for name in PRUNE_METHODS.names():
+        method = PRUNE_METHODS[name]
+        for score in filter(None, (method.score, method.counts_like)):
+            SCORES[score]  # raises, naming the registered ones, if it is not
+
+
+def test_a_new_score_is_one_function_and_one_record(data, tmp_path, monkeypatch):
+    """A toy criterion -- keep the weights of the lowest-numbered inputs of every unit --
+    plugs in as a score function and a method record; the round loop and the selection
+    (exact counts, ties) are shared."""
+
+    def first_inputs(weights, sources, current, generator):
+        return {
+            name: -torch.arange(w.shape[-1], dtype=torch.float32).expand_as(w).to(w.device)
+            for name, w in weights.items()
+        }
+
+    registry = scores_module.Registry("pruning score")
+    for name in SCORES.names():
+        registry.add(name, SCORES[name])
+    registry.add("first-inputs", first_inputs)
+    monkeypatch.setattr(scores_module, "SCORES", registry)
+    toy = PruneMethod("first-inputs", score="first-inputs", start="dense", rates="final")
+    config = PruneConfig.of(sparsities=(0.5,), epochs=5, scope="layer")
+    model = trained_model(data)
+    prune_run(model, data, toy, config, TRAIN, PLATFORM, None, {}, 0, tmp_path, source_epoch=0)
+    for weight in prunable_weights(model).values():
+        inputs = weight.shape[-1]
+        assert int(weight.count_nonzero()) <= weight.numel() // 2
+        assert not weight[..., inputs // 2 + 1 :].any()  # only the first inputs survive
 
 
 def test_oneshot_to_s_equals_one_imp_round_to_s(data, tmp_path):

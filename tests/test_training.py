@@ -22,7 +22,7 @@ from ddprune.jobs.dense import train as train_job
 from ddprune.jobs.verify import verify_selected
 from ddprune.study import Run, load_study
 from ddprune.study.paths import Layout, fill
-from ddprune.training.checkpoints import CheckpointError, latest_periodic, load_checkpoint
+from ddprune.training.checkpoints import CheckpointError, list_periodic, load_checkpoint
 
 OPTIONS = {"n_train": 300, "split_seed": 0}
 RUN = Run("digits", "mlp", 32, 0.2, 0)
@@ -171,7 +171,8 @@ def test_a_corrupted_checkpoint_gives_a_clear_error_or_a_restart(tmp_path, damag
     train_job(**arguments)
     reference = metrics(arguments)
     run_file(arguments, "final_checkpoint").unlink()
-    newest = latest_periodic(run_file(arguments, "checkpoints"))
+    periodic = list_periodic(run_file(arguments, "checkpoints"))
+    newest = periodic[max(periodic)]
     content = newest.read_bytes()
     newest.write_bytes(content[:100] if damage == "truncated" else bytes(len(content)))
     with pytest.raises(CheckpointError, match=r"epoch0000040.pt is unreadable.*on_bad_checkpoint"):

@@ -1,6 +1,8 @@
-"""Study-wide report jobs of ddprune.jobs.report that take (study, layout): params.job names one."""
+"""The study-wide report jobs of ddprune.jobs.report, which take (study, layout): the rule's
+params.job names one of them."""
 
-from ddprune.jobs import report
+from ddprune.jobs.report import answer, answer_figure, answer_page
 from ddprune.jobs.snakemake import start
 
-getattr(report, snakemake.params.job)(*start(snakemake))
+JOBS = {"answer": answer, "answer_page": answer_page, "answer_figure": answer_figure}
+JOBS[snakemake.params.job](*start(snakemake))

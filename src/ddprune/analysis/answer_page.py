@@ -23,7 +23,7 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.answer import LEVEL, ROLE_ORDER, SOURCE_KEYS
+from ddprune.analysis.answer import LEVEL, ROLE_ORDER, SOURCE_KEYS, recovers
 from ddprune.analysis.plotting import noise_labels
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.catalog import DEFAULT_NOISE_KIND
@@ -80,7 +80,7 @@ def _mean(statistics: dict[tuple[str, int], pd.Series], name: str) -> float:
 
 
 def _recovers(delta: pd.Series) -> str:
-    return NONE if math.isnan(delta["high"]) else ("yes" if delta["high"] < 0 else "no")
+    return NONE if math.isnan(delta["high"]) else ("yes" if recovers(delta) else "no")
 
 
 def page_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +143,7 @@ def _recovery(best: pd.Series, found: dict[tuple[str, int], pd.Series]) -> str:
         else f"{LEVEL:.0%} interval {_points(best['low'], True)} to "
         f"{_points(best['high'], True)}, {best['seeds']} seeds"
     )
-    verdict = "a recovery" if best["high"] < 0 else "not a recovery: the interval reaches zero"
+    verdict = "a recovery" if recovers(best) else "not a recovery: the interval reaches zero"
     text = (
         f"pruned with {best['method']}, {_source_name(best)} {verb} its test error by "
         f"{abs(100 * best['mean']):.1f} points ({interval}) at "

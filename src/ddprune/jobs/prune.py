@@ -17,9 +17,10 @@ from ddprune.training.platform import Platform, configure
 
 
 def prune(
-    study: Study, layout: Layout, run: Run, epoch: int, method: str, threads: int | None = None
+    study: Study, layout: Layout, run: Run, epoch: int, method_name: str, threads: int | None = None
 ) -> None:
     """Prune one selected checkpoint by one method; write one row per round."""
+    method = PRUNE_METHODS[method_name]
     family, entry = selection_entry(load_threshold(layout.threshold), run, epoch)
     platform = Platform.of(study.config["platform"])
     config = PruneConfig.of(study.config["prune"])
@@ -27,7 +28,7 @@ def prune(
     data = run_data(study, layout, run, configure(platform, threads))
     model = load_model(run, data, entry["checkpoint"])
     rewind = None
-    if PRUNE_METHODS[method].needs_rewind_checkpoint:
+    if method.needs_rewind_checkpoint:
         path = rewind_checkpoint(layout, run, config.rewind_epoch)
         rewind = load_checkpoint(path, map_location=data.x_train.device)["model"]
     identity = {
@@ -45,7 +46,7 @@ def prune(
     spec = {
         "run": asdict(run),
         "epoch": epoch,
-        "method": method,
+        "method": method.name,
         "prune": asdict(config),
         "train": study.config["train"],
         "data": data_spec(study, run, data),
@@ -60,12 +61,12 @@ def prune(
         rewind_state=rewind,
         identity=identity,
         seed=run.seed,
-        directory=fill(layout.rounds, run, epoch=epoch, method=method),
+        directory=fill(layout.rounds, run, epoch=epoch, method=method.name),
         spec=spec,
         source_epoch=epoch,
     )
     write_table(
         frame(rows, "pruning"),
-        fill(layout.rounds_table, run, epoch=epoch, method=method),
+        fill(layout.rounds_table, run, epoch=epoch, method=method.name),
         "pruning",
     )

@@ -34,64 +34,6 @@ def keep_count(total: int, remaining: float) -> int:
     return round(total * remaining)
 
 
-def _top(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """Boolean mask of the ``k`` largest scores; ties go to the earlier position."""
-    mask = torch.zeros(scores.numel(), dtype=torch.bool, device=scores.device)
-    if k > 0:
-        order = torch.argsort(scores.flatten(), descending=True, stable=True)
-        mask[order[:k]] = True
-    return mask.view_as(scores)
-
-
-def layer_counts(sizes: list[int], keep: int) -> list[int]:
-    """``keep`` weights shared among layers of ``sizes`` in proportion to their sizes, exactly.
-
-    Largest remainders (ties to the earlier layer) make the counts sum to ``keep``: rounding
-    each layer on its own would miss the round's count by up to a weight per layer.
-    """
-    total = sum(sizes)
-    counts = [size * keep // total for size in sizes]
-    by_remainder = sorted(range(len(sizes)), key=lambda i: (-(sizes[i] * keep % total), i))
-    for i in by_remainder[: keep - sum(counts)]:
-        counts[i] += 1
-    return counts
-
-
-def magnitude_masks(
-    weights: dict[str, torch.Tensor], keep: int, scope: str, current: Masks | None = None
-) -> Masks:
-    """Keep the ``keep`` largest |w| among the weights that ``current`` still keeps.
-
-    ``scope`` is ``global`` (one ranking over all prunable weights) or ``layer`` (each layer
-    keeps its share of ``keep``, in proportion to its size: :func:`layer_counts`).
-    """
-    scores = {
-        name: torch.where(current[name], w.detach().abs(), -1.0) if current else w.detach().abs()
-        for name, w in weights.items()
-    }
-    if scope == "layer":
-        counts = layer_counts([s.numel() for s in scores.values()], keep)
-        return {n: _top(s, k) for (n, s), k in zip(scores.items(), counts, strict=True)}
-    if scope != "global":
-        raise ValueError(f"prune.scope: {scope!r}; allowed: global, layer")
-    flat = torch.cat([s.flatten() for s in scores.values()])
-    kept = _top(flat, keep)
-    masks, start = {}, 0
-    for name, s in scores.items():
-        masks[name] = kept[start : start + s.numel()].view_as(s)
-        start += s.numel()
-    return masks
-
-
-def random_masks(like: Masks, generator: torch.Generator) -> Masks:
-    """Random masks keeping exactly as many weights per layer as ``like`` does."""
-    masks = {}
-    for name, mask in like.items():
-        scores = torch.rand(mask.shape, generator=generator).to(mask.device)
-        masks[name] = _top(scores, int(mask.sum()))
-    return masks
-
-
 class MaskedWeights:
     """Masks bound to a model's parameters, applied in place: to the weights when a round
     starts (:meth:`apply_to_weights`), to the gradients before every optimizer step

@@ -1,9 +1,10 @@
 """Prune a trained checkpoint round by round, retraining after each round, resumably.
 
-What a method does is its record (:mod:`ddprune.study.pruning_methods`); each axis of a record has
-its behaviour here, in one table each: :data:`CHOOSE_MASKS`, :func:`start_weights` and
-:func:`retraining_rates`. Retraining is the dense runs' loop (:func:`ddprune.training.loop.train`)
-with the masks applied, so a pruned network is trained exactly as the dense ones were.
+What a method does is its record (:mod:`ddprune.study.pruning_methods`): its masks come from
+:func:`ddprune.pruning.scores.choose_masks`, the other axes' behaviour is here, one function
+each: :func:`start_weights` and :func:`retraining_rates`. Retraining is the dense runs' loop
+(:func:`ddprune.training.loop.train`) with the masks applied, so a pruned network is trained
+exactly as the dense ones were.
 
 Every method visits the same targets (sparsities, or counts with ``prune.budgets``), so their
 rounds line up. Round 0 is the dense
@@ -18,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,17 +29,11 @@ from torch import nn
 from ddprune.data.run_data import RunData
 from ddprune.foundations.seeds import derive_seed
 from ddprune.models import count_nonzero_parameters, count_parameters
-from ddprune.pruning.masks import (
-    MaskedWeights,
-    Masks,
-    keep_count,
-    magnitude_masks,
-    prunable_weights,
-    random_masks,
-)
+from ddprune.pruning.masks import MaskedWeights, Masks, keep_count, prunable_weights
+from ddprune.pruning.scores import Sources, Weights, choose_masks
 from ddprune.study.config import ConfigSection
 from ddprune.study.paths import RESUME_ROUND, ROUND, matching, round_checkpoint, round_resume_point
-from ddprune.study.pruning_methods import PRUNE_METHODS, PruneMethod
+from ddprune.study.pruning_methods import PruneMethod
 from ddprune.training.checkpoints import (
     drop_resume_points,
     resume_state,
@@ -52,7 +46,6 @@ from ddprune.training.loop import Progress, SaveKind, train
 from ddprune.training.platform import Platform
 
 log = logging.getLogger(__name__)
-Weights = dict[str, torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -95,36 +88,6 @@ class PruneConfig(ConfigSection):
         return [(t, keep_count(n_prunable, 1.0 - t)) for t in targets]
 
 
-@dataclass(frozen=True)
-class Sources:
-    """The weights a pruning job can start a round from."""
-
-    dense: Weights  # the checkpoint being pruned
-    rewind: Weights | None  # the run's checkpoint of prune.rewind_epoch, where needed
-
-
-def _iterative(weights, sources, current, keep, scope, generator) -> Masks:
-    """Magnitude among the weights that the previous round kept."""
-    return magnitude_masks(weights, keep, scope, current or None)
-
-
-def _oneshot(weights, sources, current, keep, scope, generator) -> Masks:
-    """Magnitude of the dense checkpoint, straight to this round's count."""
-    return magnitude_masks({n: sources.dense[n] for n in weights}, keep, scope)
-
-
-def _random(weights, sources, current, keep, scope, generator) -> Masks:
-    """Random, keeping oneshot's per-layer counts (the control for magnitude)."""
-    return random_masks(_oneshot(weights, sources, current, keep, scope, generator), generator)
-
-
-CHOOSE_MASKS: dict[str, Callable[..., Masks]] = {
-    "iterative": _iterative,
-    "oneshot": _oneshot,
-    "random": _random,
-}
-
-
 def start_weights(method: PruneMethod, sources: Sources) -> Weights | None:
     """The weights a round starts from before masking (None: the previous round's)."""
     return {"previous": None, "dense": sources.dense, "rewind": sources.rewind}[method.start]
@@ -160,7 +123,7 @@ def _round_files(directory: Path) -> dict[tuple[int, int], Path]:
 def prune_run(
     model: nn.Module,
     data: RunData,
-    method_name: str,
+    method: PruneMethod,
     *,
     config: PruneConfig,
     train_config: TrainConfig,
@@ -172,13 +135,12 @@ def prune_run(
     spec: dict[str, Any] | None = None,
     source_epoch: int,
 ) -> list[dict[str, Any]]:
-    """Prune ``model`` (loaded with the dense checkpoint of ``source_epoch``) by the method
-    ``method_name``; one row per round.
+    """Prune ``model`` (loaded with the dense checkpoint of ``source_epoch``) by ``method``;
+    one row per round.
 
     ``spec`` (what determines the numbers) is stored with every round; rounds saved under
     another spec are discarded (see :func:`~ddprune.training.checkpoints.resume_state`).
     """
-    method = PRUNE_METHODS[method_name]
     if method.needs_rewind_checkpoint and rewind_state is None:
         raise ValueError(f"{method.name} needs the weights of the rewind checkpoint")
     directory = Path(directory)
@@ -254,9 +216,7 @@ def prune_run(
                 generator = torch.Generator().manual_seed(
                     derive_seed("random-mask", seed, round_index)
                 )
-                masks = CHOOSE_MASKS[method.masks](
-                    weights, sources, masks, keep, config.scope, generator
-                )
+                masks = choose_masks(method, weights, sources, masks, keep, config.scope, generator)
                 if (start_from := start_weights(method, sources)) is not None:
                     model.load_state_dict(start_from)
             masked = MaskedWeights(model, masks)

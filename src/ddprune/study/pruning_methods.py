@@ -1,10 +1,13 @@
-"""Pruning methods as records: each is a choice along three axes, not a string to dispatch on.
+"""Pruning methods as records: each is a choice along four axes, not a string to dispatch on.
 
 A method says
 
-* how its masks are chosen (``masks``): by magnitude among the survivors of the previous
-  round (``iterative``), by magnitude of the dense checkpoint straight to the round's
-  sparsity (``oneshot``), or at random with ``oneshot``'s per-layer counts (``random``);
+* how each weight is scored (``score``, a name in :data:`ddprune.pruning.scores.SCORES`): by
+  magnitude among the survivors of the previous round (``magnitude``), by magnitude of the
+  dense checkpoint, straight to the round's count (``dense-magnitude``), or at random
+  (``random``);
+* whose per-layer counts the selection keeps (``counts_like``): none (``prune.scope``
+  decides), or another score's selection (the random control keeps one-shot magnitude's);
 * which weights a round starts from before masking (``start``): those of the previous round
   (``previous``), the dense checkpoint's (``dense``), or the rewind checkpoint's (``rewind``);
 * which learning rates retraining replays (``rates``): the dense run's final rate
@@ -23,8 +26,9 @@ Methods (He et al. 2022; Frankle & Carbin 2019; Renda et al. 2020):
   the dense checkpoint, then fine-tune (the control for magnitude).
 
 Torch-free, so that planning (which checkpoints a job needs) reads the same records that
-pruning runs by; the behaviour of each axis lives in :mod:`ddprune.pruning.rounds`. A new
-method is one more record; the config schema's list is kept equal to this registry by a test.
+pruning runs by; the scores live in :mod:`ddprune.pruning.scores`, the other axes'
+behaviour in :mod:`ddprune.pruning.rounds`. A new method is one more record; the config
+schema's list is kept equal to this registry by a test.
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from typing import Literal
 
 from ddprune.foundations.registry import Registry
 
-MaskRule = Literal["iterative", "oneshot", "random"]
 StartRule = Literal["previous", "dense", "rewind"]
 RateRule = Literal["final", "rewind"]
 
@@ -42,9 +45,10 @@ RateRule = Literal["final", "rewind"]
 @dataclass(frozen=True)
 class PruneMethod:
     name: str
-    masks: MaskRule
+    score: str
     start: StartRule
     rates: RateRule
+    counts_like: str | None = None
 
     @property
     def needs_rewind_checkpoint(self) -> bool:
@@ -54,10 +58,12 @@ class PruneMethod:
 
 PRUNE_METHODS: Registry[PruneMethod] = Registry("pruning method")
 for _method in (
-    PruneMethod("imp-finetune", masks="iterative", start="previous", rates="final"),
-    PruneMethod("imp-rewind", masks="iterative", start="rewind", rates="rewind"),
-    PruneMethod("imp-lr-rewind", masks="iterative", start="previous", rates="rewind"),
-    PruneMethod("oneshot", masks="oneshot", start="dense", rates="final"),
-    PruneMethod("random", masks="random", start="dense", rates="final"),
+    PruneMethod("imp-finetune", score="magnitude", start="previous", rates="final"),
+    PruneMethod("imp-rewind", score="magnitude", start="rewind", rates="rewind"),
+    PruneMethod("imp-lr-rewind", score="magnitude", start="previous", rates="rewind"),
+    PruneMethod("oneshot", score="dense-magnitude", start="dense", rates="final"),
+    PruneMethod(
+        "random", score="random", start="dense", rates="final", counts_like="dense-magnitude"
+    ),
 ):
     PRUNE_METHODS.add(_method.name, _method)

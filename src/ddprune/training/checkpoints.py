@@ -108,12 +108,6 @@ def list_resumable(directory: str | os.PathLike) -> dict[int, Path]:
     return {**points, **list_periodic(directory)}
 
 
-def latest_periodic(directory: str | os.PathLike) -> Path | None:
-    """The periodic checkpoint with the highest epoch in ``directory``, if any."""
-    found = list_periodic(directory)
-    return found[max(found)] if found else None
-
-
 def _spec_text(spec: Any) -> str:
     return json.dumps(spec, sort_keys=True, default=str)
 
