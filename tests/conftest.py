@@ -49,6 +49,39 @@ def tiny_study(tmp_path_factory) -> Path:
     return workdir
 
 
+def threshold_document(run, selection: list[dict]) -> dict:
+    """A valid threshold.yaml of one family (``run``'s) with an IT at its width and
+    ``selection`` as its entries."""
+    unanswered = {"status": "no_peak", "reason": "a test's document"}
+    return {
+        "study": "test",
+        "config": {},
+        "families": [
+            {
+                "dataset": run.dataset,
+                "model": run.model,
+                "noise": run.noise,
+                "noise_kind": run.noise_kind,
+                "widths": [run.width],
+                "seeds": [run.seed],
+                "criteria": {
+                    "test_error_peak": {"status": "ok", "width": run.width},
+                    "test_loss_peak": unanswered,
+                    "interpolation": unanswered,
+                },
+                "notes": [],
+                "selection": selection,
+                "it": {
+                    "status": "ok",
+                    "criterion": "test_error_peak",
+                    "fallback_used": False,
+                    "width": run.width,
+                },
+            }
+        ],
+    }
+
+
 @pytest.fixture
 def dense_schema() -> TableSchema:
     return TableSchema.load(SCHEMAS / "dense.schema.yaml")

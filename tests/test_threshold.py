@@ -7,13 +7,22 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from conftest import threshold_document
 from ddprune.analysis.criteria import ThresholdConfig, find_peak, interpolation_point
 from ddprune.analysis.threshold import CheckpointFiles, detect
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.threshold import threshold
 from ddprune.study import load_study
 from ddprune.study.paths import Layout, fill
+from ddprune.study.runs import Run
+from ddprune.study.selection import (
+    ThresholdFileError,
+    load_threshold,
+    selection_entry,
+    write_threshold,
+)
 
 WIDTHS = [2, 4, 8, 16, 32, 64, 128, 256]
 #          descent    min  rise   peak  second descent
@@ -292,3 +301,35 @@ def test_epochwise_without_a_peak_or_a_width_says_so():
     family = analyse(dense_table(), epochwise={"width": 3, "neighbours": 1})
     assert family["epochwise"]["status"] == "no_data"
     assert all(e["axis"] == "width" for e in family["selection"])
+
+
+def test_a_malformed_threshold_file_is_refused_naming_the_field(tmp_path):
+    """threshold.yaml drives the DAG: checked on write and on read, every problem named."""
+    run = Run("digits", "mlp", 40, 0.2, 0)
+    entry = {"width": 40, "seed": 0, "role": "at", "offset": 0, "epoch": 100}
+    entry.update(checkpoint="final.pt", axis="width")
+    path = tmp_path / "threshold.yaml"
+    write_threshold(threshold_document(run, [entry]), path)
+    selected = selection_entry(load_threshold(path), run, 100)
+    assert (selected.role, selected.it_width, selected.checkpoint) == ("at", 40, "final.pt")
+
+    document = yaml.safe_load(path.read_text())
+    family = document["families"][0]
+    family["selection"][0]["role"] = "middle"
+    del family["it"]["width"]
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ThresholdFileError) as error:
+        load_threshold(path)
+    message = str(error.value)
+    assert f"{path} is not a valid threshold file (2 problem(s))" in message
+    assert "families[0].selection[0].role: 'middle' is not allowed; allowed values: " in message
+    assert "families[0].it: 'width' is a required property" in message
+    assert "snakemake --forcerun threshold" in message
+
+    before = path.read_text()
+    with pytest.raises(ThresholdFileError, match="role"):
+        write_threshold(document, path)
+    assert path.read_text() == before  # nothing malformed is written
+    path.write_text("families: [unclosed")
+    with pytest.raises(ThresholdFileError, match="not readable YAML"):
+        load_threshold(path)

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import threshold_document
 from ddprune.foundations.tables import read_table
 from ddprune.jobs.dense import draw_labels
 from ddprune.jobs.dense import train as train_job
@@ -208,18 +209,7 @@ def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
         "checkpoint": str(checkpoints / "epoch0000020.pt"),
         "axis": "epoch",
     }
-    document = {
-        "families": [
-            {
-                "dataset": RUN.dataset,
-                "model": RUN.model,
-                "noise": RUN.noise,
-                "noise_kind": RUN.noise_kind,
-                "it": {"criterion": "test_error_peak", "width": RUN.width},
-                "selection": [entry],
-            }
-        ]
-    }
+    document = threshold_document(RUN, [entry])
     layout = arguments["layout"]
     threshold = Path(layout.threshold)
     threshold.write_text(yaml.safe_dump(document))

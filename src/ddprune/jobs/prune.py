@@ -21,12 +21,12 @@ def prune(
 ) -> None:
     """Prune one selected checkpoint by one method; write one row per round."""
     method = PRUNE_METHODS[method_name]
-    family, entry = selection_entry(load_threshold(layout.threshold), run, epoch)
+    selected = selection_entry(load_threshold(layout.threshold), run, epoch)
     platform = Platform.of(study.config["platform"])
     config = PruneConfig.of(study.config["prune"])
     train_config = TrainConfig.of(study.config["train"])
     data = run_data(study, layout, run, configure(platform, threads))
-    model = load_model(run, data, entry["checkpoint"])
+    model = load_model(run, data, selected.checkpoint)
     rewind = None
     if method.needs_rewind_checkpoint:
         path = rewind_checkpoint(layout, run, config.rewind_epoch)
@@ -36,11 +36,11 @@ def prune(
         **asdict(run),
         "noise_realised": data.noise_realised,
         "source_epoch": epoch,
-        "axis": entry["axis"],
-        "role": entry["role"],
-        "offset": entry["offset"],
-        "it_width": family["it"]["width"],
-        "it_criterion": family["it"]["criterion"],
+        "axis": selected.axis,
+        "role": selected.role,
+        "offset": selected.offset,
+        "it_width": selected.it_width,
+        "it_criterion": selected.it_criterion,
         "data_sha256": data.sha256,
     }
     spec = {

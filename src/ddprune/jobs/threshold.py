@@ -8,16 +8,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ddprune.analysis.criteria import ThresholdConfig
 from ddprune.analysis.threshold import CheckpointFiles, detect, to_yaml_ready
 from ddprune.catalog import CLOSED_FORM_MODELS
-from ddprune.foundations.atomic import write_text
 from ddprune.foundations.tables import read_table
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study
-from ddprune.study.selection import periodic_checkpoints
+from ddprune.study.selection import periodic_checkpoints, write_threshold
 
 log = logging.getLogger(__name__)
 
@@ -65,4 +62,4 @@ def threshold(study: Study, layout: Layout) -> None:
         "config": threshold_config,
         "families": to_yaml_ready(families),
     }
-    write_text(layout.threshold, yaml.safe_dump(document, sort_keys=False))
+    write_threshold(document, layout.threshold)

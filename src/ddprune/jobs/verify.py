@@ -26,8 +26,8 @@ def verify_selected(
     Pruning starts from these files, so a checkpoint that does not reproduce the dense table
     (a changed dataset split, a corrupted file) stops the study here, loudly.
     """
-    family, entry = selection_entry(load_threshold(layout.threshold), run, epoch)
-    checkpoint = entry["checkpoint"]
+    selected = selection_entry(load_threshold(layout.threshold), run, epoch)
+    checkpoint = selected.checkpoint
     platform = Platform.of(study.config["platform"])
     config = TrainConfig.of(study.config["train"])
     data = run_data(study, layout, run, configure(platform, threads))
@@ -48,12 +48,12 @@ def verify_selected(
     row = {
         "study": study.name,
         **asdict(run),
-        "role": entry["role"],
-        "offset": entry["offset"],
-        "it_criterion": family["it"]["criterion"],
-        "it_width": family["it"]["width"],
+        "role": selected.role,
+        "offset": selected.offset,
+        "it_criterion": selected.it_criterion,
+        "it_width": selected.it_width,
         "epoch": epoch,
-        "axis": entry["axis"],
+        "axis": selected.axis,
         "checkpoint": os.fspath(checkpoint),
         "n_params": count_parameters(model),
         **{k: measured[k] for k in [*VERIFIED, "memorization"]},

@@ -24,7 +24,7 @@ import jsonschema
 import yaml
 
 from ddprune.catalog import CLOSED_FORM_MODELS, is_regression, source
-from ddprune.foundations.schemas import schema_file
+from ddprune.foundations.schemas import describe, schema_file
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
 
@@ -52,56 +52,6 @@ def _extend_with_defaults(validator_class: type) -> type:
 
 
 _Validator = _extend_with_defaults(jsonschema.Draft202012Validator)
-
-
-def _field(path: Any) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text.lstrip(".") or "<top level>"
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    """One line per problem: the field, what was found, and what is allowed."""
-    field = _field(error.absolute_path)
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "additionalProperties":
-        allowed = sorted(schema.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(allowed))
-        return f"{field}: unknown key(s) {unknown}; allowed keys: {allowed}"
-    if error.validator == "enum":
-        return (
-            f"{field}: {error.instance!r} is not allowed; allowed values: {error.validator_value}"
-        )
-    if error.validator == "required":
-        return f"{field}: {error.message}"
-    if error.validator == "type":
-        return f"{field}: {error.instance!r} has the wrong type; expected {error.validator_value}"
-    if error.validator in _BOUNDS:
-        return f"{field}: {error.message} (allowed: {_allowed_range(schema)})"
-    return f"{field}: {error.message}"
-
-
-_BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
-
-
-def _allowed_range(schema: Mapping[str, Any]) -> str:
-    """A numeric field's range as a user reads it, e.g. ``0 < x <= 10``."""
-    low = (
-        f"{schema['minimum']} <= "
-        if "minimum" in schema
-        else f"{schema['exclusiveMinimum']} < "
-        if "exclusiveMinimum" in schema
-        else ""
-    )
-    high = (
-        f" <= {schema['maximum']}"
-        if "maximum" in schema
-        else f" < {schema['exclusiveMaximum']}"
-        if "exclusiveMaximum" in schema
-        else ""
-    )
-    return f"{low}x{high}"
 
 
 def _schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -148,7 +98,7 @@ def validate_config(
         _Validator(schema).iter_errors(filled), key=lambda e: [str(p) for p in e.absolute_path]
     )
     if errors:
-        _raise([_describe(e) for e in errors])
+        _raise([describe(e) for e in errors])
     _raise(
         [
             *_check_unique_runs(filled),

@@ -6,12 +6,16 @@ Torch-free, because the Snakefile reads both to plan the pruning jobs.
 
 from __future__ import annotations
 
+import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ddprune.foundations.atomic import write_text
+from ddprune.foundations.schemas import problems, schema_file
 from ddprune.study.paths import PERIODIC, Layout, PathLike, fill, matching
 from ddprune.study.runs import Run
 
@@ -37,40 +41,100 @@ def rewind_checkpoint(layout: Layout, run: Run, epoch: int) -> str:
     return os.fspath(available[epoch])
 
 
-def load_threshold(path: PathLike) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text())
+class ThresholdFileError(ValueError):
+    """threshold.yaml does not match its schema; the message names the file, the fields and
+    how to rebuild it."""
 
 
-def selected_runs(threshold_document: dict[str, Any]) -> list[tuple[Run, int]]:
-    """Every (run, epoch) that the threshold rule selected, in a stable order."""
-    return sorted(
-        (
-            Run(
-                f["dataset"], f["model"], entry["width"], f["noise"], entry["seed"], f["noise_kind"]
-            ),
-            entry["epoch"],
+def check_threshold(document: Any, where: PathLike) -> dict[str, Any]:
+    """``document`` if it matches ``workflow/schemas/threshold.schema.yaml``, else a
+    ThresholdFileError listing every problem."""
+    found = problems(document, _threshold_schema())
+    if found:
+        lines = "\n".join(f"  - {problem}" for problem in found)
+        raise ThresholdFileError(
+            f"{os.fspath(where)} is not a valid threshold file ({len(found)} problem(s)):\n"
+            f"{lines}\nrebuild it with: snakemake --forcerun threshold --cores N"
         )
-        for f in threshold_document["families"]
-        for entry in f["selection"]
+    return document
+
+
+@functools.cache
+def _threshold_schema() -> dict[str, Any]:
+    return yaml.safe_load(schema_file("threshold").read_text())
+
+
+def write_threshold(document: dict[str, Any], path: PathLike) -> None:
+    """Write threshold.yaml, checked first: a malformed one never reaches the pruning stage."""
+    write_text(path, yaml.safe_dump(check_threshold(document, path), sort_keys=False))
+
+
+def load_threshold(path: PathLike) -> dict[str, Any]:
+    """threshold.yaml, checked against its schema (it drives the DAG: the Snakefile plans
+    the pruning jobs from it, and every pruning job reads its entry)."""
+    try:
+        document = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as error:
+        raise ThresholdFileError(
+            f"{os.fspath(path)} is not readable YAML ({error}); rebuild it with: "
+            "snakemake --forcerun threshold --cores N"
+        ) from None
+    return check_threshold(document, path)
+
+
+def _family_run(family: dict[str, Any], entry: dict[str, Any]) -> Run:
+    return Run(
+        family["dataset"],
+        family["model"],
+        entry["width"],
+        family["noise"],
+        entry["seed"],
+        family["noise_kind"],
     )
 
 
-def selection_entry(document: dict[str, Any], run: Run, epoch: int) -> tuple[dict, dict]:
-    """The family (with its IT) and the selection entry of (run, epoch)."""
+@dataclass(frozen=True)
+class Selected:
+    """One selected checkpoint, as a pruning job needs it: the run and epoch, its place
+    around the IT, the file, and the IT it was selected around."""
+
+    run: Run
+    epoch: int
+    role: str
+    offset: int
+    axis: str
+    checkpoint: str
+    it_width: int
+    it_criterion: str
+
+
+def selected_runs(document: dict[str, Any]) -> list[tuple[Run, int]]:
+    """Every (run, epoch) that the threshold rule selected, in a stable order."""
+    return sorted(
+        (_family_run(family, entry), entry["epoch"])
+        for family in document["families"]
+        for entry in family["selection"]
+    )
+
+
+def selection_entry(document: dict[str, Any], run: Run, epoch: int) -> Selected:
+    """The selection entry of (run, epoch), with the IT of its family."""
     for family in document["families"]:
-        if (family["dataset"], family["model"], family["noise"], family["noise_kind"]) != (
-            run.dataset,
-            run.model,
-            run.noise,
-            run.noise_kind,
-        ):
-            continue
         for entry in family["selection"]:
-            if (entry["width"], entry["seed"], entry["epoch"]) == (run.width, run.seed, epoch):
-                return family, entry
+            if (_family_run(family, entry), entry["epoch"]) == (run, epoch):
+                return Selected(
+                    run=run,
+                    epoch=epoch,
+                    role=entry["role"],
+                    offset=entry["offset"],
+                    axis=entry["axis"],
+                    checkpoint=entry["checkpoint"],
+                    it_width=family["it"]["width"],
+                    it_criterion=family["it"]["criterion"],
+                )
     raise KeyError(f"{run} at epoch {epoch} is not in the threshold selection")
 
 
 def selected_checkpoint(threshold_path: PathLike, run: Run, epoch: int) -> str:
     """The checkpoint file that the selection names for (run, epoch)."""
-    return selection_entry(load_threshold(threshold_path), run, epoch)[1]["checkpoint"]
+    return selection_entry(load_threshold(threshold_path), run, epoch).checkpoint
