@@ -9,8 +9,8 @@ import torch
 
 from conftest import CONFIG_SCHEMA
 from ddprune.analysis.criteria import ThresholdConfig
+from ddprune.analysis.detection import CheckpointFiles, detect
 from ddprune.analysis.theory import risk_isotropic
-from ddprune.analysis.threshold import CheckpointFiles, detect
 from ddprune.closed_form import ClosedFormConfig, build_problem, min_norm_solve, solve_run
 from ddprune.data.datasets import load_dataset
 from ddprune.foundations.tables import read_table

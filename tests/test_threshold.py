@@ -11,13 +11,13 @@ import yaml
 
 from conftest import threshold_document
 from ddprune.analysis.criteria import ThresholdConfig, find_peak, interpolation_point
-from ddprune.analysis.threshold import CheckpointFiles, detect
+from ddprune.analysis.detection import CheckpointFiles, detect
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.threshold import threshold
 from ddprune.study import load_study
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run
-from ddprune.study.selection import (
+from ddprune.study.threshold_file import (
     ThresholdFileError,
     load_threshold,
     selection_entry,

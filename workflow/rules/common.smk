@@ -27,7 +27,7 @@ from ddprune.catalog import (
     TRAINED_FIGURES,
     is_regression,
 )
-from ddprune.study.selection import (
+from ddprune.study.threshold_file import (
     load_threshold,
     rewind_checkpoint,
     selected_checkpoint,

@@ -17,7 +17,7 @@ from ddprune.jobs.common import data_spec, read_labels, run_data
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study, noise_wildcard
 from ddprune.training.config import TrainConfig
-from ddprune.training.dense import train_run
+from ddprune.training.dense_run import train_run
 from ddprune.training.platform import Platform, configure
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from ddprune.pruning.rounds import PruneConfig, prune_run
 from ddprune.study.paths import Layout, fill
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
-from ddprune.study.selection import load_threshold, rewind_checkpoint, selection_entry
+from ddprune.study.threshold_file import load_threshold, rewind_checkpoint, selection_entry
 from ddprune.training.checkpoints import load_checkpoint
 from ddprune.training.config import TrainConfig
 from ddprune.training.platform import Platform, configure

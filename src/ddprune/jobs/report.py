@@ -21,7 +21,7 @@ from ddprune.foundations.tables import concat_tables, frame, read_table, write_t
 from ddprune.study.paths import Layout, PathLike
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Study
-from ddprune.study.selection import load_threshold
+from ddprune.study.threshold_file import load_threshold
 
 NOTHING_PRUNED = (
     "Nothing was pruned: no checkpoint was selected, because the interpolation threshold is "

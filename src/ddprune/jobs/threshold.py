@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ddprune.analysis.criteria import ThresholdConfig
-from ddprune.analysis.threshold import CheckpointFiles, detect, to_yaml_ready
+from ddprune.analysis.detection import CheckpointFiles, detect, to_yaml_ready
 from ddprune.catalog import CLOSED_FORM_MODELS
 from ddprune.foundations.tables import read_table
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study
-from ddprune.study.selection import periodic_checkpoints, write_threshold
+from ddprune.study.threshold_file import periodic_checkpoints, write_threshold
 
 log = logging.getLogger(__name__)
 

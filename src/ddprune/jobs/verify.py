@@ -11,7 +11,7 @@ from ddprune.jobs.common import load_model, run_data
 from ddprune.models import count_parameters
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study
-from ddprune.study.selection import load_threshold, selection_entry
+from ddprune.study.threshold_file import load_threshold, selection_entry
 from ddprune.training.checkpoints import CheckpointError
 from ddprune.training.config import TrainConfig
 from ddprune.training.evaluation import VERIFIED, disagreements, evaluate

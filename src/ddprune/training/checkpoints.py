@@ -28,7 +28,7 @@ import torch
 
 from ddprune.foundations.atomic import atomic_path
 from ddprune.study.paths import RESUME_EPOCH, RESUME_POINTS, matching
-from ddprune.study.selection import list_periodic
+from ddprune.study.threshold_file import list_periodic
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1

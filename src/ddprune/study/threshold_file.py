@@ -1,5 +1,6 @@
-"""The checkpoints that pruning starts from: the threshold rule's selection
-(``threshold.yaml``) and the periodic checkpoint files of a training run.
+"""``threshold.yaml`` -- written and read checked against its schema -- and the checkpoints
+that pruning starts from: the threshold rule's selection and the periodic checkpoint files
+of a training run.
 
 Torch-free, because the Snakefile reads both to plan the pruning jobs.
 """
