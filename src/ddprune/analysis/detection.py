@@ -261,8 +261,7 @@ def detect(
     """
     families = []
     for (dataset, model, noise, noise_kind), rows in dense.groupby(FAMILY_KEYS, sort=True):
-        family = {"dataset": dataset, "model": model, "noise": float(noise)}
-        family["noise_kind"] = noise_kind
+        family = dict(dataset=dataset, model=model, noise=float(noise), noise_kind=noise_kind)
         usable = None if model in unselectable else files
         families.append({**family, **analyse_family(rows, config, usable, family)})
     return families

@@ -34,8 +34,12 @@ class NoisyLabels:
 
     @property
     def realised_rate(self) -> float:
-        """The fraction of labels that differ from the clean ones."""
-        return float((self.noisy != self.clean).double().mean()) if self.clean.numel() else 0.0
+        return realised_rate(self.noisy, self.clean)
+
+
+def realised_rate(noisy: torch.Tensor, clean: torch.Tensor) -> float:
+    """The fraction of labels that differ from the clean ones (0 for no labels)."""
+    return float((noisy != clean).double().mean()) if clean.numel() else 0.0
 
 
 def corrupt_labels(

@@ -14,7 +14,7 @@ import torch
 
 from ddprune.data.base import Dataset
 from ddprune.data.feed import PixelScale
-from ddprune.data.noise import NoisyLabels
+from ddprune.data.noise import NoisyLabels, realised_rate
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,7 @@ class RunData(Dataset):
 
     @property
     def noise_realised(self) -> float:
-        """The fraction of training labels that differ from the clean ones."""
-        return float((self.y_train != self.y_train_clean).double().mean())
+        return realised_rate(self.y_train, self.y_train_clean)
 
     @classmethod
     def build(cls, dataset: Dataset, labels: NoisyLabels, device: torch.device) -> RunData:
