@@ -34,8 +34,9 @@ from ddprune.data.augment import Augmentation
 from ddprune.data.feed import Feed, PixelScale
 from ddprune.data.torchvision_compat import import_torchvision
 from ddprune.models import build_model
+from ddprune.study.hparams import Platform
 from ddprune.training.loop import train_epoch
-from ddprune.training.platform import Platform, resolve_device
+from ddprune.training.platform import accelerate, resolve_device
 
 
 class UInt8Images(torch.utils.data.Dataset):
@@ -150,7 +151,7 @@ def median_seconds(
     model = build_model("resnet18k", k, (3, 32, 32), 10).to(device)
     loader, resident = [], []
     for _ in range(repeats):
-        copies = [platform.accelerate(copy.deepcopy(model)) for _ in range(2)]
+        copies = [accelerate(platform, copy.deepcopy(model)) for _ in range(2)]
         common = (data.feed, batch_size, epochs)
         loader.append(
             dataloader_seconds(copies[0], data.images, data.labels, device, *common, workers)

@@ -141,7 +141,7 @@ def data_path(images: int, device: torch.device) -> Check:
     sys.path.insert(0, str(Path(__file__).parent))
     from data_pipeline import ImageData, median_seconds
 
-    from ddprune.training.platform import Platform
+    from ddprune.study.hparams import Platform
 
     data = ImageData.random(images, device, channels_last=False, bf16=False)
     loader, resident = median_seconds(4, data, Platform.of(), 128, 1, 3, 4)

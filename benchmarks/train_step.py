@@ -34,8 +34,9 @@ from torch.nn.utils import prune as torch_prune
 from ddprune.data.datasets import load_dataset
 from ddprune.data.feed import Feed
 from ddprune.models import build_model
-from ddprune.pruning.masks import MaskedWeights, Masks, keep_count, prunable_weights
+from ddprune.pruning.masks import MaskedWeights, Masks, prunable_weights
 from ddprune.pruning.scores import magnitude, select
+from ddprune.study.hparams import keep_count
 from ddprune.training.loop import Masking, train_epoch
 
 # A way to train a pruned network: model and masks -> the module to train, and the masking

@@ -12,10 +12,11 @@ from ddprune.data.feed import Feed, PixelScale
 from ddprune.data.noise import corrupt_labels
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
-from ddprune.training.config import TrainConfig
+from ddprune.study.hparams import Platform, TrainConfig
+from ddprune.training.components import autocast, checkpoint_schedule, make_feed, make_optimizer
 from ddprune.training.evaluation import evaluate
 from ddprune.training.loop import Progress, train
-from ddprune.training.platform import Platform
+from ddprune.training.platform import accelerate
 
 
 def pixels(n: int, seed: int = 0, size: int = 8) -> torch.Tensor:
@@ -87,13 +88,13 @@ def test_bfloat16_autocast_runs_the_convolutions_in_bfloat16_and_returns_float32
     seen = []
     model[0].register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
     config = TrainConfig.of(precision="bfloat16")
-    logits = config.feed(data, Platform.of(device="cpu")).logits(model, data.x_train)
+    logits = make_feed(config, data, Platform.of(device="cpu")).logits(model, data.x_train)
     assert seen == [torch.bfloat16] and logits.dtype == torch.float32
-    full = TrainConfig.of().feed(data, Platform.of(device="cpu")).logits(model, data.x_train)
+    full = make_feed(TrainConfig.of(), data, Platform.of(device="cpu")).logits(model, data.x_train)
     assert seen[-1] == torch.float32
     torch.testing.assert_close(logits, full, atol=0.1, rtol=0.05)  # same model, coarser sums
     with pytest.raises(KeyError, match=r"unknown precision 'float16'; registered"):
-        TrainConfig.of(precision="float16").autocast()
+        autocast(TrainConfig.of(precision="float16"))
 
 
 def train_briefly(data: RunData, platform: Platform) -> tuple[torch.nn.Module, dict]:
@@ -107,10 +108,10 @@ def train_briefly(data: RunData, platform: Platform) -> tuple[torch.nn.Module, d
         stop_at_train_error=None,
         augment=("flip",),
     )
-    net = platform.accelerate(model)
-    feed = config.feed(data, platform)
-    order, schedule = torch.Generator().manual_seed(0), config.schedule(platform)
-    optimizer = config.optimizer_for(net)
+    net = accelerate(platform, model)
+    feed = make_feed(config, data, platform)
+    order, schedule = torch.Generator().manual_seed(0), checkpoint_schedule(config, platform)
+    optimizer = make_optimizer(config, net)
     train(net, optimizer, data, config, feed, order, schedule, Progress(), max_epochs=2)
     return model, evaluate(net, data, feed)
 

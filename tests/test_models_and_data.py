@@ -21,7 +21,7 @@ from ddprune.data.datasets import dataset_names, load_dataset
 from ddprune.jobs.report import DRAW
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters, model_names
 from ddprune.study.pruning_methods import PRUNE_METHODS
-from ddprune.training.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS
+from ddprune.training.components import LR_SCHEDULES, OPTIMIZERS, PRECISIONS
 
 
 @pytest.mark.parametrize("width", [1, 2, 48, 512])

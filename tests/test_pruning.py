@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,16 +15,16 @@ from ddprune.data.feed import Feed
 from ddprune.data.noise import corrupt_labels
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
-from ddprune.pruning import rounds as prune_module
 from ddprune.pruning import scores as scores_module
-from ddprune.pruning.masks import MaskedWeights, keep_count, prunable_weights
-from ddprune.pruning.rounds import PruneConfig, retraining_rates
-from ddprune.pruning.rounds import prune_run as prune_by_keyword
+from ddprune.pruning.masks import MaskedWeights, prunable_weights
+from ddprune.pruning.rounds import PruneJob, retraining_rates
+from ddprune.pruning.rounds import prune_run as run_job
 from ddprune.pruning.scores import SCORES, Sources, choose_masks, layer_counts, magnitude, select
+from ddprune.study.hparams import Platform, PruneConfig, TrainConfig, keep_count
 from ddprune.study.pruning_methods import PRUNE_METHODS, PruneMethod
-from ddprune.training.config import OPTIMIZERS, TrainConfig
+from ddprune.training import session as session_module
+from ddprune.training.components import OPTIMIZERS, make_optimizer
 from ddprune.training.loop import train_epoch
-from ddprune.training.platform import Platform
 
 TRAIN = TrainConfig.of(max_epochs=100, eval_every=10, stop_at_train_error=None)
 PLATFORM = Platform.of(device="cpu")
@@ -45,22 +46,20 @@ def prune_run(
     *,
     source_epoch,
 ):
-    """``prune_run`` with the arguments in the order these tests list them (a method by its
-    name or as a record)."""
-    return prune_by_keyword(
-        model,
-        data,
-        PRUNE_METHODS[method] if isinstance(method, str) else method,
-        config=config,
-        train_config=train,
+    """``prune_run`` of a job made of the arguments in the order these tests list them (a
+    method by its name or as a record)."""
+    job = PruneJob(
+        method=PRUNE_METHODS[method] if isinstance(method, str) else method,
+        prune=config,
+        train=train,
         platform=platform,
-        rewind_state=rewind,
-        identity=identity,
-        seed=seed,
-        directory=directory,
-        spec=spec,
         source_epoch=source_epoch,
+        seed=seed,
+        identity=identity,
+        spec=spec or {},
+        directory=Path(directory),
     )
+    return run_job(model, data, job, rewind)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +137,7 @@ def test_masked_gradients_alone_keep_pruned_weights_and_their_state_at_zero(data
         model = copy.deepcopy(trained)
         masked = MaskedWeights(model, masks)
         masked.apply_to_weights()
-        optimizer = config.optimizer_for(model)
+        optimizer = make_optimizer(config, model)
         if also_weights:
             optimizer.register_step_post_hook(lambda *_: masked.apply_to_weights())
         for _ in range(30):
@@ -318,7 +317,7 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
     reference = prune_run(trained_model(data), *arguments, tmp_path / "reference", source_epoch=0)
 
     saves = []
-    original = prune_module.save_resume_point
+    original = session_module.save_resume_point
 
     def save_then_die(state, path):
         original(state, path)
@@ -326,7 +325,7 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
         if len(saves) == 5:  # 3 points a round (epochs 5, 10, 15): round 2, epoch 10
             raise Preempted
 
-    monkeypatch.setattr(prune_module, "save_resume_point", save_then_die)
+    monkeypatch.setattr(session_module, "save_resume_point", save_then_die)
     directory = tmp_path / "killed"
     with pytest.raises(Preempted):
         prune_run(trained_model(data), *arguments, directory, source_epoch=0)
@@ -357,14 +356,14 @@ def test_patience_ends_stalled_rounds_and_a_round_killed_inside_a_stall_resumes_
     # round 2 set its last new low at epoch 60 and stalled until epoch 90
     assert [r["epochs"] for r in rows[30]] == [0, 50, 90, 50]
 
-    original = prune_module.save_resume_point
+    original = session_module.save_resume_point
 
     def save_then_die(state, path):
         original(state, path)
         if path.name == "resume-round002-epoch0000075.pt":  # inside the stall
             raise Preempted
 
-    monkeypatch.setattr(prune_module, "save_resume_point", save_then_die)
+    monkeypatch.setattr(session_module, "save_resume_point", save_then_die)
     directory = tmp_path / "killed"
     with pytest.raises(Preempted):
         prune_run(trained_model(data), *arguments, directory, source_epoch=0)

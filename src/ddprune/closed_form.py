@@ -37,7 +37,7 @@ from ddprune.data.datasets import load_dataset
 from ddprune.data.noise import NoisyLabels
 from ddprune.foundations.registry import Registry
 from ddprune.foundations.seeds import derive_seed
-from ddprune.study.config import ConfigSection
+from ddprune.study.hparams import ClosedFormConfig
 from ddprune.training.evaluation import label_errors
 
 SCORES = ("magnitude", "hessian", "oracle")
@@ -170,20 +170,6 @@ def prune_rows(
         for variant, weights in (("pruned", pruned), ("refit", fit_columns(problem, kept, rcond))):
             rows.append({"variant": variant, "score": score, **metrics(problem, weights)})
     return rows
-
-
-@dataclass(frozen=True)
-class ClosedFormConfig(ConfigSection):
-    """How the closed-form models are fit and pruned (config section ``closed_form``)."""
-
-    SECTION = "closed_form"
-
-    keep: int
-    scores: tuple[str, ...]
-    rcond: float | None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "scores", tuple(self.scores))
 
 
 def solve_run(

@@ -20,28 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.study.config import ConfigSection
+from ddprune.study.hparams import ThresholdConfig
 
 METRIC_OF = {"test_error_peak": "test_error", "test_loss_peak": "test_loss"}
 CRITERIA = ("test_error_peak", "test_loss_peak", "interpolation")
-
-
-@dataclass(frozen=True)
-class ThresholdConfig(ConfigSection):
-    """The ``threshold`` section of a study (defaults: the config schema's)."""
-
-    SECTION = "threshold"
-
-    criterion: str
-    fallback: str
-    interpolation_tolerance: float
-    smoothing: int
-    min_prominence: dict[str, float]
-    bootstrap: int
-    bootstrap_seed: int
-    neighbours: int
-    controls: tuple[str, ...]
-    epochwise: dict[str, Any]
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:

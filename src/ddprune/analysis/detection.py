@@ -26,15 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.criteria import (
-    FamilyCurves,
-    ThresholdConfig,
-    bootstrap,
-    choose,
-    criteria,
-    find_peak,
-)
+from ddprune.analysis.criteria import FamilyCurves, bootstrap, choose, criteria, find_peak
 from ddprune.analysis.summaries import FAMILY_KEYS, epoch_means, final_rows
+from ddprune.study.hparams import ThresholdConfig
 
 
 @dataclass(frozen=True)

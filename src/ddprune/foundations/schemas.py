@@ -4,11 +4,15 @@ JSON-schema problem is told to a user: the field, what was found, what is allowe
 
 from __future__ import annotations
 
+import copy
+import functools
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "workflow" / "schemas"
 
@@ -22,6 +26,40 @@ def schema_file(name: str) -> Path:
             "from (pip install -e .)"
         )
     return path
+
+
+@functools.cache
+def load_schema(path: str | os.PathLike) -> dict[str, Any]:
+    """A schema file, parsed once per process."""
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _extend_with_defaults(validator_class: type) -> type:
+    """A validator that fills in each property's ``default`` while it validates."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if isinstance(subschema, dict) and "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties_with_defaults})
+
+
+# Validates and, as it goes, fills in every default the schema gives (the config's one source).
+FillingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
+
+
+def section_defaults(section: str) -> dict[str, Any]:
+    """Every default of one config section (``train``, ``prune``, ...), from the schema."""
+    schema = load_schema(schema_file("config"))
+    filled: dict[str, Any] = {}
+    subschema = {**schema["properties"][section], "$defs": schema["$defs"]}
+    for _ in FillingValidator(subschema).iter_errors(filled):
+        pass  # validating an empty section only fills in its defaults
+    return filled
 
 
 def _field(path: Iterable[Any]) -> str:

@@ -3,6 +3,7 @@ model from a checkpoint, and what identifies its data in a checkpoint's spec."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -27,9 +28,13 @@ def run_data(study: Study, layout: Layout, run: Run, device: torch.device) -> Ru
     return RunData.build(dataset, read_labels(fill(layout.labels, run)), device)
 
 
-def data_spec(study: Study, run: Run, data: RunData) -> dict[str, Any]:
-    """What identifies a job's data: its options and checksum (a changed file restarts it)."""
-    return {**study.dataset_options(run.dataset), "sha256": data.sha256}
+def job_spec(study: Study, run: Run, data: RunData, **more: Any) -> dict[str, Any]:
+    """What determines a training or pruning job's numbers, stored in each of its checkpoints
+    (a checkpoint saved under another spec is never resumed): the run, the ``train``
+    section, the data's options and checksum (a changed file restarts the job), and what the
+    job adds (a pruning job: the source epoch, the method, the ``prune`` section)."""
+    data_spec = {**study.dataset_options(run.dataset), "sha256": data.sha256}
+    return {"run": asdict(run), "train": study.train.as_dict(), "data": data_spec, **more}
 
 
 def load_model(run: Run, data: RunData, checkpoint: PathLike) -> torch.nn.Module:

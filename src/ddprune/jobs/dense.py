@@ -8,17 +8,16 @@ import time
 from dataclasses import asdict
 
 from ddprune.catalog import is_regression
-from ddprune.closed_form import ClosedFormConfig, solve_run
+from ddprune.closed_form import solve_run
 from ddprune.data.datasets import load_dataset
 from ddprune.data.noise import corrupt_labels
 from ddprune.data.run_data import labels_table
 from ddprune.foundations.tables import frame, write_table
-from ddprune.jobs.common import data_spec, read_labels, run_data
+from ddprune.jobs.common import job_spec, read_labels, run_data
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study, noise_wildcard
-from ddprune.training.config import TrainConfig
 from ddprune.training.dense_run import train_run
-from ddprune.training.platform import Platform, configure
+from ddprune.training.platform import configure
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +47,7 @@ def draw_labels(
 
 def train(study: Study, layout: Layout, run: Run, threads: int | None = None) -> None:
     """Train (or resume) one run; write its metric table and final checkpoint."""
-    config = TrainConfig.of(study.config["train"])
-    platform = Platform.of(study.config["platform"])
+    config, platform = study.train, study.platform
     data = run_data(study, layout, run, configure(platform, threads))
     identity = {
         "study": study.name,
@@ -60,14 +58,13 @@ def train(study: Study, layout: Layout, run: Run, threads: int | None = None) ->
         "data_sha256": data.sha256,
         "error_metric": "classification_error",
     }
-    spec = {"run": asdict(run), "train": asdict(config), "data": data_spec(study, run, data)}
     log.info("training %s on %s with %s", run, data.x_train.device, config)
     rows = train_run(
         run,
         config,
         platform,
         data,
-        spec=spec,
+        spec=job_spec(study, run, data),
         identity=identity,
         checkpoint_dir=fill(layout.checkpoints, run),
         final_path=fill(layout.final_checkpoint, run),
@@ -94,7 +91,7 @@ def solve(
     labels = None
     if not is_regression(dataset, options):
         labels = read_labels(layout.labels.format(**wildcards))
-    config = ClosedFormConfig.of(study.config["closed_form"])
+    config = study.closed_form
     widths = study.widths(dataset, model, noise, noise_kind, seed)
     dense_rows, compression_rows = solve_run(dataset, options, model, widths, seed, config, labels)
     identity = {

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from ddprune.foundations.tables import frame, write_table
-from ddprune.jobs.common import data_spec, load_model, run_data
-from ddprune.pruning.rounds import PruneConfig, prune_run
+from ddprune.jobs.common import job_spec, load_model, run_data
+from ddprune.pruning.rounds import PruneJob, prune_run
 from ddprune.study.paths import Layout, fill
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
 from ddprune.study.threshold_file import load_threshold, rewind_checkpoint, selection_entry
 from ddprune.training.checkpoints import load_checkpoint
-from ddprune.training.config import TrainConfig
-from ddprune.training.platform import Platform, configure
+from ddprune.training.platform import configure
 
 
 def prune(
@@ -22,14 +22,11 @@ def prune(
     """Prune one selected checkpoint by one method; write one row per round."""
     method = PRUNE_METHODS[method_name]
     selected = selection_entry(load_threshold(layout.threshold), run, epoch)
-    platform = Platform.of(study.config["platform"])
-    config = PruneConfig.of(study.config["prune"])
-    train_config = TrainConfig.of(study.config["train"])
-    data = run_data(study, layout, run, configure(platform, threads))
+    data = run_data(study, layout, run, configure(study.platform, threads))
     model = load_model(run, data, selected.checkpoint)
     rewind = None
     if method.needs_rewind_checkpoint:
-        path = rewind_checkpoint(layout, run, config.rewind_epoch)
+        path = rewind_checkpoint(layout, run, study.prune.rewind_epoch)
         rewind = load_checkpoint(path, map_location=data.x_train.device)["model"]
     identity = {
         "study": study.name,
@@ -43,28 +40,21 @@ def prune(
         "it_criterion": selected.it_criterion,
         "data_sha256": data.sha256,
     }
-    spec = {
-        "run": asdict(run),
-        "epoch": epoch,
-        "method": method.name,
-        "prune": asdict(config),
-        "train": study.config["train"],
-        "data": data_spec(study, run, data),
-    }
-    rows = prune_run(
-        model,
-        data,
-        method,
-        config=config,
-        train_config=train_config,
-        platform=platform,
-        rewind_state=rewind,
-        identity=identity,
-        seed=run.seed,
-        directory=fill(layout.rounds, run, epoch=epoch, method=method.name),
-        spec=spec,
+    directory = fill(layout.rounds, run, epoch=epoch, method=method.name)
+    job = PruneJob(
+        method=method,
+        prune=study.prune,
+        train=study.train,
+        platform=study.platform,
         source_epoch=epoch,
+        seed=run.seed,
+        identity=identity,
+        spec=job_spec(
+            study, run, data, epoch=epoch, method=method.name, prune=study.prune.as_dict()
+        ),
+        directory=Path(directory),
     )
+    rows = prune_run(model, data, job, rewind)
     write_table(
         frame(rows, "pruning"),
         fill(layout.rounds_table, run, epoch=epoch, method=method.name),

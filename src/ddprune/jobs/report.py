@@ -18,6 +18,7 @@ from ddprune.analysis.answer_page import answer_figure as answer_drawing
 from ddprune.analysis.theory import theory_curve
 from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
+from ddprune.study.hparams import PruneConfig
 from ddprune.study.paths import Layout, PathLike
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Study
@@ -110,25 +111,25 @@ def dense_summary(study: Study, layout: Layout, dataset: str, model: str) -> Non
 
 def answer(study: Study, layout: Layout) -> None:
     """Every statistic of every pruned source, summarised over seeds: ``answer.parquet``."""
-    pruned = bool(study.config["prune"]["methods"])
+    prune = study.prune
     table = answer_table(
         read_table(layout.dense, "dense"),
-        read_table(layout.pruning, "pruning") if pruned else frame([], "pruning"),
+        read_table(layout.pruning, "pruning") if prune.methods else frame([], "pruning"),
         load_threshold(layout.threshold)["families"],
-        study.config["prune"]["budgets"],
-        study.config["threshold"]["interpolation_tolerance"],
-        same_budget_epochs(study.config["prune"]),
+        prune.budgets,
+        study.threshold.interpolation_tolerance,
+        same_budget_epochs(prune),
     )
     write_table(table, layout.answer, "answer")
 
 
-def same_budget_epochs(prune: dict[str, Any]) -> dict[str, int]:
+def same_budget_epochs(prune: PruneConfig) -> dict[str, int]:
     """The epoch of the dense run that a rewinding method's round matches in training: it
     retrains ``prune.epochs`` from ``prune.rewind_epoch`` (other methods continue from the
     dense checkpoint, past the dense run's end: they get no same-budget control)."""
     return {
-        name: prune["rewind_epoch"] + prune["epochs"]
-        for name in prune["methods"]
+        name: prune.rewind_epoch + prune.epochs
+        for name in prune.methods
         if PRUNE_METHODS[name].start == "rewind"
     }
 
@@ -137,7 +138,7 @@ def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
     """Why a family of the threshold stage has no pruned trajectory."""
     if family["model"] in CLOSED_FORM_MODELS:
         return "a closed-form model: compressed, not pruned round by round (see prune_vs_small)."
-    if not study.config["prune"]["methods"]:
+    if not study.prune.methods:
         return "nothing was pruned: prune.methods is empty."
     if family["it"]["status"] != "ok":
         return NOTHING_PRUNED

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ddprune.analysis.criteria import ThresholdConfig
 from ddprune.analysis.detection import CheckpointFiles, detect, to_yaml_ready
 from ddprune.catalog import CLOSED_FORM_MODELS
 from ddprune.foundations.tables import read_table
@@ -30,8 +29,7 @@ def threshold(study: Study, layout: Layout) -> None:
         found = periodic_checkpoints(layout, Run(**run))
         return {epoch: os.fspath(path) for epoch, path in found.items()}
 
-    threshold_config = study.config["threshold"]
-    config = ThresholdConfig.of(threshold_config)
+    config = study.threshold
     files = CheckpointFiles(final, periodic)
     families = detect(dense, config, files, frozenset(CLOSED_FORM_MODELS))
     missing = [
@@ -59,7 +57,7 @@ def threshold(study: Study, layout: Layout) -> None:
         )
     document = {
         "study": study.name,
-        "config": threshold_config,
+        "config": config.as_dict(),
         "families": to_yaml_ready(families),
     }
     write_threshold(document, layout.threshold)

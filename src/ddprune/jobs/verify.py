@@ -13,9 +13,9 @@ from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run, Study
 from ddprune.study.threshold_file import load_threshold, selection_entry
 from ddprune.training.checkpoints import CheckpointError
-from ddprune.training.config import TrainConfig
+from ddprune.training.components import autocast, make_feed
 from ddprune.training.evaluation import VERIFIED, disagreements, evaluate
-from ddprune.training.platform import Platform, configure
+from ddprune.training.platform import accelerate, configure
 
 
 def verify_selected(
@@ -28,19 +28,16 @@ def verify_selected(
     """
     selected = selection_entry(load_threshold(layout.threshold), run, epoch)
     checkpoint = selected.checkpoint
-    platform = Platform.of(study.config["platform"])
-    config = TrainConfig.of(study.config["train"])
+    platform, config = study.platform, study.train
     data = run_data(study, layout, run, configure(platform, threads))
     model = load_model(run, data, checkpoint)
-    measured = evaluate(platform.accelerate(model), data, config.feed(data, platform))
+    measured = evaluate(accelerate(platform, model), data, make_feed(config, data, platform))
     metrics_path = fill(layout.metrics, run)
     metrics = read_table(metrics_path, "dense")
     at_epoch = metrics[metrics["epoch"] == epoch]
     if at_epoch.empty:
         raise ValueError(f"{metrics_path} has no evaluation at epoch {epoch} to verify against")
-    off = disagreements(
-        measured, at_epoch.iloc[0].to_dict(), data.x_train.device, config.autocast()
-    )
+    off = disagreements(measured, at_epoch.iloc[0].to_dict(), data.x_train.device, autocast(config))
     if off:
         raise CheckpointError(
             f"{checkpoint} does not reproduce its recorded metrics (measured, recorded): {off}"

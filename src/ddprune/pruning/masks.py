@@ -29,11 +29,6 @@ def prunable_weights(model: nn.Module, include_output: bool = False) -> dict[str
     return {f"{name}.weight": module.weight for name, module in layers}
 
 
-def keep_count(total: int, remaining: float) -> int:
-    """Weights kept of ``total`` at ``remaining`` fraction (exact, rounded to the weight)."""
-    return round(total * remaining)
-
-
 class MaskedWeights:
     """Masks bound to a model's parameters, applied in place: to the weights when a round
     starts (:meth:`apply_to_weights`), to the gradients before every optimizer step

@@ -3,28 +3,23 @@
 ``load_study`` is the single entry point for a config: it validates against
 ``workflow/schemas/config.schema.yaml``, fills in defaults and rejects bad input with one
 message that names every offending field and what is allowed. The schema is the single
-source of defaults and allowed values: the library's config dataclasses
-(:class:`ConfigSection`) take their defaults from it, and rules that span fields (a
+source of defaults and allowed values: the records of the sections
+(:mod:`ddprune.study.hparams`) take their defaults from it, and rules that span fields (a
 neighbourhood within the sweep, rounds that leave a weight) are checked here.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import logging
 import math
 import os
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, ClassVar, Self
-
-import jsonschema
-import yaml
+from typing import Any
 
 from ddprune.catalog import CLOSED_FORM_MODELS, is_regression, source
-from ddprune.foundations.schemas import describe, schema_file
+from ddprune.foundations.schemas import FillingValidator, describe, load_schema, schema_file
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
 
@@ -37,55 +32,8 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message names each field and what is allowed."""
 
 
-def _extend_with_defaults(validator_class: type) -> type:
-    """A validator that fills in each property's ``default`` while it validates."""
-    validate_properties = validator_class.VALIDATORS["properties"]
-
-    def properties_with_defaults(validator, properties, instance, schema):
-        if isinstance(instance, dict):
-            for name, subschema in properties.items():
-                if isinstance(subschema, dict) and "default" in subschema:
-                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
-        yield from validate_properties(validator, properties, instance, schema)
-
-    return jsonschema.validators.extend(validator_class, {"properties": properties_with_defaults})
-
-
-_Validator = _extend_with_defaults(jsonschema.Draft202012Validator)
-
-
 def _schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    return _load_schema(os.fspath(path or schema_file("config")))
-
-
-@functools.cache
-def _load_schema(path: str) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text())
-
-
-def section_defaults(section: str) -> dict[str, Any]:
-    """Every default of one config section (``train``, ``prune``, ...), from the schema."""
-    schema = _schema()
-    filled: dict[str, Any] = {}
-    for _ in _Validator({**schema["properties"][section], "$defs": schema["$defs"]}).iter_errors(
-        filled
-    ):
-        pass  # validating an empty section only fills in its defaults
-    return filled
-
-
-class ConfigSection:
-    """A config section as a frozen dataclass whose defaults are the schema's (one source).
-
-    ``of(values, **overrides)`` fills in what ``values`` (a validated section, or nothing in
-    a test) leaves out.
-    """
-
-    SECTION: ClassVar[str]
-
-    @classmethod
-    def of(cls, values: Mapping[str, Any] | None = None, /, **overrides: Any) -> Self:
-        return cls(**{**section_defaults(cls.SECTION), **(values or {}), **overrides})
+    return load_schema(path or schema_file("config"))
 
 
 def validate_config(
@@ -95,7 +43,8 @@ def validate_config(
     schema = _schema(schema_path)
     filled = _migrate(copy.deepcopy(dict(config)))
     errors = sorted(
-        _Validator(schema).iter_errors(filled), key=lambda e: [str(p) for p in e.absolute_path]
+        FillingValidator(schema).iter_errors(filled),
+        key=lambda e: [str(p) for p in e.absolute_path],
     )
     if errors:
         _raise([describe(e) for e in errors])

@@ -11,6 +11,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ddprune.catalog import CLOSED_FORM_MODELS, DEFAULT_NOISE_KIND, NOISE_KINDS
+from ddprune.study.hparams import (
+    ClosedFormConfig,
+    Platform,
+    PruneConfig,
+    ThresholdConfig,
+    TrainConfig,
+)
 from ddprune.study.pruning_methods import PRUNE_METHODS
 
 
@@ -71,13 +78,33 @@ class Run:
 
 @dataclass(frozen=True)
 class Study:
-    """A validated configuration (with defaults filled in)."""
+    """A validated configuration (with defaults filled in); its sections as typed records."""
 
     config: dict[str, Any]
 
     @property
     def name(self) -> str:
         return self.config["study"]
+
+    @property
+    def train(self) -> TrainConfig:
+        return TrainConfig.of(self.config["train"])
+
+    @property
+    def prune(self) -> PruneConfig:
+        return PruneConfig.of(self.config["prune"])
+
+    @property
+    def platform(self) -> Platform:
+        return Platform.of(self.config["platform"])
+
+    @property
+    def threshold(self) -> ThresholdConfig:
+        return ThresholdConfig.of(self.config["threshold"])
+
+    @property
+    def closed_form(self) -> ClosedFormConfig:
+        return ClosedFormConfig.of(self.config["closed_form"])
 
     @property
     def runs(self) -> list[Run]:
@@ -131,9 +158,9 @@ class Study:
     def kept_epochs(self) -> list[int]:
         """Epochs whose checkpoints training keeps besides the periodic ones: the rewind
         point of imp-rewind (He et al. rewind to an early epoch, between two periodic ones)."""
-        prune = self.config["prune"]
-        rewinds = any(PRUNE_METHODS[name].needs_rewind_checkpoint for name in prune["methods"])
-        return [prune["rewind_epoch"]] if rewinds else []
+        prune = self.prune
+        rewinds = any(PRUNE_METHODS[name].needs_rewind_checkpoint for name in prune.methods)
+        return [prune.rewind_epoch] if rewinds else []
 
     def dataset_files(self, dataset: str) -> list[str]:
         """The file a dataset is read from (none for a built-in one): an input of its jobs."""

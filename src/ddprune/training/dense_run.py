@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-import time
+from functools import partial
 from typing import Any
 
 import torch
@@ -17,6 +17,7 @@ import torch
 from ddprune.data.run_data import RunData
 from ddprune.foundations.seeds import derive_seed
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters
+from ddprune.study.hparams import Platform, TrainConfig
 from ddprune.study.paths import periodic_checkpoint, resume_point
 from ddprune.study.runs import Run
 from ddprune.training.checkpoints import (
@@ -24,12 +25,12 @@ from ddprune.training.checkpoints import (
     list_resumable,
     resume_state,
     save_checkpoint,
-    save_resume_point,
 )
-from ddprune.training.config import TrainConfig
+from ddprune.training.components import checkpoint_schedule, lr_at, make_feed, make_optimizer
 from ddprune.training.evaluation import evaluate
-from ddprune.training.loop import Progress, SaveKind, train
-from ddprune.training.platform import Platform
+from ddprune.training.loop import Progress, train
+from ddprune.training.platform import accelerate
+from ddprune.training.session import SaveFiles, Session
 
 log = logging.getLogger(__name__)
 
@@ -46,102 +47,85 @@ def train_run(
     final_path: str | os.PathLike,
     keep_epochs: tuple[int, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Train (or resume) one run and return its metric rows, one per evaluation.
+    """Train (or resume) one run; its metric rows, one per evaluation, carry ``identity``.
 
-    ``spec`` is everything that determines the numbers (run, hyper-parameters, data
-    options and checksum); checkpoints written under another spec are discarded (see
-    :func:`~ddprune.training.checkpoints.resume_state`). ``identity`` holds the columns that
-    every metric row carries. Checkpoints are kept every ``config.checkpoint_every`` epochs,
-    at epoch 0 (the rewind point of IMP) and at ``keep_epochs`` (another rewind point).
+    Checkpoints saved under another ``spec`` (what determines the numbers) are discarded,
+    see :func:`~ddprune.training.checkpoints.resume_state`. They are kept every
+    ``checkpoint_every`` epochs, at epoch 0 and at ``keep_epochs`` (rewind points of IMP).
     """
     device = data.x_train.device
     torch.manual_seed(derive_seed("init", run.seed))
     model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
-    net, feed = platform.accelerate(model), config.feed(data, platform)
-    optimizer = config.optimizer_for(model)
+    net, feed = accelerate(platform, model), make_feed(config, data, platform)
     order = torch.Generator().manual_seed(derive_seed("data-order", run.seed))
-    n_params = count_parameters(model)
-
-    progress, wall, rows = Progress(), 0.0, []
+    session = Session(model, make_optimizer(config, model), order)
     state = resume_state(
         list_resumable(checkpoint_dir), spec, device, on_bad_checkpoint=platform.on_bad_checkpoint
     )
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng_torch"])
-        order.set_state(state["rng_order"])
-        progress = Progress(state["epoch"], state["step"], state["metrics"])
-        wall, rows = state["wall"], state["rows"]
-    started = time.perf_counter()
+    rows: list[dict[str, Any]] = state["rows"] if state else []
+    if state:
+        session.resume(state)
 
-    def record(progress: Progress) -> None:
-        nonzero = count_nonzero_parameters(model)
-        row = {
-            **identity,
-            "epoch": progress.epoch,
-            "step": progress.step,
-            "lr": optimizer.param_groups[0]["lr"],
-            **progress.metrics,
-            "n_params": n_params,
-            "n_nonzero": nonzero,
-            "sparsity": 1.0 - nonzero / n_params,
-            "wall_seconds": wall + (time.perf_counter() - started),
-        }
-        rows.append(row)
-        log.info(
-            "epoch %d step %d: train_error %.4f test_error %.4f test_loss %.4f",
-            progress.epoch,
-            progress.step,
-            row["train_error"],
-            row["test_error"],
-            row["test_loss"],
-        )
-        if row["diverged"]:
-            log.warning(
-                "training diverged at epoch %d (loss is not finite); run stopped", progress.epoch
-            )
+    def snapshot(session: Session) -> dict[str, Any]:
+        return {"spec": spec, "rows": rows, **session.state()}
 
-    def snapshot(progress: Progress) -> dict[str, Any]:
-        return {
-            "spec": spec,
-            "epoch": progress.epoch,
-            "step": progress.step,
-            "metrics": progress.metrics,
-            "wall": wall + (time.perf_counter() - started),
-            "rows": rows,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "rng_torch": torch.get_rng_state(),
-            "rng_order": order.get_state(),
-        }
+    def evaluated(progress: Progress) -> None:
+        rows.append(_row(identity, session))
+        _log(rows[-1])
 
-    def save(progress: Progress, kind: SaveKind) -> None:
-        if kind == "resume":
-            save_resume_point(snapshot(progress), resume_point(checkpoint_dir, progress.epoch))
-        else:  # periodic checkpoints, and the last epoch's, are kept
-            save_checkpoint(snapshot(progress), periodic_checkpoint(checkpoint_dir, progress.epoch))
-
-    schedule = config.schedule(platform)
-    if progress.metrics is None:  # a fresh start: record and keep the initialisation
-        progress.metrics = evaluate(net, data, feed)
-        record(progress)
-        save(progress, "periodic")
-    progress = train(
+    files = SaveFiles(
+        partial(resume_point, checkpoint_dir), partial(periodic_checkpoint, checkpoint_dir)
+    )
+    save = session.saver(files, snapshot)
+    if session.progress.metrics is None:  # a fresh start: record and keep the initialisation
+        session.progress.evaluated(evaluate(net, data, feed))
+        evaluated(session.progress)
+        save(session.progress, "periodic")
+    train(
         net,
-        optimizer,
+        session.optimizer,
         data,
         config,
         feed,
         order,
-        schedule,
-        progress,
+        checkpoint_schedule(config, platform),
+        session.progress,
         max_epochs=config.max_epochs,
-        lr_at=config.lr_at(),
+        lr_at=lr_at(config),
         keep_epochs=keep_epochs,
-        evaluated=record,
+        evaluated=evaluated,
         save=save,
     )
-    save_checkpoint(snapshot(progress), final_path)
+    save_checkpoint(snapshot(session), final_path)
     drop_resume_points(checkpoint_dir)
     return rows
+
+
+def _row(identity: dict[str, Any], session: Session) -> dict[str, Any]:
+    """The metric row of an evaluation of ``session``'s model."""
+    model, progress = session.model, session.progress
+    n_params, nonzero = count_parameters(model), count_nonzero_parameters(model)
+    return {
+        **identity,
+        "epoch": progress.epoch,
+        "step": progress.step,
+        "lr": session.optimizer.param_groups[0]["lr"],
+        **progress.metrics,
+        "n_params": n_params,
+        "n_nonzero": nonzero,
+        "sparsity": 1.0 - nonzero / n_params,
+        "wall_seconds": session.seconds(),
+    }
+
+
+def _log(row: dict[str, Any]) -> None:
+    log.info(
+        "epoch %d step %d: train_error %.4f test_error %.4f test_loss %.4f",
+        row["epoch"],
+        row["step"],
+        row["train_error"],
+        row["test_error"],
+        row["test_loss"],
+    )
+    if row["diverged"]:
+        log.warning("training diverged at epoch %d (loss is not finite); run stopped", row["epoch"])

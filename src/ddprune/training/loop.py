@@ -22,8 +22,9 @@ from torch import nn
 
 from ddprune.data.feed import Feed
 from ddprune.data.run_data import RunData
+from ddprune.study.hparams import TrainConfig
 from ddprune.training.checkpoints import CheckpointSchedule
-from ddprune.training.config import LrSchedule, TrainConfig
+from ddprune.training.components import LrSchedule
 from ddprune.training.evaluation import evaluate
 
 SaveKind = Literal["periodic", "resume", "end"]

@@ -1,5 +1,6 @@
-"""Where and how a job runs: its device, CPU threads and speed switches. None of them
-changes the numbers beyond floating-point rounding, so none is part of a run's identity."""
+"""Where and how a job runs (the ``platform`` section, :class:`~ddprune.study.hparams.Platform`):
+its device, CPU threads and speed switches. None of them changes the numbers beyond
+floating-point rounding, so none is part of a run's identity."""
 
 from __future__ import annotations
 
@@ -7,43 +8,27 @@ import fcntl
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import torch
 from torch import nn
 
-from ddprune.study.config import ConfigSection
+from ddprune.study.hparams import Platform
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Platform(ConfigSection):
-    """The ``platform`` section of a study (defaults: the config schema's)."""
+def accelerate(platform: Platform, model: nn.Module) -> nn.Module:
+    """The module to call for ``model``: its convolution weights laid out channels_last
+    (in place; the faster layout for tensor cores) and compiled, as ``platform`` says.
 
-    SECTION = "platform"
-
-    device: str
-    threads: int
-    runs_per_gpu: int
-    eval_batch_size: int
-    checkpoint_minutes: float | None
-    on_bad_checkpoint: str
-    channels_last: bool
-    compile: bool
-
-    def accelerate(self, model: nn.Module) -> nn.Module:
-        """The module to call for ``model``: its convolution weights laid out channels_last
-        (in place; the faster layout for tensor cores) and compiled, as configured.
-
-        Compiling wraps the model without copying it, so masks, optimizers and state dicts
-        keep working on ``model`` itself, whose state_dict keys stay unprefixed.
-        """
-        if self.channels_last:
-            model.to(memory_format=torch.channels_last)
-        return torch.compile(model) if self.compile else model
+    Compiling wraps the model without copying it, so masks, optimizers and state dicts
+    keep working on ``model`` itself, whose state_dict keys stay unprefixed.
+    """
+    if platform.channels_last:
+        model.to(memory_format=torch.channels_last)
+    return torch.compile(model) if platform.compile else model
 
 
 def resolve_device(name: str, runs_per_gpu: int = 1) -> torch.device:
