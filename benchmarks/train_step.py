@@ -12,10 +12,18 @@
    - OpenLTH: masks as buffers, the weights multiplied by them before every forward pass
      (``PrunedModel._apply_mask`` in OpenLTH's ``pruning/pruned_model.py``).
    Goals: ddprune / dense time median <= 1.05, and ddprune never slower than either peer.
+3. Time per epoch against kept weights (``--budgets``, global magnitude masks, output layer
+   included, as the default study prunes): the compact network
+   (:mod:`ddprune.pruning.compact`) vs the masked full network vs the dense one, for MLPs of
+   widths 128 and 512 on digits and width 48 on Fashion-MNIST-sized inputs (784 features,
+   1,000 samples, random values: only the shapes matter here). Goals: at <= 1,000 kept
+   weights the width-512 compact step >= 4x faster than the masked one, and neither the
+   masked nor the compact step slower than the dense one at any budget.
 
 Timings are interleaved and repeated, and the median is reported. Usage:
 
     python benchmarks/train_step.py [--widths 16 128 512] [--steps 2000] [--repeats 5]
+        [--budgets 16000 8000 4000 2000 1000 500 250 125] [--budget-steps 300]
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from torch.nn.utils import prune as torch_prune
 from ddprune.data.datasets import load_dataset
 from ddprune.data.feed import Feed
 from ddprune.models import build_model
+from ddprune.pruning.compact import compact
 from ddprune.pruning.masks import MaskedWeights, Masks, prunable_weights
 from ddprune.pruning.scores import magnitude, select
 from ddprune.study.hparams import keep_count
@@ -84,6 +93,13 @@ class OpenLTHPruned(nn.Module):
 
 def openlth(model: nn.Module, masks: Masks) -> tuple[nn.Module, None]:
     return OpenLTHPruned(model, masks), None
+
+
+def compacted(model: nn.Module, masks: Masks) -> tuple[nn.Module, MaskedWeights]:
+    """ddprune's compact network (the masked one where there is nothing to drop)."""
+    _, masking = ddprune_masks(model, masks)
+    small = compact(model, masks)
+    return (small.model, MaskedWeights(small.model, small.masks)) if small else (model, masking)
 
 
 PRUNED_WAYS: dict[str, Way] = {
@@ -140,6 +156,51 @@ def median_seconds(
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def budget_sweep(budgets: list[int], steps: int, repeats: int) -> None:
+    """Part 3: seconds per full-batch epoch against kept weights, compact / masked / dense."""
+    digits = load_dataset("digits")
+    generator = torch.Generator().manual_seed(0)
+    fashion_sized = (torch.randn(1000, 784, generator=generator), torch.arange(1000) % 10)
+    cases = [
+        ("digits", 128, digits.x_train, digits.y_train),
+        ("digits", 512, digits.x_train, digits.y_train),
+        ("784-dim", 48, *fashion_sized),
+    ]
+    ways = {"dense": dense, "masked": ddprune_masks, "compact": compacted}
+    print(f"\nseconds per epoch (full batch, Adam, {steps} steps, median of {repeats})")
+    print(
+        f"{'data':>8} {'width':>6} {'kept':>7} {'dense ms':>9} {'masked ms':>10} "
+        f"{'compact ms':>11} {'masked/compact':>15} {'compact/dense':>14} {'masked/dense':>13}"
+    )
+    speedups, worst = [], 0.0
+    for name, width, x, y in cases:
+        torch.manual_seed(0)
+        model = build_model("mlp", width, tuple(x.shape[1:]), 10)
+        weights = prunable_weights(model, include_output=True)
+        total = sum(w.numel() for w in weights.values())
+        for budget in [b for b in budgets if b < total]:
+            masks = select(magnitude(weights, None, None, None), budget, "global")
+            runs = {way: (ddprune_loop, function) for way, function in ways.items()}
+            ms = {
+                way: 1e3 * t / steps
+                for way, t in median_seconds(runs, model, masks, x, y, steps, None, repeats).items()
+            }
+            if width == 512 and budget <= 1000:
+                speedups.append(ms["masked"] / ms["compact"])
+            worst = max(worst, ms["masked"] / ms["dense"], ms["compact"] / ms["dense"])
+            print(
+                f"{name:>8} {width:>6} {budget:>7} {ms['dense']:>9.3f} {ms['masked']:>10.3f} "
+                f"{ms['compact']:>11.3f} {ms['masked'] / ms['compact']:>15.2f} "
+                f"{ms['compact'] / ms['dense']:>14.2f} {ms['masked'] / ms['dense']:>13.2f}"
+            )
+    if speedups:
+        print(
+            f"width 512 at <= 1,000 kept weights: compact {min(speedups):.1f}x to "
+            f"{max(speedups):.1f}x faster than masked (goal >= 4x)"
+        )
+    print(f"slowest masked or compact step / dense step: {worst:.2f} (goal <= 1)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widths", type=int, nargs="+", default=[16, 128, 512])
@@ -148,6 +209,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--pruned", type=float, default=0.8, help="fraction of weights pruned")
+    parser.add_argument(
+        "--budgets", type=int, nargs="*", default=[16000, 8000, 4000, 2000, 1000, 500, 250, 125]
+    )
+    parser.add_argument("--budget-steps", type=int, default=300)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = load_dataset("digits")
@@ -198,6 +263,7 @@ def main() -> None:
         f"time ratio ddprune masked / the faster peer: max {max(versus_peers):.3f} "
         f"(goal <= 1: never slower than either peer)"
     )
+    budget_sweep(args.budgets, args.budget_steps, args.repeats)
 
 
 if __name__ == "__main__":

@@ -139,6 +139,17 @@ def model_families():
     return sorted({(run.dataset, run.model) for run in STUDY.runs})
 
 
+FAMILY_FIGURES = (*DENSE_FIGURES, *TRAINED_FIGURES, *SOLVED_FIGURES)
+
+
+def family_figure_input(wildcards):
+    """What a family's dense-stage figure draws: the closed-form compression table, or the
+    dense table and the threshold."""
+    if wildcards.kind in SOLVED_FIGURES:
+        return {"compression": LAYOUT.compression}
+    return {"dense": LAYOUT.dense, "threshold": LAYOUT.threshold}
+
+
 def family_paths(pattern, kind=None):
     """``pattern`` for every family, or only the ``trained`` or ``solved`` (closed-form) ones."""
     return [
@@ -188,13 +199,3 @@ def pruning_targets():
     return [LAYOUT.pruning] + [
         path for pattern in patterns for path in family_paths(pattern, "trained")
     ]
-
-
-def family_report(caption, label):
-    """Report metadata shared by every per-family figure and table."""
-    return dict(
-        caption=f"../report/{caption}.rst",
-        category="1. Double descent",
-        subcategory="{dataset} / {model}",
-        labels={"dataset": "{dataset}", "model": "{model}", "figure": label},
-    )

@@ -1,59 +1,26 @@
 """Figures and tables for the report, one set per (dataset, model) family."""
 
 
-rule double_descent_figure:
+rule family_figure:
     input:
-        dense=LAYOUT.dense,
-        threshold=LAYOUT.threshold,
+        unpack(family_figure_input),
     output:
         report(
-            LAYOUT.figure("double_descent"),
-            **family_report("double_descent", "double descent"),
+            LAYOUT.figure("{kind}"),
+            caption="../report/family_figure.rst",
+            category="1. Double descent",
+            subcategory="{dataset} / {model}",
+            labels={"dataset": "{dataset}", "model": "{model}", "figure": "{kind}"},
         ),
     log:
-        LAYOUT.log(f"figures/{FAMILY}/double_descent"),
+        LAYOUT.log(f"figures/{FAMILY}/{{kind}}"),
+    wildcard_constraints:
+        kind="|".join(FAMILY_FIGURES),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        kind="double_descent",
-        options=lambda wc: STUDY.dataset_options(wc.dataset),
-    script:
-        "../scripts/figure.py"
-
-
-rule prune_vs_small_figure:
-    input:
-        compression=LAYOUT.compression,
-    output:
-        report(
-            LAYOUT.figure("prune_vs_small"),
-            **family_report("prune_vs_small", "prune large vs train small"),
-        ),
-    log:
-        LAYOUT.log(f"figures/{FAMILY}/prune_vs_small"),
-    conda:
-        "../../envs/ddprune.yaml"
-    params:
-        kind="prune_vs_small",
-    script:
-        "../scripts/figure.py"
-
-
-rule epochwise_heatmap:
-    input:
-        dense=LAYOUT.dense,
-        threshold=LAYOUT.threshold,
-    output:
-        report(
-            LAYOUT.figure("epochwise_heatmap"),
-            **family_report("epochwise_heatmap", "epoch-wise heatmap"),
-        ),
-    log:
-        LAYOUT.log(f"figures/{FAMILY}/epochwise_heatmap"),
-    conda:
-        "../../envs/ddprune.yaml"
-    params:
-        kind="epochwise_heatmap",
+        kind=lambda wildcards: wildcards.kind,
+        options=lambda wildcards: STUDY.dataset_options(wildcards.dataset),
     script:
         "../scripts/figure.py"
 
@@ -64,7 +31,14 @@ rule dense_summary_table:
     output:
         report(
             LAYOUT.family_table("dense_summary"),
-            **family_report("dense_summary", "summary table"),
+            caption="../report/dense_summary.rst",
+            category="1. Double descent",
+            subcategory="{dataset} / {model}",
+            labels={
+                "dataset": "{dataset}",
+                "model": "{model}",
+                "figure": "summary table",
+            },
         ),
     log:
         LAYOUT.log(f"tables/{FAMILY}/dense_summary"),

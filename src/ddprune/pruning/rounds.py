@@ -30,6 +30,7 @@ from torch import nn
 from ddprune.data.run_data import RunData
 from ddprune.foundations.seeds import derive_seed
 from ddprune.models import count_nonzero_parameters, count_parameters
+from ddprune.pruning.compact import compact
 from ddprune.pruning.masks import MaskedWeights, Masks, prunable_weights
 from ddprune.pruning.scores import Sources, Weights, choose_masks
 from ddprune.study.hparams import Platform, PruneConfig, TrainConfig
@@ -145,10 +146,8 @@ class Rounds:
         if state is None:
             return None
         self.masks, self.rows = state["masks"] or None, state["rows"]
-        if "fit" in state:
-            return state["fit"]
         self.model.load_state_dict(state["model"])
-        return None
+        return state.get("fit")
 
     @property
     def diverged(self) -> bool:
@@ -170,22 +169,33 @@ class Rounds:
 
     def retrain(self, index: int, target: float, resumed: dict[str, Any] | None) -> None:
         """Retrain round ``index`` under its masks by the dense runs' loop (from ``resumed``,
-        a resume point's state, where given), then record it."""
-        job, model = self.job, self.model
-        masked = MaskedWeights(model, self.masks)
-        masked.apply_to_weights()
+        a resume point's state, where given), then record it. An MLP is retrained as its
+        compact network where ``platform.compact`` allows (:mod:`ddprune.pruning.compact`)."""
+        job = self.job
+        MaskedWeights(self.model, self.masks).apply_to_weights()
+        small = compact(self.model, self.masks) if self._compacts() else None
+        net, masks = (small.model, small.masks) if small else (self.model, self.masks)
         order = torch.Generator().manual_seed(derive_seed("prune-order", job.seed, index))
-        session = Session(model, make_optimizer(job.train, model), order)
+        session = Session(net, make_optimizer(job.train, net), order)
         if resumed is not None:
+            if resumed.get("compact", False) != bool(small):
+                raise ValueError(
+                    f"the resume point of round {index} in {job.directory} was saved with "
+                    f"platform.compact: {not small}; set it back to resume, or delete the "
+                    "resume point to rerun the round"
+                )
             session.resume(resumed)
         files = SaveFiles(resume=lambda epoch: round_resume_point(job.directory, index, epoch))
 
         def snapshot(session: Session) -> dict[str, Any]:
-            return {**self._saved(index), "fit": session.state()}
+            if small:
+                small.write_back()
+            fit = {**session.state(), "compact": bool(small)}
+            return {**self._saved(index), "model": self.model.state_dict(), "fit": fit}
 
         n_train = len(self.data.y_train)
         train(
-            self.net,
+            accelerate(job.platform, net) if small else self.net,
             session.optimizer,
             self.data,
             job.train,
@@ -195,13 +205,18 @@ class Rounds:
             session.progress,
             max_epochs=job.prune.epochs,
             patience=job.prune.patience,
-            masks=masked,
+            masks=MaskedWeights(net, masks),
             lr_at=retraining_rates(
                 job.method, job.train, job.source_epoch, job.prune.rewind_epoch, n_train
             ),
             save=session.saver(files, snapshot),
         )
+        if small:
+            small.write_back()
         self.record(index, target, session.progress, session.seconds())
+
+    def _compacts(self) -> bool:
+        return self.job.platform.compact and self.job.train.weight_decay == 0
 
     def save(self, index: int) -> None:
         """Round ``index`` is done: its checkpoint replaces the resume points inside it."""

@@ -87,6 +87,7 @@ class Platform(ConfigSection):
     on_bad_checkpoint: str
     channels_last: bool
     compile: bool
+    compact: bool
 
 
 def keep_count(total: int, remaining: float) -> int:
