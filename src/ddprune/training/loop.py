@@ -68,6 +68,22 @@ class Progress:
         return patience is not None and best is not None and self.epoch - best[1] >= patience
 
 
+# AVX-512 CPUs: torch's log-softmax over a last dimension that is not a multiple of 16 takes
+# 150 us for 1,000 x 10 logits against 16 us for 1,000 x 16 (and 19 us with its AVX2 kernels):
+# at ten classes it was a third of a small network's training step. Padded with -inf columns
+# (exp(-inf) = 0) the loss and the gradients of the real logits are the same up to rounding.
+LANES = 16
+
+
+def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The training loss: cross-entropy, its logits padded on the CPU to a multiple of
+    :data:`LANES` classes (see there)."""
+    classes = logits.shape[-1]
+    if logits.device.type == "cpu" and classes % LANES:
+        logits = F.pad(logits, (0, LANES - classes % LANES), value=float("-inf"))
+    return F.cross_entropy(logits, targets)
+
+
 def batch_indices(
     n: int, batch_size: int | None, generator: torch.Generator, device: torch.device
 ) -> Iterator[slice | torch.Tensor]:
@@ -101,7 +117,7 @@ def train_epoch(
     """
     steps = 0
     for index in batch_indices(len(x), batch_size, generator, x.device):
-        loss = F.cross_entropy(feed.logits(model, x[index], generator), y[index])
+        loss = cross_entropy(feed.logits(model, x[index], generator), y[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if lr_at is not None:
