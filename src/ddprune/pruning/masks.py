@@ -40,10 +40,11 @@ class MaskedWeights:
     state stays zero too. That needs the optimizer's state zero at the pruned weights when
     masking starts: every round builds a fresh optimizer (tests/test_pruning.py checks each
     optimizer, and that the survivors train to the same bits as with the weights masked after
-    every step as well). Masking the weights after the step instead costs the same (measured;
-    what a pruned step costs beyond a dense one is mostly Adam's ``sqrt`` of the second
-    moments that stay exactly zero, which torch computes 5x slower on this CPU than of a
-    positive number) but lets the pruned weights' optimizer state drift.
+    every step as well). Masking the weights after the step instead costs the same but lets
+    the pruned weights' optimizer state drift. With the fused optimizers a masked step costs
+    what a dense one does (the element-wise Adam's ``sqrt`` of second moments that stay
+    exactly zero was 5x slower than of positive numbers; ``benchmarks/train_step.py``); an MLP
+    with many dead units trains as its compact network instead (:mod:`.compact`).
     """
 
     def __init__(self, model: nn.Module, masks: Masks) -> None:
