@@ -75,7 +75,7 @@ def steps(model, masks, optimizer, data, count: int) -> list[float]:
     return losses
 
 
-@pytest.mark.parametrize("method", ["imp-finetune", "imp-rewind", "oneshot", "random"])
+@pytest.mark.parametrize("method", PRUNE_METHODS.names())
 @pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
 def test_one_compact_step_equals_one_masked_step(data, method, optimizer):
     config = TrainConfig.of(optimizer=optimizer, lr=0.05, momentum=0.9)

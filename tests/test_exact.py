@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from conftest import CONFIG_SCHEMA
-from ddprune.analysis.criteria import ThresholdConfig
 from ddprune.analysis.detection import CheckpointFiles, detect
 from ddprune.analysis.theory import risk_isotropic
-from ddprune.closed_form import ClosedFormConfig, build_problem, min_norm_solve, solve_run
+from ddprune.closed_form import build_problem, min_norm_solve, solve_run
 from ddprune.data.datasets import load_dataset
 from ddprune.foundations.tables import read_table
 from ddprune.jobs.dense import solve
 from ddprune.study import ConfigError, load_study
+from ddprune.study.hparams import ClosedFormConfig, ThresholdConfig
 from ddprune.study.paths import Layout
 
 ISOTROPIC = {"d": None, "n_train": 50, "n_test": 1, "sigma": 0.5, "signal_norm": 1.0}

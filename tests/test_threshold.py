@@ -10,11 +10,13 @@ import pytest
 import yaml
 
 from conftest import threshold_document
-from ddprune.analysis.criteria import ThresholdConfig, find_peak, interpolation_point
+from ddprune.analysis.criteria import find_peak, interpolation_point
 from ddprune.analysis.detection import CheckpointFiles, detect
+from ddprune.analysis.summaries import html_number, threshold_table, write_html
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.threshold import threshold
 from ddprune.study import load_study
+from ddprune.study.hparams import ThresholdConfig
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run
 from ddprune.study.threshold_file import (
@@ -107,7 +109,9 @@ def test_known_peak_crossing_and_selection():
     it = family["it"]
     assert it["criterion"] == "test_error_peak" and it["width"] == 32 and not it["fallback_used"]
     assert it["grid_steps_from_it"] == {"test_error_peak": 0, "interpolation": 0}
-    assert it["criteria_agree"]
+    assert not it["criteria_agree"]  # the test-loss peak has no answer
+    (row,) = threshold_table([family]).to_dict("records")
+    assert row["criteria agree"] == "no; test_loss_peak: no answer"
     roles = {(s["width"], s["role"]) for s in family["selection"]}
     assert roles == {(16, "before"), (32, "at"), (64, "after"), (8, "control"), (256, "control")}
     assert len(family["selection"]) == 5 * 3
@@ -333,3 +337,23 @@ def test_a_malformed_threshold_file_is_refused_naming_the_field(tmp_path):
     path.write_text("families: [unclosed")
     with pytest.raises(ThresholdFileError, match="not readable YAML"):
         load_threshold(path)
+
+
+@pytest.mark.parametrize(
+    ("curve", "reason"),
+    [
+        ([0.3, 0.2, 0.155, 0.245], "still rising at the largest width"),  # first minimum at 32
+        ([0.3, 0.2, 0.155, 0.15], "the curve decreases over the whole grid"),
+    ],
+)
+def test_a_peak_at_the_last_width_is_not_called_a_decreasing_curve(curve, reason):
+    found = find_peak([8, 16, 32, 64], np.array(curve), min_prominence=0.01)
+    assert found["status"] == "no_peak" and found["reason"] == reason
+
+
+def test_report_tables_print_whole_numbers_without_decimals(tmp_path):
+    table = pd.DataFrame({"noise": [0.0], "epochs": [600.0], "params": [38410.0], "e": [0.26812]})
+    write_html(table, tmp_path / "t.html", title="t")
+    cells = [html_number(v) for v in table.iloc[0]]
+    assert cells == ["0", "600", "38,410", "0.2681"]
+    assert all(f"<td>{cell}</td>" in (tmp_path / "t.html").read_text() for cell in cells)

@@ -268,7 +268,7 @@ def answer_table(
     ):
         source = dict(zip(SOURCE_KEYS, key, strict=True))
         family = tuple(key[: len(FAMILY_KEYS)])
-        curve = curves[(curves[FAMILY_KEYS] == family).all(axis=1)]
+        curve = curves[(curves[FAMILY_KEYS] == list(family)).all(axis=1)]
         peak = _peak_params(curve, thresholds.get(family))
         for statistic, budget, value in trajectory_statistics(
             trajectory,

@@ -225,7 +225,7 @@ def sentences(
         key = _family_key(family)
         kind = "" if key[3] == DEFAULT_NOISE_KIND else f"{key[3]} "
         head = f"{key[0]}/{key[1]}, {key[2]:.0%} {kind}noise: "
-        rows = table[(table[FAMILY_KEYS] == key).all(axis=1)]
+        rows = table[(table[FAMILY_KEYS] == list(key)).all(axis=1)]
         deltas = rows[rows["statistic"] == "delta_best"]
         if deltas.empty:
             out.append(head + nothing(family))

@@ -61,7 +61,7 @@ def find_peak(
         "first_minimum_width": int(widths[first_min]),
         "first_minimum_value": float(values[first_min]),
     }
-    if first_min >= len(curve) - 2:
+    if first_min == len(curve) - 1:
         return {"status": "no_peak", "reason": "the curve decreases over the whole grid", **base}
     peak = first_min + 1 + int(np.argmax(curve[first_min + 1 :]))
     if peak == len(curve) - 1:

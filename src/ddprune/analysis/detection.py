@@ -203,7 +203,8 @@ def analyse_family(
             "width": it_width,
             "n_params": curves.n_params[it_width],
             "grid_steps_from_it": steps,
-            "criteria_agree": all(s <= 1 for s in steps.values()),
+            # Every criterion has an answer, within one grid step of the IT.
+            "criteria_agree": len(steps) == len(found) and all(s <= 1 for s in steps.values()),
             "bootstrap": intervals["it"],
         }
     if files is None:

@@ -94,12 +94,18 @@ def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+def html_number(value: float) -> str:
+    """A float as a table shows it: whole numbers without decimals (``600``, ``38,410``: epochs
+    and counts averaged over seeds), others to four significant digits (``0.2681``)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:.4g}"
+
+
 def write_html(
     table: pd.DataFrame, path: str | os.PathLike, title: str, paragraphs: list[str] = ()
 ) -> None:
-    """A self-contained HTML page: ``paragraphs`` of text, then ``table`` (numbers to four
-    decimals)."""
-    body = table.to_html(index=False, float_format=lambda v: f"{v:.4f}", border=0)
+    """A self-contained HTML page: ``paragraphs`` of text, then ``table`` (see
+    :func:`html_number`)."""
+    body = table.to_html(index=False, float_format=html_number, border=0)
     text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     style = (
         "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
@@ -112,6 +118,20 @@ def write_html(
         f"<style>{style}</style></head><body><h2>{html.escape(title)}</h2>{text}{body}"
         "</body></html>\n",
     )
+
+
+def _agreement(it: dict, criteria: dict) -> str:
+    """Whether every IT criterion has an answer within one grid step of the IT, and if not,
+    which has none or lies further."""
+    if it["status"] != "ok":
+        return ""
+    missing = [f"{name}: no answer" for name, c in criteria.items() if c["status"] != "ok"]
+    far = [
+        f"{name}: {steps} grid steps away"
+        for name, steps in it["grid_steps_from_it"].items()
+        if steps > 1
+    ]
+    return "; ".join(["no", *missing, *far]) if missing or far else "yes, within one grid step"
 
 
 def threshold_table(families: list[dict]) -> pd.DataFrame:
@@ -154,7 +174,7 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
                 "IT criterion": it["criterion"]
                 + (" (fallback)" if it.get("fallback_used") else ""),
                 "95% bootstrap": interval(boot),
-                "criteria agree": it.get("criteria_agree", ""),
+                "criteria agree": _agreement(it, criteria),
                 "test-error peak": describe(
                     criteria["test_error_peak"], "width", "height", "prominence"
                 ),
