@@ -15,7 +15,7 @@ from ddprune.analysis.answer import (
     t_interval,
     walk_score,
 )
-from ddprune.analysis.answer_page import page_table, sentences
+from ddprune.analysis.answer_page import answer_figure, page_table, sentences
 from ddprune.foundations.tables import validate_table
 
 # A dense curve: test error 0.30, 0.10, 0.20 at 100, 1,000 and 10,000 parameters, seeds
@@ -220,3 +220,11 @@ def test_a_study_with_nothing_pruned_says_why():
     validate_table(empty, "answer")
     (text,) = sentences(empty, [FAMILY], lambda family: "nothing was pruned: reasons.")
     assert text == "d/mlp, 20% noise: nothing was pruned: reasons."
+
+
+def test_the_answer_figure_caption_fits_its_width():
+    table = answer_table(dense_table(), pruning_table(), [FAMILY], [500, 50, 7], 0.01)
+    figure = answer_figure(table)
+    width, _ = figure.theme.getp("figure_size")
+    lines = figure.labels.caption.splitlines()
+    assert len(lines) > 1 and all(len(line) <= 12 * width for line in lines)

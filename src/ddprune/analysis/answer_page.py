@@ -24,7 +24,7 @@ from plotnine import (
 )
 
 from ddprune.analysis.answer import LEVEL, ROLE_ORDER, SOURCE_KEYS, recovers
-from ddprune.analysis.plotting import noise_labels
+from ddprune.analysis.plotting import noise_labels, wrap_caption
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.catalog import DEFAULT_NOISE_KIND
 
@@ -262,6 +262,13 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
     gaps = rows["statistic"] == "walk_mean_abs"  # a mean of distances is never negative
     rows.loc[gaps, "low"] = rows.loc[gaps, "low"].clip(lower=0)
     dodge = position_dodge(width=0.6)
+    width = max(7.0, 4.2 * rows["family"].nunique() + 2.5)
+    caption = (
+        "Δ < 0: pruning helps; walk gap ≈ 0: pruning walks double descent backwards (no gap "
+        "where every pruned round is smaller than the narrowest trained width: the dense curve "
+        f"is never extrapolated). Bars: {LEVEL:.0%} paired t intervals over seeds (none with "
+        "one seed)."
+    )
     return (
         ggplot(rows, aes("source_label", "mean", color="method"))
         + geom_hline(yintercept=0, linetype="dashed", color="grey")
@@ -273,14 +280,11 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
             y="percentage points",
             color="method",
             title="What pruning does to each source checkpoint around the IT",
-            caption=f"Δ < 0: pruning helps; walk gap ≈ 0: pruning walks double descent "
-            "backwards (no gap where every pruned round is smaller than the narrowest\ntrained "
-            f"width: the dense curve is never extrapolated). Bars: {LEVEL:.0%} paired t "
-            "intervals over seeds (none with one seed).",
+            caption=wrap_caption(caption, width),
         )
         + theme_bw()
         + theme(
-            figure_size=(max(7.0, 4.2 * rows["family"].nunique() + 2.5), 7.0),
+            figure_size=(width, 7.0),
             axis_text_x=element_text(rotation=30, ha="right"),
         )
     )

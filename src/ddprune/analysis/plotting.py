@@ -119,6 +119,12 @@ def message(text: str) -> ggplot:
     )
 
 
+def wrap_caption(text: str, figure_width: float) -> str:
+    """``text`` broken into lines that fit a figure ``figure_width`` inches wide (plotnine
+    right-aligns a caption and lets a long line run off the figure's left edge)."""
+    return "\n".join(textwrap.wrap(text, width=int(12 * figure_width)))
+
+
 def save(figure: ggplot, path: str | os.PathLike, dpi: int = 150) -> None:
     """Save atomically; the format follows the file's extension (png, svg, pdf)."""
     suffix = os.path.splitext(os.fspath(path))[1].lstrip(".")
