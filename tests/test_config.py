@@ -137,12 +137,22 @@ def test_a_run_listed_twice_is_rejected():
         load_study(config, CONFIG_SCHEMA)
 
 
-@pytest.mark.parametrize("path", [*sorted((REPO / "configs").glob("*.yaml")), REPO / "config.yaml"])
-def test_shipped_configs_are_valid(path: Path):
-    """As ``--configfile`` uses them: merged over config.yaml (an overlay may be partial)."""
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted((REPO / "configs").glob("*.yaml")),
+        *[REPO / "tests" / "configs" / name for name in ("tiny.yaml", "closed-form.yaml")],
+        REPO / "config.yaml",
+    ],
+)
+def test_shipped_configs_are_valid(path: Path, caplog):
+    """As ``--configfile`` uses them: merged over config.yaml (an overlay may be partial),
+    and without a setting that another silently overrides."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     update_config(config, yaml.safe_load(path.read_text()))
-    load_study(config, CONFIG_SCHEMA)
+    with caplog.at_level("WARNING", logger="ddprune.study.config"):
+        load_study(config, CONFIG_SCHEMA)
+    assert "ignored" not in caplog.text
 
 
 def test_run_wildcards_round_trip():
@@ -169,3 +179,24 @@ def test_checkpoint_every_moved_to_train_and_old_configs_still_work():
     both["platform"]["checkpoint_every"] = 100
     with pytest.raises(ConfigError, match=r"platform\.checkpoint_every: 100 disagrees"):
         load_study(both)
+
+
+def test_nested_command_line_values_are_coerced_by_the_schema():
+    """Snakemake passes ``--config train='{max_epochs: 3}'`` values as text."""
+    config = default_config()
+    config["train"] = {"max_epochs": "3000", "lr": "0.01", "batch_size": "null"}
+    config["platform"] = {"compact": "false"}
+    study = load_study(config, CONFIG_SCHEMA)
+    assert (study.train.max_epochs, study.train.lr, study.train.batch_size) == (3000, 0.01, None)
+    assert study.platform.compact is False
+    config["train"] = {"max_epochs": "three"}
+    with pytest.raises(ConfigError, match=r"train\.max_epochs: 'three' has the wrong type"):
+        load_study(config, CONFIG_SCHEMA)
+
+
+def test_a_schedule_that_another_overrides_is_named(caplog):
+    config = default_config()
+    config["prune"] = {**config.get("prune", {}), "budgets": [100, 50], "fraction": 0.5}
+    with caplog.at_level("WARNING", logger="ddprune.study.config"):
+        load_study(config, CONFIG_SCHEMA)
+    assert "prune.fraction is ignored: prune.budgets is set" in caplog.text

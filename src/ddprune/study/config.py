@@ -41,7 +41,8 @@ def validate_config(
 ) -> dict[str, Any]:
     """Return a validated copy of ``config`` with defaults filled in, or raise ConfigError."""
     schema = _schema(schema_path)
-    filled = _migrate(copy.deepcopy(dict(config)))
+    filled = _coerce(_migrate(copy.deepcopy(dict(config))), schema)
+    _warn_ignored(filled)
     errors = sorted(
         FillingValidator(schema).iter_errors(filled),
         key=lambda e: [str(p) for p in e.absolute_path],
@@ -64,6 +65,55 @@ def _raise(problems: list[str]) -> None:
     if problems:
         lines = "\n".join(f"  - {problem}" for problem in problems)
         raise ConfigError(f"invalid configuration ({len(problems)} problem(s)):\n{lines}")
+
+
+_SCALARS = {"integer": int, "number": float}
+
+
+def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
+    """``value`` with the numbers and booleans that arrived as text (Snakemake passes the
+    values of ``--config train='{max_epochs: 3}'`` as strings) turned into what ``schema``
+    says the field holds; anything that does not parse is left for validation to report."""
+    if isinstance(value, dict):
+        fields = schema.get("properties", {})
+        return {k: _coerce(v, fields[k]) if k in fields else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_coerce(v, schema["items"]) for v in value]
+    if not isinstance(value, str):
+        return value
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "null" in types and value in ("null", "None", "~"):
+        return None
+    if "boolean" in types and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    for name in ("integer", "number"):
+        if name in types:
+            try:
+                return _SCALARS[name](value)
+            except ValueError:
+                pass
+    return value
+
+
+def _warn_ignored(config: dict[str, Any]) -> None:
+    """A schedule that another one overrides is said, naming both (an overlay that sets
+    ``prune.fraction`` over a config with ``prune.budgets`` would otherwise run the budgets)."""
+    prune = config.get("prune")
+    if not isinstance(prune, dict):
+        return
+    winner = next((k for k in ("budgets", "sparsities") if prune.get(k)), None)
+    ignored = [k for k in ("fraction", "rounds") if k in prune]
+    if winner and ignored:
+        names = " and ".join(f"prune.{k}" for k in ignored)
+        log.warning(
+            "%s %s ignored: prune.%s is set and decides the rounds (set prune.%s: null to "
+            "prune by fraction and rounds)",
+            names,
+            "are" if len(ignored) > 1 else "is",
+            winner,
+            winner,
+        )
 
 
 def _migrate(config: dict[str, Any]) -> dict[str, Any]:
