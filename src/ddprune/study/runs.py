@@ -5,6 +5,7 @@ Torch-free: Snakemake builds these for every command (dry runs, reports, lint).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -78,7 +79,8 @@ class Run:
 
 @dataclass(frozen=True)
 class Study:
-    """A validated configuration (with defaults filled in); its sections as typed records."""
+    """A validated configuration (with defaults filled in); its sections as typed records,
+    built once."""
 
     config: dict[str, Any]
 
@@ -86,23 +88,23 @@ class Study:
     def name(self) -> str:
         return self.config["study"]
 
-    @property
+    @functools.cached_property
     def train(self) -> TrainConfig:
         return TrainConfig.of(self.config["train"])
 
-    @property
+    @functools.cached_property
     def prune(self) -> PruneConfig:
         return PruneConfig.of(self.config["prune"])
 
-    @property
+    @functools.cached_property
     def platform(self) -> Platform:
         return Platform.of(self.config["platform"])
 
-    @property
+    @functools.cached_property
     def threshold(self) -> ThresholdConfig:
         return ThresholdConfig.of(self.config["threshold"])
 
-    @property
+    @functools.cached_property
     def closed_form(self) -> ClosedFormConfig:
         return ClosedFormConfig.of(self.config["closed_form"])
 

@@ -7,7 +7,6 @@ Torch-free, because the Snakefile reads both to plan the pruning jobs.
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import yaml
 
 from ddprune.foundations.atomic import write_text
-from ddprune.foundations.schemas import problems, schema_file
+from ddprune.foundations.schemas import load_schema, problems, schema_file
 from ddprune.study.paths import PERIODIC, Layout, PathLike, fill, matching
 from ddprune.study.runs import Run
 
@@ -50,7 +49,7 @@ class ThresholdFileError(ValueError):
 def check_threshold(document: Any, where: PathLike) -> dict[str, Any]:
     """``document`` if it matches ``workflow/schemas/threshold.schema.yaml``, else a
     ThresholdFileError listing every problem."""
-    found = problems(document, _threshold_schema())
+    found = problems(document, load_schema(schema_file("threshold")))
     if found:
         lines = "\n".join(f"  - {problem}" for problem in found)
         raise ThresholdFileError(
@@ -58,11 +57,6 @@ def check_threshold(document: Any, where: PathLike) -> dict[str, Any]:
             f"{lines}\nrebuild it with: snakemake --forcerun threshold --cores N"
         )
     return document
-
-
-@functools.cache
-def _threshold_schema() -> dict[str, Any]:
-    return yaml.safe_load(schema_file("threshold").read_text())
 
 
 def write_threshold(document: dict[str, Any], path: PathLike) -> None:
