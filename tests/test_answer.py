@@ -1,7 +1,9 @@
-"""The answer's statistics on trajectories whose answer is known by construction."""
+"""The answer's statistics, comparisons and sentences on trajectories whose answer is known by
+construction."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -11,20 +13,22 @@ import pytest
 from ddprune.analysis.answer import (
     answer_table,
     curve_at,
+    per_seed_values,
     sparse_threshold,
-    t_interval,
     walk_score,
 )
-from ddprune.analysis.answer_page import answer_figure, page_table, sentences
+from ddprune.analysis.answer_page import answer_figure, inference_table, page_table, sentences
+from ddprune.analysis.comparisons import Primary, comparison_table
+from ddprune.analysis.inference import holm, sign_flip_p, smallest_p, t_interval
 from ddprune.foundations.tables import validate_table
 
-# A dense curve: test error 0.30, 0.10, 0.20 at 100, 1,000 and 10,000 parameters, seeds
-# spread by +-0.02 around the mean.
+# Dense curves: test error 0.30, 0.10, 0.20 at 100, 1,000 and 10,000 parameters, each seed
+# shifted by 0.02 (seed - 1).
 PARAMS = {10: 100, 20: 1_000, 40: 10_000}
 MEANS = {10: 0.30, 20: 0.10, 40: 0.20}
 
 
-def dense_table() -> pd.DataFrame:
+def dense_table(seeds: int = 3) -> pd.DataFrame:
     rows = [
         {
             "study": "s",
@@ -37,56 +41,50 @@ def dense_table() -> pd.DataFrame:
             "epoch": 100,
             "diverged": False,
             "n_params": PARAMS[width],
+            "val_error": MEANS[width] + 0.02 * (seed - 1) + 0.01,
             "test_error": MEANS[width] + 0.02 * (seed - 1),
         }
         for width in PARAMS
-        for seed in range(3)
+        for seed in range(seeds)
     ]
     return pd.DataFrame(rows)
 
 
-def curve() -> pd.DataFrame:
+def seed_curve(seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(
         {
+            "width": list(PARAMS),
             "n_params": list(PARAMS.values()),
-            "mean": list(MEANS.values()),
-            "low": [m - 0.02 for m in MEANS.values()],
-            "high": [m + 0.02 for m in MEANS.values()],
+            "test_error": [m + 0.02 * (seed - 1) for m in MEANS.values()],
         }
     )
 
 
-def on_curve(counts: list[float], offset: float = 0.0) -> pd.DataFrame:
-    errors = curve_at(curve(), counts)["mean"] + offset
-    return pd.DataFrame({"n_nonzero": counts, "test_error": errors})
-
-
 def test_interpolation_is_linear_in_log_parameters_and_never_extrapolates():
-    at = curve_at(curve(), [100, math.sqrt(100 * 1_000), 10_000, 99, 10_001])
-    assert at["mean"].tolist()[:3] == pytest.approx([0.30, 0.20, 0.20])
-    assert at[["mean", "low", "high"]].iloc[3:].isna().all().all()
+    at = curve_at(seed_curve(), [100, math.sqrt(100 * 1_000), 10_000, 99, 10_001])
+    assert at[:3].tolist() == pytest.approx([0.30, 0.20, 0.20])
+    assert np.isnan(at[3:]).all()
 
 
-def test_a_trajectory_on_the_dense_curve_scores_zero_and_one_offset_by_d_scores_d():
-    counts = [8_000, 3_000, 1_000, 400, 150]
-    assert walk_score(on_curve(counts), curve()) == {
+def test_a_trajectory_on_its_seeds_dense_curve_has_no_gap_and_one_offset_by_d_has_d():
+    counts = [9_000, 5_000, 2_000, 500, 150]
+    on = pd.DataFrame({"n_nonzero": counts, "test_error": curve_at(seed_curve(), counts)})
+    assert walk_score(on, seed_curve()) == {
+        "walk_gap": pytest.approx(0.0),
         "walk_mean_abs": pytest.approx(0.0),
         "walk_max_abs": pytest.approx(0.0),
-        "walk_in_band": 1.0,
         "walk_rounds": 5.0,
     }
-    shifted = walk_score(on_curve(counts, 0.05), curve())
-    assert shifted["walk_mean_abs"] == pytest.approx(0.05)
-    assert shifted["walk_max_abs"] == pytest.approx(0.05)
-    assert shifted["walk_in_band"] == 0.0  # 5 points is outside the +-2-point seed band
+    below = walk_score(on.assign(test_error=on["test_error"] - 0.05), seed_curve())
+    assert below["walk_gap"] == pytest.approx(-0.05)
+    assert below["walk_mean_abs"] == pytest.approx(0.05)
 
 
-def test_counts_outside_the_trained_range_get_no_value():
-    inside_and_out = walk_score(on_curve([20_000, 5_000, 50], 0.01), curve())
-    assert inside_and_out["walk_rounds"] == 1.0
-    assert inside_and_out["walk_mean_abs"] == pytest.approx(0.01)
+def test_rounds_outside_the_trained_range_are_not_compared():
+    inside_and_out = pd.DataFrame({"n_nonzero": [20_000, 5_000, 50], "test_error": [0.5] * 3})
+    assert walk_score(inside_and_out, seed_curve())["walk_rounds"] == 1.0
     outside = pd.DataFrame({"n_nonzero": [50, 20], "test_error": [0.5, 0.6]})
-    assert walk_score(outside, curve()) == {"walk_rounds": 0.0}
+    assert walk_score(outside, seed_curve()) == {"walk_rounds": 0.0}
 
 
 def test_the_interval_is_the_t_interval_of_the_mean():
@@ -96,13 +94,34 @@ def test_the_interval_is_the_t_interval_of_the_mean():
     assert all(math.isnan(v) for v in t_interval(np.array([1.0])))
 
 
-def test_the_sparse_threshold_is_where_the_noisy_labels_stop_fitting():
-    # Sparse double descent: fits until round 3, where the test error peaks, best at round 5.
+def test_the_sign_flip_p_is_the_exact_enumeration():
+    # [1, 2, 3]: of the 8 sign patterns only (+,+,+) and (-,-,-) reach |sum| 6
+    assert sign_flip_p(np.array([1.0, 2.0, 3.0])) == 0.25
+    rng = np.random.default_rng(0)
+    for n in (4, 7, 13):  # 13 crosses the enumeration's block of 2^12 patterns
+        d = rng.normal(0.3, 1.0, n)
+        sums = [abs(np.dot(s, d)) for s in itertools.product((1, -1), repeat=n)]
+        exact = np.mean([s >= abs(d.sum()) - 1e-12 for s in sums])
+        assert sign_flip_p(d) == pytest.approx(exact)
+    assert smallest_p(3) == 0.25 and smallest_p(6) == pytest.approx(0.03125)
+    assert sign_flip_p(np.full(6, -0.1)) == pytest.approx(smallest_p(6))
+
+
+def test_holm_on_a_known_case():
+    # sorted 0.005 x4 = 0.02, 0.01 x3 = 0.03, 0.03 x2 = 0.06, 0.04 x1 -> kept at 0.06
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, math.nan])[0] == 0.5 and math.isnan(holm([0.5, math.nan])[1])
+    assert holm([0.6, 0.6]) == [1.0, 1.0]
+
+
+def test_the_sparse_threshold_and_the_best_round_are_chosen_on_validation():
+    # Sparse double descent: fits until round 3, where the validation error peaks, best at 5.
     trajectory = pd.DataFrame(
         {
             "round": range(8),
             "train_error": [0, 0, 0, 0.05, 0.12, 0.18, 0.2, 0.4],
-            "test_error": [0.30, 0.31, 0.33, 0.36, 0.28, 0.22, 0.25, 0.5],
+            "val_error": [0.30, 0.31, 0.33, 0.36, 0.28, 0.22, 0.25, 0.5],
+            "test_error": [0.9, 0.1, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9],  # never read
         }
     )
     assert sparse_threshold(trajectory, tolerance=0.01) == {
@@ -117,37 +136,48 @@ def test_the_sparse_threshold_is_where_the_noisy_labels_stop_fitting():
     assert "sparse_it_round" not in sparse_threshold(never_fit, tolerance=0.01)
 
 
-def pruning_table(budgets=(500, 50)) -> pd.DataFrame:
-    """The IT source (width 40) of three seeds: pruned twice to exact budgets, each seed
-    improving by 3, 4 and 5 points at the first budget."""
+def trajectory_rows(method, seed, improvement, budgets=(500, 50), role="at", width=40):
+    """One source pruned twice to exact budgets; the first round improves by ``improvement``
+    on test and validation alike, the second falls back to the dense error."""
+    dense_error = MEANS[width] + 0.02 * (seed - 1)
     rows = []
-    for seed in range(3):
-        dense_error = MEANS[40] + 0.02 * (seed - 1)
-        for round_index, kept in enumerate([8_000, *budgets]):
-            error = dense_error - (0.03 + 0.01 * seed) * (round_index == 1)
-            rows.append(
-                {
-                    "study": "s",
-                    "dataset": "d",
-                    "model": "mlp",
-                    "noise": 0.2,
-                    "noise_kind": "incorrect-class",
-                    "width": 40,
-                    "seed": seed,
-                    "source_epoch": 100,
-                    "axis": "width",
-                    "role": "at",
-                    "method": "imp-rewind",
-                    "round": round_index,
-                    "diverged": False,
-                    "test_error": error,
-                    "train_error": 0.0 if round_index < 2 else 0.2,
-                    "n_nonzero": kept + 200,
-                    "n_prunable": 8_000,
-                    "n_prunable_nonzero": kept,
-                }
-            )
-    return pd.DataFrame(rows)
+    for round_index, kept in enumerate([8_000, *budgets]):
+        error = dense_error - improvement * (round_index == 1)
+        rows.append(
+            {
+                "study": "s",
+                "dataset": "d",
+                "model": "mlp",
+                "noise": 0.2,
+                "noise_kind": "incorrect-class",
+                "width": width,
+                "seed": seed,
+                "source_epoch": 100,
+                "axis": "width",
+                "role": role,
+                "method": method,
+                "round": round_index,
+                "diverged": False,
+                "val_error": error + 0.01,
+                "test_error": error,
+                "train_error": 0.0 if round_index < 2 else 0.2,
+                "n_nonzero": kept + 200,
+                "n_prunable": 8_000,
+                "n_prunable_nonzero": kept,
+            }
+        )
+    return rows
+
+
+def pruning_table(budgets=(500, 50), seeds=3) -> pd.DataFrame:
+    """The IT source (width 40): each seed improves by 3, 4, 5 ... points at the first budget."""
+    return pd.DataFrame(
+        [
+            row
+            for seed in range(seeds)
+            for row in trajectory_rows("imp-rewind", seed, 0.03 + 0.01 * seed, budgets)
+        ]
+    )
 
 
 FAMILY = {
@@ -155,12 +185,24 @@ FAMILY = {
     "model": "mlp",
     "noise": 0.2,
     "noise_kind": "incorrect-class",
-    "criteria": {"test_error_peak": {"status": "ok", "width": 20}},
+    "criteria": {"val_error_peak": {"status": "ok", "width": 20}},
+    "it": {"status": "ok", "width": 40, "bootstrap": {"status": "ok", "low": 20, "high": 40}},
 }
 
 
+def values(dense=None, pruning=None, budgets=None, same_budget=None):
+    return per_seed_values(
+        dense_table() if dense is None else dense,
+        pruning_table() if pruning is None else pruning,
+        [FAMILY],
+        budgets,
+        0.01,
+        same_budget,
+    )
+
+
 def test_the_answer_table_pairs_each_seed_with_its_own_dense_source():
-    table = answer_table(dense_table(), pruning_table(), [FAMILY], [500, 50, 7], 0.01)
+    table = answer_table(values(budgets=[500, 50, 7]))
     validate_table(table, "answer")
     row = table.set_index(["statistic", "budget"])
     delta = row.loc[("delta_best", 0)]
@@ -177,54 +219,122 @@ def test_the_answer_table_pairs_each_seed_with_its_own_dense_source():
     assert math.isnan(row.loc[("passes_peak", 0), "low"])  # indicators get no interval
 
 
-def test_budget_controls_compare_with_the_dense_run_early_and_at_its_best():
-    """The dense IT runs (width 40) were better at epoch 50 (0.15, 0.16, 0.17) than at their
-    end (0.18, 0.20, 0.22): a rewound round retrained for 50 epochs is compared with that."""
+def test_no_choice_reads_test_the_oracles_do():
+    """Test errors that favour round 2 and a dense epoch that validation does not pick move
+    only the oracle statistics."""
+    pruning = pruning_table()
+    scrambled = pruning.assign(
+        test_error=np.where(pruning["round"] == 2, 0.0, pruning["test_error"])
+    )
+    early = dense_table().query("width == 40").assign(epoch=50, test_error=0.01, val_error=0.9)
+    dense = pd.concat([dense_table(), early], ignore_index=True)
+    plain = answer_table(values(dense=dense)).set_index(["statistic", "budget"])["mean"]
+    moved = answer_table(values(dense=dense, pruning=scrambled)).set_index(["statistic", "budget"])[
+        "mean"
+    ]
+    for chosen in ("best_round", "early_stop_epoch", "peak_round", "sparse_it_round"):
+        assert moved[(chosen, 0)] == plain[(chosen, 0)]
+    assert plain[("early_stop_epoch", 0)] == 100.0  # validation prefers the end
+    assert plain[("dense_early_stopped_error", 0)] == pytest.approx(0.20)
+    assert moved[("delta_best_oracle", 0)] == pytest.approx(-0.20)  # round 2's 0.0 on test
+    assert plain[("delta_best_epoch_oracle", 0)] == pytest.approx(0.16 - 0.01)
+
+
+def test_the_early_stopped_baseline_is_the_dense_runs_lowest_validation_error():
+    """The dense IT runs (width 40) were better at epoch 50, on validation and test: a pruned
+    model is compared with the run stopped there, and a rewound round retrained for 50 epochs
+    with the same evaluation as its same-budget control."""
     early = dense_table().query("width == 40").assign(epoch=50)
     early["test_error"] = 0.15 + 0.01 * early["seed"]
+    early["val_error"] = early["test_error"] + 0.01
     dense = pd.concat([dense_table(), early], ignore_index=True)
-    table = answer_table(dense, pruning_table(), [FAMILY], None, 0.01, {"imp-rewind": 50})
+    table = answer_table(values(dense=dense, same_budget={"imp-rewind": 50}))
     validate_table(table, "answer")
     row = table.set_index(["statistic", "budget"])["mean"]
-    assert row[("dense_same_budget_error", 0)] == pytest.approx(0.16)
-    assert row[("dense_best_epoch_error", 0)] == pytest.approx(0.16)
+    assert row[("early_stop_epoch", 0)] == 50.0
+    assert row[("dense_early_stopped_error", 0)] == pytest.approx(0.16)
     best = row[("best_test_error", 0)]
+    assert row[("delta_early_stopped", 0)] == pytest.approx(best - 0.16)
     assert row[("delta_same_budget", 0)] == pytest.approx(best - 0.16)
-    assert row[("delta_best_epoch", 0)] == pytest.approx(best - 0.16)
-    unmatched = answer_table(dense, pruning_table(), [FAMILY], None, 0.01, {"imp-rewind": 75})
+    unmatched = answer_table(values(dense=dense, same_budget={"imp-rewind": 75}))
     assert "delta_same_budget" not in set(unmatched["statistic"])  # no evaluation there
-    assert "delta_best_epoch" in set(unmatched["statistic"])
 
 
-def test_the_page_says_what_the_numbers_say():
-    table = answer_table(dense_table(), pruning_table(), [FAMILY], None, 0.01)
-    (text,) = sentences(table, [FAMILY], lambda family: "unused")
-    assert text.startswith(
-        "d/mlp, 20% noise: pruned with imp-rewind, the IT model (width 40) lowers its test "
-        "error by 4.0 points (95% interval -6.5 to -1.5, 3 seeds) at 94% sparsity, a recovery"
-    )
-    assert "sparse IT) at round 2.0" in text
-    assert "Like for like" not in text  # no budgets
-    budgets = answer_table(dense_table(), pruning_table(), [FAMILY], [500, 50], 0.01)
-    (text,) = sentences(budgets, [FAMILY], lambda family: "unused")
-    assert "Like for like, at 500 prunable weights with imp-rewind, the test error is 16.0% " in (
-        text
-    )
-    page = page_table(table)
-    assert page.loc[0, "recovers"] == "yes" and page.loc[0, "Δ best [95%]"] == "-4.0 [-6.5, -1.5]"
+def study_values(seeds=6, rewind_gain=0.04, random_gain=0.10):
+    """Two methods at the IT (imp-rewind improves by ``rewind_gain``, random by more) and a
+    neighbour before it, over ``seeds`` seeds."""
+    rows = [
+        row
+        for seed in range(seeds)
+        for method, gain in (("imp-rewind", rewind_gain), ("random", random_gain))
+        for row in trajectory_rows(method, seed, gain + 0.002 * seed)
+    ]
+    rows += [
+        row
+        for seed in range(seeds)
+        for row in trajectory_rows("imp-rewind", seed, 0.0, role="before", width=20)
+    ]
+    return values(dense=dense_table(seeds), pruning=pd.DataFrame(rows), budgets=[500, 50])
+
+
+def test_comparisons_are_paired_tested_and_corrected_in_their_families():
+    tested = comparison_table(study_values(), Primary("imp-rewind", "early-stopped"), 0.05, 0.95)
+    validate_table(tested, "comparisons")
+    primary = tested[tested["family"] == "primary"]
+    assert len(primary) == 1 and primary.iloc[0]["comparison"] == "vs-early-stopped"
+    assert primary.iloc[0]["method"] == "imp-rewind" and primary.iloc[0]["family_size"] == 1
+    assert primary.iloc[0]["p"] == pytest.approx(2 / 64)  # every seed improves: the floor
+    assert bool(primary.iloc[0]["decided"])  # 0.031 < 0.05, interval below zero
+    secondary = tested[tested["family"] == "secondary"]
+    assert (secondary["family_size"] == len(secondary)).all()
+    assert (secondary["p_adjusted"] >= secondary["p"]).all()
+    assert not secondary["decided"].any()  # 2/64 x a family of many cannot reach 0.05
+    source = tested[tested["comparison"] == "source"].iloc[0]
+    assert source["against"] == "before w20" and source["budgets"] == 2
+    method = tested[tested["comparison"] == "method"]
+    assert method.empty  # imp-finetune, random-rewind missing: no weights-vs-mask pair here
+
+
+def test_the_headline_follows_the_pre_registered_primary_even_when_another_looks_better():
+    per_seed = study_values()
+    table = answer_table(per_seed)
+    for primary in ("imp-rewind", "random"):
+        tested = comparison_table(per_seed, Primary(primary, "early-stopped"), 0.05, 0.95)
+        first = sentences(table, tested, [FAMILY], primary, lambda family: "unused")[0]
+        assert first.startswith("d/mlp, 20% noise: (1) Does the pruned IT model beat")
+        assert f"Pruned with {primary} to its best round" in first
+    (row,) = tested[tested["family"] == "primary"]["method"]
+    assert row == "random"
+
+
+def test_the_page_says_what_the_numbers_say_and_no_more():
+    tested = comparison_table(values(), Primary("imp-rewind", "final"), 0.05, 0.95)
+    text = sentences(answer_table(values()), tested, [FAMILY], "imp-rewind", lambda f: "")
+    assert "Δ -4.0 [-6.5, -1.5] points of test error against the final dense model" in text[0]
+    assert "not decided at 3 seeds; 3 seeds cannot reach it" in text[0]  # 0.25 > 0.05
+    assert text[1].startswith("(2) Does the pruned IT model beat the dense model early-stopped")
+    assert text[3].startswith("(4) Does the pruned trajectory walk the dense curve backwards?")
+    assert text[4].startswith("What this cannot show") and "between widths 20 and 40" in text[4]
+    page = page_table(answer_table(values()))
+    assert page.loc[0, "Δ vs final dense [95%]"] == "-4.0 [-6.5, -1.5]"
+    assert inference_table(tested)["decided"].eq("no").all()
+    decided = comparison_table(study_values(), Primary("imp-rewind", "final"), 0.05, 0.95)
+    text = sentences(answer_table(study_values()), decided, [FAMILY], "imp-rewind", str)
+    assert "tested alone at alpha 0.05): yes, lower." in text[0]
 
 
 def test_a_study_with_nothing_pruned_says_why():
-    empty = answer_table(dense_table(), pruning_table().iloc[:0], [FAMILY], None, 0.01)
-    assert empty.empty
-    validate_table(empty, "answer")
-    (text,) = sentences(empty, [FAMILY], lambda family: "nothing was pruned: reasons.")
-    assert text == "d/mlp, 20% noise: nothing was pruned: reasons."
+    empty = values(pruning=pruning_table().iloc[:0])
+    assert answer_table(empty).empty
+    validate_table(answer_table(empty), "answer")
+    tested = comparison_table(empty, Primary("imp-rewind", "final"), 0.05, 0.95)
+    validate_table(tested, "comparisons")
+    (text,) = sentences(answer_table(empty), tested, [FAMILY], "imp-rewind", lambda f: "why.")
+    assert text == "d/mlp, 20% noise: why."
 
 
 def test_the_answer_figure_caption_fits_its_width():
-    table = answer_table(dense_table(), pruning_table(), [FAMILY], [500, 50, 7], 0.01)
-    figure = answer_figure(table)
+    figure = answer_figure(answer_table(values(budgets=[500, 50, 7])))
     width, _ = figure.theme.getp("figure_size")
     lines = figure.labels.caption.splitlines()
     assert len(lines) > 1 and all(len(line) <= 12 * width for line in lines)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ddprune.data.datasets import load_dataset
-from ddprune.data.noise import corrupt_labels
+from ddprune.data.noise import draw_noise
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
 from ddprune.pruning.compact import compact
@@ -33,9 +33,8 @@ TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 
 @pytest.fixture(scope="module")
 def data() -> RunData:
-    dataset = load_dataset("digits", {"n_train": 200})
-    labels = corrupt_labels(dataset.y_train, 10, 0.2, "digits", 0)
-    return RunData.build(dataset, labels, torch.device("cpu"))
+    dataset = load_dataset("digits", {"n_train": 200, "n_validation": 100})
+    return RunData.build(dataset, draw_noise(dataset, "digits", 0.2, 0), torch.device("cpu"))
 
 
 def trained(data: RunData, width: int = 48) -> torch.nn.Module:

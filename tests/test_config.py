@@ -25,7 +25,12 @@ def test_defaults_fill_missing_sections():
     study = load_study(minimal, CONFIG_SCHEMA)
     assert study.runs == [Run("digits", "mlp", 4, 0.0, 0)]
     assert study.config["train"]["optimizer"] == "adam"
-    assert study.dataset_options("digits") == {"root": "data", "n_train": 1000, "split_seed": 0}
+    assert study.dataset_options("digits") == {
+        "root": "data",
+        "n_train": 1000,
+        "n_validation": 300,
+        "split_seed": 0,
+    }
     assert "train" not in minimal  # the caller's dict is not modified
 
 

@@ -105,9 +105,9 @@ def test_refitting_on_the_oracle_support_is_training_on_the_oracle_features(tmp_
 
 def test_random_relu_features_nest_across_widths_and_interpolate_past_n():
     data = load_dataset("digits", {"n_train": 200})
-    from ddprune.data.noise import corrupt_labels
+    from ddprune.data.noise import draw_noise
 
-    labels = corrupt_labels(data.y_train, 10, 0.2, "digits", 0)
+    labels = draw_noise(data, "digits", 0.2, 0)
     narrow = build_problem("rff", 50, 0, data, labels)
     wide = build_problem("rff", 400, 0, data, labels)
     assert torch.allclose(wide.phi_train[:, :50], narrow.phi_train)  # one model, grown

@@ -9,7 +9,7 @@ import torch
 from ddprune.data.augment import Augmentation
 from ddprune.data.base import Dataset
 from ddprune.data.feed import Feed, PixelScale
-from ddprune.data.noise import corrupt_labels
+from ddprune.data.noise import draw_noise
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
 from ddprune.study.hparams import Platform, TrainConfig
@@ -39,8 +39,7 @@ def image_data(n_train: int = 64, size: int = 8) -> RunData:
         num_classes=4,
         sha256="0" * 64,
     )
-    labels = corrupt_labels(images.y_train, 4, 0.25, "images", 0)
-    return RunData.build(images, labels, torch.device("cpu"))
+    return RunData.build(images, draw_noise(images, "images", 0.25, 0), torch.device("cpu"))
 
 
 def test_uint8_images_stay_uint8_and_are_standardised_by_the_training_statistics():
@@ -59,9 +58,7 @@ def test_float_features_are_fed_as_stored():
     features = Dataset(
         "v", torch.rand(8, 5), torch.arange(8) % 2, torch.rand(4, 5), torch.arange(4) % 2, 2, "0"
     )
-    data = RunData.build(
-        features, corrupt_labels(features.y_train, 2, 0.0, "v", 0), torch.device("cpu")
-    )
+    data = RunData.build(features, draw_noise(features, "v", 0.0, 0), torch.device("cpu"))
     assert data.pixels is None
     assert Feed(channels_last=True).inputs(data.x_train) is data.x_train
     with pytest.raises(ValueError, match="uint8"):

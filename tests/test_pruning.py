@@ -12,7 +12,7 @@ import torch
 
 from ddprune.data.datasets import Dataset, load_dataset
 from ddprune.data.feed import Feed
-from ddprune.data.noise import corrupt_labels
+from ddprune.data.noise import draw_noise
 from ddprune.data.run_data import RunData
 from ddprune.models import build_model
 from ddprune.pruning import scores as scores_module
@@ -64,9 +64,8 @@ def prune_run(
 
 @pytest.fixture(scope="module")
 def data() -> RunData:
-    dataset = load_dataset("digits", {"n_train": 200})
-    labels = corrupt_labels(dataset.y_train, 10, 0.2, "digits", 0)
-    return RunData.build(dataset, labels, torch.device("cpu"))
+    dataset = load_dataset("digits", {"n_train": 200, "n_validation": 100})
+    return RunData.build(dataset, draw_noise(dataset, "digits", 0.2, 0), torch.device("cpu"))
 
 
 def trained_model(data, width=32):
@@ -353,14 +352,14 @@ def test_patience_ends_stalled_rounds_and_a_round_killed_inside_a_stall_resumes_
             trained_model(data), *arguments, tmp_path / str(patience), source_epoch=0
         )
     assert [r["epochs"] for r in rows[None]] == [0, 300, 300, 300]
-    # round 2 set its last new low at epoch 60 and stalled until epoch 90
-    assert [r["epochs"] for r in rows[30]] == [0, 50, 90, 50]
+    # round 3 set its last new low at epoch 100 and stalled until epoch 130
+    assert [r["epochs"] for r in rows[30]] == [0, 300, 50, 130]
 
     original = session_module.save_resume_point
 
     def save_then_die(state, path):
         original(state, path)
-        if path.name == "resume-round002-epoch0000075.pt":  # inside the stall
+        if path.name == "resume-round003-epoch0000115.pt":  # inside the stall
             raise Preempted
 
     monkeypatch.setattr(session_module, "save_resume_point", save_then_die)
@@ -396,8 +395,7 @@ def test_convolutional_models_are_pruned_exactly_and_retrained(name, tmp_path):
         num_classes=4,
         sha256="0" * 64,
     )
-    labels = corrupt_labels(images.y_train, 4, 0.25, "images", 0)
-    data = RunData.build(images, labels, torch.device("cpu"))
+    data = RunData.build(images, draw_noise(images, "images", 0.25, 0), torch.device("cpu"))
     config = PruneConfig.of(rounds=2, fraction=0.5, epochs=3)
     train = dataclasses.replace(TRAIN, batch_size=16, eval_every=1, augment=("crop", "flip"))
     results = []

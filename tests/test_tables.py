@@ -13,6 +13,7 @@ def label_rows(n=4):
             "noise": 0.5,
             "noise_kind": "incorrect-class",
             "seed": 0,
+            "split": "train",
             "index": i,
             "label_clean": i % 2,
             "label_noisy": (i + 1) % 2 if i < 2 else i % 2,

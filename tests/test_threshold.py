@@ -34,9 +34,20 @@ LOSS = [1.5, 1.0, 0.6, 0.8, 1.1, 1.3, 1.4, 1.5]  # keeps rising: no test-loss pe
 
 
 def dense_table(
-    error=ERROR, train=TRAIN, loss=LOSS, widths=WIDTHS, seeds=(0, 1, 2), jitter=0.0, drop=(), nan=()
+    error=ERROR,
+    train=TRAIN,
+    loss=LOSS,
+    widths=WIDTHS,
+    seeds=(0, 1, 2),
+    jitter=0.0,
+    drop=(),
+    nan=(),
+    test_error=None,
+    test_loss=None,
 ) -> pd.DataFrame:
-    """One final row per (width, seed); ``drop`` removes runs, ``nan`` makes them diverge."""
+    """One final row per (width, seed): ``error`` and ``loss`` on validation, and on test
+    unless ``test_error`` / ``test_loss`` say otherwise; ``drop`` removes runs, ``nan`` makes
+    them diverge."""
     rng = np.random.default_rng(0)
     rows = []
     for i, width in enumerate(widths):
@@ -56,7 +67,8 @@ def dense_table(
                     "noise_realised": 0.2,
                     "seed": seed,
                     "n_train": 1000,
-                    "n_test": 797,
+                    "n_val": 300,
+                    "n_test": 497,
                     "data_sha256": "0" * 64,
                     "epoch": 100,
                     "step": 100,
@@ -66,8 +78,10 @@ def dense_table(
                     "train_error": train[i] + bad,
                     "train_error_clean": 0.2,
                     "memorization": 0.5,
-                    "test_loss": loss[i] + bad,
-                    "test_error": error[i] + noise + bad,
+                    "val_loss": loss[i] + bad,
+                    "val_error": error[i] + noise + bad,
+                    "test_loss": (test_loss or loss)[i] + bad,
+                    "test_error": (test_error or error)[i] + noise + bad,
                     "diverged": (width, seed) in nan,
                     "n_params": 13 * width,
                     "n_nonzero": 13 * width,
@@ -97,21 +111,22 @@ def analyse(table, **config):
 
 def test_known_peak_crossing_and_selection():
     family = analyse(dense_table())
-    error = family["criteria"]["test_error_peak"]
+    error = family["criteria"]["val_error_peak"]
     assert error["status"] == "ok" and error["width"] == 32
     assert error["height"] == pytest.approx(0.30)
     assert error["prominence"] == pytest.approx(0.30 - 0.16)  # above the higher side minimum
     assert error["first_minimum_width"] == 8
-    assert family["criteria"]["test_loss_peak"]["status"] == "no_peak"
-    assert "still rising" in family["criteria"]["test_loss_peak"]["reason"]
+    assert family["criteria"]["val_loss_peak"]["status"] == "no_peak"
+    assert "still rising" in family["criteria"]["val_loss_peak"]["reason"]
     interpolation = family["criteria"]["interpolation"]
     assert interpolation["width"] == 32 and interpolation["params_per_sample"] == 13 * 32 / 1000
     it = family["it"]
-    assert it["criterion"] == "test_error_peak" and it["width"] == 32 and not it["fallback_used"]
-    assert it["grid_steps_from_it"] == {"test_error_peak": 0, "interpolation": 0}
+    assert it["criterion"] == "val_error_peak" and it["width"] == 32 and not it["fallback_used"]
+    steps = {"val_error_peak": 0, "interpolation": 0, "test_error_peak": 0}  # with the oracle
+    assert it["grid_steps_from_it"] == steps
     assert not it["criteria_agree"]  # the test-loss peak has no answer
     (row,) = threshold_table([family]).to_dict("records")
-    assert row["criteria agree"] == "no; test_loss_peak: no answer"
+    assert row["criteria agree"] == "no; val_loss_peak: no answer"
     roles = {(s["width"], s["role"]) for s in family["selection"]}
     assert roles == {(16, "before"), (32, "at"), (64, "after"), (8, "control"), (256, "control")}
     assert len(family["selection"]) == 5 * 3
@@ -120,6 +135,26 @@ def test_known_peak_crossing_and_selection():
         "ckpt/w32/s1.pt",
         "ckpt/w32/s2.pt",
     }
+
+
+def test_no_choice_reads_the_test_curves():
+    """Test curves that peak elsewhere (as if the test labels were permuted) change the
+    oracle's answer and nothing that is chosen: the IT, its interval, the selection."""
+    other_error = [0.40, 0.45, 0.20, 0.50, 0.21, 0.19, 0.60, 0.15]
+    other_loss = [2.0, 0.5, 1.5, 0.4, 0.9, 0.3, 0.8, 0.2]
+    plain = analyse(dense_table(jitter=0.01))
+    scrambled = analyse(dense_table(jitter=0.01, test_error=other_error, test_loss=other_loss))
+    assert scrambled["criteria"]["test_error_peak"] != plain["criteria"]["test_error_peak"]
+    assert scrambled["selection"] == plain["selection"]
+    chosen = ("val_error_peak", "val_loss_peak", "interpolation")
+    for name in chosen:
+        assert scrambled["criteria"][name] == plain["criteria"][name]
+
+    def choice(it):  # the oracles' distances from the IT are reported, and differ
+        steps = {k: v for k, v in it["grid_steps_from_it"].items() if k in chosen}
+        return {**it, "grid_steps_from_it": steps}
+
+    assert choice(scrambled["it"]) == choice(plain["it"])
 
 
 def test_more_neighbours_and_other_controls():
@@ -138,9 +173,9 @@ def test_more_neighbours_and_other_controls():
 
 def test_ties_pick_the_smallest_width():
     error = [0.5, 0.3, 0.15, 0.30, 0.30, 0.2, 0.18, 0.16]
-    assert analyse(dense_table(error=error))["criteria"]["test_error_peak"]["width"] == 16
+    assert analyse(dense_table(error=error))["criteria"]["val_error_peak"]["width"] == 16
     flat_start = [0.3, 0.3, 0.15, 0.2, 0.3, 0.2, 0.18, 0.16]  # tie continues the descent
-    assert analyse(dense_table(error=flat_start))["criteria"]["test_error_peak"]["width"] == 32
+    assert analyse(dense_table(error=flat_start))["criteria"]["val_error_peak"]["width"] == 32
 
 
 def test_noisy_seeds_still_find_the_peak_and_the_bootstrap_brackets_it():
@@ -151,11 +186,11 @@ def test_noisy_seeds_still_find_the_peak_and_the_bootstrap_brackets_it():
     assert boot["low"] >= 16 and boot["high"] <= 64
     assert 0 < boot["defined_fraction"] <= 1
     found = [c for c in family["criteria"].values() if c["status"] == "ok"]
-    assert len(found) == 2  # the test-loss peak is still rising: its interval is undefined
+    assert len(found) == 3  # the loss peaks are still rising: their intervals are undefined
     for criterion in found:  # every criterion, from the same resamples
         assert criterion["bootstrap"]["low"] <= criterion["width"] <= criterion["bootstrap"]["high"]
-    assert family["criteria"]["test_loss_peak"]["bootstrap"]["status"] == "undefined"
-    assert family["criteria"]["test_error_peak"]["bootstrap"] == boot  # it is the IT's criterion
+    assert family["criteria"]["val_loss_peak"]["bootstrap"]["status"] == "undefined"
+    assert family["criteria"]["val_error_peak"]["bootstrap"] == boot  # it is the IT's criterion
 
 
 def test_missing_widths_and_missing_seeds_are_noted_not_fatal():
@@ -184,8 +219,8 @@ def test_a_whole_width_diverged():
 def test_monotone_curve_falls_back_to_the_interpolation_point():
     error = [0.5, 0.4, 0.3, 0.25, 0.2, 0.18, 0.16, 0.15]
     family = analyse(dense_table(error=error))
-    assert family["criteria"]["test_error_peak"]["status"] == "no_peak"
-    assert "decreases over the whole grid" in family["criteria"]["test_error_peak"]["reason"]
+    assert family["criteria"]["val_error_peak"]["status"] == "no_peak"
+    assert "decreases over the whole grid" in family["criteria"]["val_error_peak"]["reason"]
     assert family["it"]["criterion"] == "interpolation" and family["it"]["fallback_used"]
     assert family["it"]["width"] == 32
 
@@ -201,13 +236,13 @@ def test_never_interpolates():
     train = [0.5, 0.4, 0.3, 0.25, 0.2, 0.18, 0.16, 0.15]
     family = analyse(dense_table(train=train))
     assert family["criteria"]["interpolation"]["status"] == "never_interpolates"
-    assert family["it"]["criterion"] == "test_error_peak"
+    assert family["it"]["criterion"] == "val_error_peak"
     assert "interpolation" not in family["it"]["grid_steps_from_it"]
 
 
 def test_single_width():
     family = analyse(dense_table(error=[0.3], train=[0.0], loss=[1.0], widths=[16]))
-    assert family["criteria"]["test_error_peak"]["status"] == "single_width"
+    assert family["criteria"]["val_error_peak"]["status"] == "single_width"
     assert family["criteria"]["interpolation"]["width"] == 16
     assert family["it"]["criterion"] == "interpolation"
 
@@ -215,8 +250,8 @@ def test_single_width():
 def test_small_bumps_are_not_peaks():
     error = [0.5, 0.4, 0.3, 0.302, 0.25, 0.2, 0.18, 0.15]
     family = analyse(dense_table(error=error), fallback="none")
-    assert family["criteria"]["test_error_peak"]["status"] == "no_peak"
-    assert "prominence" in family["criteria"]["test_error_peak"]["reason"]
+    assert family["criteria"]["val_error_peak"]["status"] == "no_peak"
+    assert "prominence" in family["criteria"]["val_error_peak"]["reason"]
 
 
 def test_smoothing_removes_a_one_width_spike():
@@ -260,7 +295,7 @@ def with_epochs(table: pd.DataFrame, width: int, stop_seed_at: int | None = None
         for epoch, error in zip(EPOCHS, EPOCH_ERROR, strict=True):
             if stop_seed_at is not None and run["seed"] == 0 and epoch > stop_seed_at:
                 break
-            rows.append(run.to_frame().T.assign(epoch=epoch, test_error=error))
+            rows.append(run.to_frame().T.assign(epoch=epoch, val_error=error))
     return pd.concat(rows, ignore_index=True).astype(table.dtypes.to_dict())
 
 

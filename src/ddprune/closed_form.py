@@ -75,9 +75,11 @@ class Problem:
     """One least-squares problem: features, targets and what the metrics need."""
 
     phi_train: torch.Tensor
+    phi_val: torch.Tensor
     phi_test: torch.Tensor
     y_train: torch.Tensor  # targets fitted: (n, 1) real values or (n, C) one-hot (noisy)
-    labels: NoisyLabels | None  # classification only
+    labels: NoisyLabels | None  # classification only: the training labels
+    y_val: torch.Tensor  # (n_val, 1) real values, or the noisy validation classes
     y_test: torch.Tensor  # (n_test, 1) real values, or class indices
     oracle: torch.Tensor | None  # per-feature true signal, where known
 
@@ -87,45 +89,62 @@ class Problem:
 
 
 def build_problem(
-    model: str, width: int, seed: int, data: Dataset, labels: NoisyLabels | None
+    model: str, width: int, seed: int, data: Dataset, labels: dict[str, NoisyLabels] | None
 ) -> Problem:
-    """Features of ``model`` at ``width`` for ``data`` (trained on ``labels`` if classes)."""
-    features = SOLVERS[model]
-    phi_train = features(data.x_train, width, seed)
-    phi_test = features(data.x_test, width, seed)
+    """Features of ``model`` at ``width`` for ``data`` (trained on ``labels`` if classes, by
+    split as :func:`ddprune.data.noise.draw_noise` gives them)."""
+    phi_train, phi_val, phi_test = (
+        SOLVERS[model](x, width, seed) for x in (data.x_train, data.x_val, data.x_test)
+    )
     if labels is None:
-        y_train, y_test = data.y_train.double()[:, None], data.y_test.double()[:, None]
+        y_train, y_val, y_test = (
+            y.double()[:, None] for y in (data.y_train, data.y_val, data.y_test)
+        )
+        train_labels = None
     else:
-        y_train = torch.nn.functional.one_hot(labels.noisy, data.num_classes).double()
-        y_test = data.y_test
+        train_labels = labels["train"]
+        y_train = torch.nn.functional.one_hot(train_labels.noisy, data.num_classes).double()
+        y_val, y_test = labels["validation"].noisy, data.y_test
     oracle = None
     if model == "linear" and isinstance(data, GaussianLinear):
         oracle = data.feature_variance[:width] * data.beta[:width] ** 2
-    return Problem(phi_train, phi_test, y_train, labels, y_test, oracle)
+    return Problem(phi_train, phi_val, phi_test, y_train, train_labels, y_val, y_test, oracle)
 
 
 def metrics(problem: Problem, theta: torch.Tensor) -> dict[str, float]:
     """Errors and squared losses; for regression the error *is* the mean squared error."""
     train = problem.phi_train @ theta
-    test = problem.phi_test @ theta
     if problem.regression:
         train_mse = ((train - problem.y_train) ** 2).mean().item()
-        test_mse = ((test - problem.y_test) ** 2).mean().item()
         return {
             "train_loss": train_mse,
             "train_error": train_mse,
             "train_error_clean": train_mse,
             "memorization": math.nan,
-            "test_loss": test_mse,
-            "test_error": test_mse,
+            **_held_out(problem.phi_val @ theta, problem.y_val, "val"),
+            **_held_out(problem.phi_test @ theta, problem.y_test, "test"),
         }
     labels = problem.labels
-    one_hot_test = torch.nn.functional.one_hot(problem.y_test, train.shape[1]).double()
     return {
         "train_loss": ((train - problem.y_train) ** 2).sum(dim=1).mean().item(),
         **label_errors(train.argmax(dim=1), labels.noisy, labels.clean),
-        "test_loss": ((test - one_hot_test) ** 2).sum(dim=1).mean().item(),
-        "test_error": (test.argmax(dim=1) != problem.y_test).double().mean().item(),
+        **_held_out(problem.phi_val @ theta, problem.y_val, "val"),
+        **_held_out(problem.phi_test @ theta, problem.y_test, "test"),
+    }
+
+
+def _held_out(predicted: torch.Tensor, targets: torch.Tensor, split: str) -> dict[str, float]:
+    """Squared loss and error of one held-out split: for real targets the error is the mean
+    squared error, for classes the misclassified fraction (NaN for an empty split)."""
+    if len(targets) == 0:
+        return {f"{split}_loss": math.nan, f"{split}_error": math.nan}
+    if targets.dtype.is_floating_point:
+        mse = ((predicted - targets) ** 2).mean().item()
+        return {f"{split}_loss": mse, f"{split}_error": mse}
+    one_hot = torch.nn.functional.one_hot(targets, predicted.shape[1]).double()
+    return {
+        f"{split}_loss": ((predicted - one_hot) ** 2).sum(dim=1).mean().item(),
+        f"{split}_error": (predicted.argmax(dim=1) != targets).double().mean().item(),
     }
 
 
@@ -179,7 +198,7 @@ def solve_run(
     widths: list[int],
     seed: int,
     config: ClosedFormConfig,
-    labels: NoisyLabels | None,
+    labels: dict[str, NoisyLabels] | None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every width of one (dataset, model, noise, seed): dense rows and compression rows.
 
@@ -196,7 +215,12 @@ def solve_run(
         problem = build_problem(model, width, seed, data, labels)
         theta = min_norm_solve(problem.phi_train, problem.y_train, config.rcond)
         measured = metrics(problem, theta)
-        common = {"width": width, "n_train": len(data.y_train), "n_test": len(data.y_test)}
+        common = {
+            "width": width,
+            "n_train": len(data.y_train),
+            "n_val": len(data.y_val),
+            "n_test": len(data.y_test),
+        }
         dense.append(
             {
                 **common,
@@ -223,7 +247,11 @@ def _data(dataset: str, options: dict[str, Any], width: int, seed: int) -> Datas
 
 
 def small_model(
-    model: str, seed: int, data: Dataset, labels: NoisyLabels | None, config: ClosedFormConfig
+    model: str,
+    seed: int,
+    data: Dataset,
+    labels: dict[str, NoisyLabels] | None,
+    config: ClosedFormConfig,
 ) -> dict[str, float]:
     """Least squares trained directly on ``keep`` features: the oracle ones where known."""
     if isinstance(data, GaussianLinear):

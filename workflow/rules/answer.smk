@@ -9,6 +9,7 @@ rule answer:
         pruning=pruning_table,
     output:
         LAYOUT.answer,
+        LAYOUT.comparisons,
     log:
         LAYOUT.log("answer/table"),
     conda:
@@ -17,6 +18,7 @@ rule answer:
         job="answer",
         prune=config["prune"],
         tolerance=config["threshold"]["interpolation_tolerance"],
+        answer=config["answer"],
     script:
         "../scripts/study_report.py"
 
@@ -24,6 +26,7 @@ rule answer:
 rule answer_page:
     input:
         LAYOUT.answer,
+        LAYOUT.comparisons,
         LAYOUT.threshold,
     output:
         report(
@@ -38,6 +41,7 @@ rule answer_page:
         "../../envs/ddprune.yaml"
     params:
         job="answer_page",
+        primary=config["answer"]["primary"],
     script:
         "../scripts/study_report.py"
 

@@ -1,6 +1,7 @@
-"""The answer as a reader meets it: a table in points, one generated sentence per (dataset,
-model, noise), and one figure. Everything here is read off :func:`answer_table`'s rows --
-no number is written by hand."""
+"""The answer as a reader meets it: four questions answered in generated sentences per
+(dataset, model, noise), the tested comparisons, a table in points, and one figure. Everything
+here is read off the ``answer`` and ``comparisons`` tables -- no number is written by hand,
+and no sentence claims more than its corrected test decides."""
 
 from __future__ import annotations
 
@@ -23,24 +24,32 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.answer import LEVEL, ROLE_ORDER, SOURCE_KEYS, recovers
+from ddprune.analysis.answer import ROLE_ORDER, SOURCE_KEYS
+from ddprune.analysis.comparisons import METHOD_PAIRS
+from ddprune.analysis.inference import LEVEL
 from ddprune.analysis.plotting import noise_labels, wrap_caption
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.catalog import DEFAULT_NOISE_KIND
 
 NONE = "n/a"  # a statistic that has no value for this source
-RECOVERS = (
-    f"A source recovers when the {LEVEL:.0%} paired t interval of Δ (pruned minus "
-    "dense test error of the same seed) lies entirely below zero."
+ORACLE_EPOCH = ("delta_best_epoch_oracle", 0)
+DECIDED = (
+    "A sentence says which side is better only when the comparison is decided: its exact "
+    "sign-flip p, corrected in its family, is below alpha and its paired t interval excludes "
+    "zero. The pre-registered primary comparison (answer.primary) is a family of its own; "
+    "every other comparison of the study is Holm-corrected in one secondary family. "
+    "'Not decided' is not 'no effect': it says the seeds cannot tell."
 )
 METHOD = (
-    f"Intervals: paired t, {LEVEL:.0%}, over seeds (with a study's few seeds a bootstrap "
-    "over seeds has too few distinct resamples and understates the spread). Errors and Δ "
-    "in percentage points. The backwards-walk gap compares each pruned round with the dense "
-    "curve (seed mean, interpolated on log-parameters between trained widths; rounds outside "
-    "the trained range are not compared); the band is the dense seeds' min-max. The sparse "
-    "IT is the first round whose noisy-label train error exceeds the interpolation "
-    "tolerance; the peak round is the worst test error up to the best round."
+    f"Every choice is made on validation data (labels noised like the training labels): the "
+    "IT, the best pruned round, the dense run's early-stopping epoch; test error is read at "
+    f"the chosen points. Columns marked oracle choose on test and are shown only to measure "
+    f"how much that would flatter the answer. Intervals: paired t, {LEVEL:.0%} (unless "
+    "answer.level says otherwise), over seeds. Errors and Δ in percentage points. The walk gap "
+    "compares each pruned round with the same seed's dense curve (interpolated on "
+    "log-parameters between trained widths; rounds outside the trained range are not "
+    "compared). The sparse IT is the first round whose noisy-label train error exceeds the "
+    "interpolation tolerance; the peak round is the worst validation error up to the best round."
 )
 
 
@@ -79,30 +88,30 @@ def _mean(statistics: dict[tuple[str, int], pd.Series], name: str) -> float:
     return math.nan if row is None else float(row["mean"])
 
 
-def _recovers(delta: pd.Series) -> str:
-    return NONE if math.isnan(delta["high"]) else ("yes" if recovers(delta) else "no")
-
-
 def page_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per source and method, in points: the recovery, the walk, the sparse IT."""
+    """One row per source and method, in points: Δ against both dense baselines, the oracle,
+    the walk, the sparse IT."""
     budgets = sorted(table.loc[table["budget"] > 0, "budget"].unique(), reverse=True)
     rows = []
     for key, group in table.groupby(SOURCE_KEYS, sort=False):
         found = _statistics(group)
-        delta, in_band = found[("delta_best", 0)], _mean(found, "walk_in_band")
+        delta = found[("delta_best", 0)]
         row = {
             **dict(zip(SOURCE_KEYS, key, strict=True)),
             "seeds": delta["seeds"],
             "dense error": _points(_mean(found, "dense_test_error")),
             "best pruned error": _points(_mean(found, "best_test_error")),
             "at sparsity": f"{_mean(found, 'best_sparsity'):.1%}",
-            "Δ best [95%]": _interval(delta),
-            "recovers": _recovers(delta),
+            "Δ vs final dense [95%]": _interval(delta),
+            "Δ vs early-stopped dense [95%]": _interval(found.get(("delta_early_stopped", 0))),
+            "early-stopping epoch": f"{_mean(found, 'early_stop_epoch'):.0f}",
             "Δ vs same-budget dense [95%]": _interval(found.get(("delta_same_budget", 0))),
-            "Δ vs dense best epoch [95%]": _interval(found.get(("delta_best_epoch", 0))),
-            "walk gap, mean [95%]": _interval(found.get(("walk_mean_abs", 0))),
-            "walk gap, max": _points(_mean(found, "walk_max_abs")),
-            "in dense band": NONE if math.isnan(in_band) else f"{in_band:.0%}",
+            "oracle Δ vs final (best round on test)": _interval(
+                found.get(("delta_best_oracle", 0))
+            ),
+            "oracle Δ vs dense best epoch": _interval(found.get(("delta_best_epoch_oracle", 0))),
+            "walk gap [95%]": _interval(found.get(("walk_gap", 0))),
+            "walk gap, largest": _points(_mean(found, "walk_max_abs")),
             "passes peak": _count(found.get(("passes_peak", 0))),
             "sparse IT round": f"{_mean(found, 'sparse_it_round'):.1f}",
             "peak round": f"{_mean(found, 'peak_round'):.1f}",
@@ -115,159 +124,248 @@ def page_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).replace("nan", NONE)
 
 
-ROLE_NAMES = {
-    "at": "the IT model",
-    "before": "the model before the IT",
-    "after": "the model after the IT",
-    "control": "the control",
-}
+def _p(value: float) -> str:
+    return NONE if math.isnan(value) else (f"{value:.3f}" if value < 0.1 else f"{value:.2f}")
 
 
-def _source_name(row: pd.Series) -> str:
-    where = f"width {row['width']}" + (f", {row['source']}" if row["axis"] == "epoch" else "")
-    return f"{ROLE_NAMES[row['role']]} ({where})"
-
-
-def _same_source(rows: pd.DataFrame, like: pd.Series) -> pd.DataFrame:
-    """The rows of ``like``'s source and method."""
-    keys = SOURCE_KEYS[len(FAMILY_KEYS) :]
-    return rows[(rows[keys] == like[keys]).all(axis=1)]
-
-
-def _recovery(best: pd.Series, found: dict[tuple[str, int], pd.Series]) -> str:
-    """How far pruning moves the focus source, how sure, and how close to the dense curve."""
-    verb = "lowers" if best["mean"] < 0 else "raises"
-    interval = (
-        "one seed, no interval"
-        if math.isnan(best["low"])
-        else f"{LEVEL:.0%} interval {_points(best['low'], True)} to "
-        f"{_points(best['high'], True)}, {best['seeds']} seeds"
+def inference_table(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The tested comparisons, question by question, for the answer page."""
+    return pd.DataFrame(
+        [
+            {
+                "dataset": r["dataset"],
+                "model": r["model"],
+                "noise": r["noise"],
+                "question": r["question"],
+                "comparison": r["comparison"],
+                "method": r["method"],
+                "source": r["source"],
+                "against": r["against"],
+                "budgets averaged": r["budgets"],
+                "seeds": r["seeds"],
+                "Δ [interval]": _interval(r),
+                "sign-flip p": _p(r["p"]),
+                "family": f"{r['family']} ({r['family_size']})",
+                "corrected p": _p(r["p_adjusted"]),
+                "decided": "yes" if r["decided"] else "no",
+            }
+            for _, r in comparisons.sort_values(
+                ["question", "comparison"], kind="stable"
+            ).iterrows()
+        ]
     )
-    verdict = "a recovery" if recovers(best) else "not a recovery: the interval reaches zero"
-    text = (
-        f"pruned with {best['method']}, {_source_name(best)} {verb} its test error by "
-        f"{abs(100 * best['mean']):.1f} points ({interval}) at "
-        f"{_mean(found, 'best_sparsity'):.0%} sparsity, {verdict}"
+
+
+def _tested(row: pd.Series) -> str:
+    """The inference of one comparison, in words."""
+    where = (
+        f"the pre-registered primary comparison, tested alone at alpha {row['alpha']:g}"
+        if row["family"] == "primary"
+        else f"Holm-corrected p {_p(row['p_adjusted'])} in a family of {row['family_size']}"
     )
-    if ("walk_mean_abs", 0) not in found:
-        text += "; its pruned rounds lie outside the trained range of parameter counts."
-    else:
-        text += (
-            f"; its pruned rounds stay within {_points(_mean(found, 'walk_mean_abs'))} "
-            f"points of the dense curve on average (largest gap "
-            f"{_points(_mean(found, 'walk_max_abs'))})."
-        )
-    return text + _budget_controls(found)
+    return f"{row['seeds']} seeds; sign-flip p {_p(row['p'])}, {where}"
 
 
-def _budget_controls(found: dict[tuple[str, int], pd.Series]) -> str:
-    """Δ against the dense run trained as long as a round, and at its best epoch: the
-    final dense model has trained longer, and on noisy labels that alone costs error."""
-    parts = []
-    if ("delta_same_budget", 0) in found:
-        parts.append(
-            f"against the dense run after as many epochs as a pruned round trains, Δ is "
-            f"{_interval(found[('delta_same_budget', 0)])}"
-        )
-    if ("delta_best_epoch", 0) in found:
-        parts.append(
-            f"against its best epoch (early stopping on the test set), "
-            f"{_interval(found[('delta_best_epoch', 0)])}"
-        )
-    return f" Controls for the training budget: {'; '.join(parts)}." if parts else ""
+def _verdict(row: pd.Series, lower: str, higher: str) -> str:
+    """``lower`` or ``higher`` when decided (by the sign of Δ), else "not decided"."""
+    if row["decided"]:
+        return lower if row["mean"] < 0 else higher
+    floor = row["smallest_p"] * (row["family_size"] if row["family"] == "secondary" else 1)
+    why = (
+        f"; {row['seeds']} seeds cannot reach it (the smallest corrected p they allow is "
+        f"{_p(min(1.0, floor))})"
+        if floor >= row["alpha"]
+        else ""
+    )
+    return f"not decided at {row['seeds']} seeds{why}"
 
 
-def _at_common_budget(rows: pd.DataFrame, best: pd.Series) -> str:
-    """Every source of the focus method at the budget where the focus source does best."""
-    at = rows[(rows["statistic"] == "test_error_at_budget") & (rows["method"] == best["method"])]
-    mine = _same_source(at, best)
+def _short(row: pd.Series, lower: str = "lower", higher: str = "higher") -> str:
+    """A listed comparison's test in brief: which side is better if decided, the corrected p."""
+    side = (lower if row["mean"] < 0 else higher) if row["decided"] else "not decided"
+    return f"{side}, corrected p {_p(row['p_adjusted'])}"
+
+
+def _pick(comparisons: pd.DataFrame, name: str, **where: Any) -> pd.DataFrame:
+    rows = comparisons[comparisons["comparison"] == name]
+    for key, value in where.items():
+        rows = rows[rows[key] == value]
+    return rows
+
+
+def _question_dense(
+    comparisons: pd.DataFrame,
+    found: dict[tuple[str, int], pd.Series],
+    name: str,
+    method: str,
+    number: int,
+) -> str:
+    """Questions 1 and 2: the IT model pruned against one dense baseline."""
+    baseline = (
+        "the final dense model"
+        if name == "vs-final"
+        else ("the dense model early-stopped on validation")
+    )
+    head = f"({number}) Does the pruned IT model beat {baseline}? "
+    rows = _pick(comparisons, name)
+    mine = rows[rows["method"] == method]
     if mine.empty:
-        return ""
-    budget = mine.loc[mine["mean"].idxmin(), "budget"]
-    here = at[at["budget"] == budget]
-    return (
-        f" Like for like, at {budget} prunable weights with {best['method']}, the test error is "
-        + "; ".join(f"{_points(r['mean'])}% for {_source_name(r)}" for _, r in here.iterrows())
-        + "."
+        return head + f"Not measured: no IT source was pruned with {method}."
+    row = mine.iloc[0]
+    text = head + (
+        f"Pruned with {method} to its best round on validation "
+        f"({_mean(found, 'best_sparsity'):.0%} sparse), the IT model ({row['source']}) has "
+        f"Δ {_interval(row)} points of test error against {baseline} "
+        f"({_tested(row)}): {_verdict(row, 'yes, lower', 'no, higher')}."
+    )
+    if name == "vs-early-stopped":
+        text += (
+            f" The early-stopping epoch is {_mean(found, 'early_stop_epoch'):.0f} on average. "
+            f"Chosen on test instead (an oracle, for comparison only), the best round against "
+            f"the dense run's best epoch would read {_interval(found.get(ORACLE_EPOCH))}."
+        )
+    others = rows[rows["method"] != method]
+    if len(others):
+        text += (
+            " Other methods: "
+            + "; ".join(f"{r['method']} {_interval(r)} ({_short(r)})" for _, r in others.iterrows())
+            + "."
+        )
+    return text
+
+
+def _question_start(comparisons: pd.DataFrame, method: str) -> str:
+    """Question 3: the IT against the other sources at equal budgets, and weights vs mask."""
+    head = "(3) Is the IT a worse starting point than its neighbours and the controls? "
+    sources = _pick(comparisons, "source", method=method)
+    if sources.empty:
+        text = head + f"No other source shares a budget with the IT model under {method}."
+    else:
+        text = head + (
+            f"At equal budgets with {method}, the IT model's test error minus that of "
+            + "; ".join(
+                f"{r['against']} {_interval(r)} (mean over {r['budgets']} budgets; "
+                f"{_short(r, 'IT better', 'IT worse')})"
+                for _, r in sources.iterrows()
+            )
+            + f" ({sources['seeds'].min()} seeds)."
+        )
+    pairs = _pick(comparisons, "method")
+    asks = {(a, b): what for a, b, what in METHOD_PAIRS}
+    if len(pairs):
+        text += (
+            " Weights or mask, at the IT model's budgets: "
+            + "; ".join(
+                f"{r['method']} minus {r['against']} ({asks[(r['method'], r['against'])]}) "
+                f"{_interval(r)} ({_short(r, r['method'] + ' better', r['against'] + ' better')})"
+                for _, r in pairs.iterrows()
+            )
+            + "."
+        )
+    else:
+        text += " Weights or mask: not measured (it needs two of imp-finetune, imp-rewind,"
+        text += " random-rewind and random)."
+    return text
+
+
+def _question_walk(comparisons: pd.DataFrame, found: dict, method: str) -> str:
+    head = "(4) Does the pruned trajectory walk the dense curve backwards? "
+    mine = _pick(comparisons, "walk", method=method)
+    if mine.empty:
+        return head + "Its pruned rounds lie outside the trained range of parameter counts."
+    row = mine.iloc[0]
+    verdict = _verdict(
+        row,
+        "its rounds beat dense models of their size: pruning does more than walk back",
+        "its rounds are worse than dense models of their size: it does not walk the curve",
+    )
+    return head + (
+        f"With {method}, the IT model's pruned rounds lie {_interval(row)} points from the same "
+        f"seed's dense model of equal size (mean over its rounds; largest gap "
+        f"{_points(_mean(found, 'walk_max_abs'))}; {_tested(row)}): {verdict}."
     )
 
 
-def _sparse_threshold(found: dict[tuple[str, int], pd.Series]) -> str:
-    if ("sparse_it_round", 0) in found:
-        return (
-            f" It stops fitting its noisy labels (the sparse IT) at round "
-            f"{_mean(found, 'sparse_it_round'):.1f} on average; its worst test error before "
-            f"the best round is within one round of it in "
-            f"{_count(found.get(('peak_at_sparse_it', 0)))} seeds."
-        )
-    train = _mean(found, "dense_train_error")
-    if train > 0.0 and ("walk_rounds", 0) in found:
-        return (
-            f" It has no sparse IT: the dense source does not fit its noisy labels "
-            f"(train error {_points(train)}%) or still fits them at the last round."
-        )
-    return ""
+def _limits(family: dict[str, Any], comparisons: pd.DataFrame, seeds: int) -> str:
+    """What the study cannot show, from its own numbers."""
+    secondary = comparisons[comparisons["family"] == "secondary"]
+    size = int(secondary["family_size"].max()) if len(secondary) else 0
+    floor = min(1.0, size * 2.0 / 2.0**seeds) if size else math.nan
+    boot = family["it"].get("bootstrap", {})
+    interval = (
+        f"its seed bootstrap puts the IT between widths {boot['low']} and {boot['high']}"
+        if boot.get("status") == "ok"
+        else "the IT has no bootstrap interval"
+    )
+    return (
+        f"What this cannot show: one dataset, model and noise level per paragraph; {seeds} "
+        f"seeds, so no comparison can reach a p below {2.0 / 2.0**seeds:.3g}, and a secondary "
+        f"one, corrected among {size}, none below {_p(floor)}; {interval}; a comparison "
+        "that is not decided may still hold a real effect smaller than its interval; and a "
+        "gap of zero along the walk is consistent with walking the curve backwards, not a "
+        "proof of it."
+    )
 
 
 def sentences(
     table: pd.DataFrame,
+    comparisons: pd.DataFrame,
     families: list[dict[str, Any]],
+    primary_method: str,
     nothing: Callable[[dict[str, Any]], str],
 ) -> list[str]:
-    """One paragraph per family (dataset, model, noise) of the threshold stage, from the numbers:
-    the method that helps the IT model most (the closest source when there is none), the
-    other sources under that method, all of them at a common budget, and the sparse IT.
-
-    ``nothing(family)`` says why a family has no pruned rows (the caller knows the study).
-    """
+    """The four questions per family (dataset, model, noise) of the threshold stage, in
+    order, about the pre-registered primary method whatever the numbers say, then what the
+    study cannot show. ``nothing(family)`` says why a family has no pruned rows (the caller
+    knows the study)."""
     out = []
     for family in families:
         key = _family_key(family)
         kind = "" if key[3] == DEFAULT_NOISE_KIND else f"{key[3]} "
         head = f"{key[0]}/{key[1]}, {key[2]:.0%} {kind}noise: "
         rows = table[(table[FAMILY_KEYS] == list(key)).all(axis=1)]
-        deltas = rows[rows["statistic"] == "delta_best"]
-        if deltas.empty:
+        tested = comparisons[(comparisons[FAMILY_KEYS] == list(key)).all(axis=1)]
+        if rows.empty or tested.empty:
             out.append(head + nothing(family))
             continue
-        focus = deltas[(deltas["role"] == "at") & (deltas["axis"] == "width")]
-        focus = focus if len(focus) else deltas
-        best = focus.loc[focus["mean"].idxmin()]
-        found = _statistics(_same_source(rows, best))
-        text = head + _recovery(best, found)
-        others = deltas[(deltas["method"] == best["method"]) & (deltas.index != best.name)]
-        if len(others):
-            text += (
-                f" With {best['method']}, Δ is "
-                + "; ".join(f"{_interval(r)} for {_source_name(r)}" for _, r in others.iterrows())
-                + "."
-            )
-        out.append(text + _at_common_budget(rows, best) + _sparse_threshold(found))
+        it = rows[(rows["role"] == "at") & (rows["axis"] == "width")]
+        found = _statistics(it[it["method"] == primary_method])
+        out += [
+            head + _question_dense(tested, found, "vs-final", primary_method, 1),
+            _question_dense(tested, found, "vs-early-stopped", primary_method, 2),
+            _question_start(tested, primary_method),
+            _question_walk(tested, found, primary_method),
+            _limits(family, tested, int(tested["seeds"].max())),
+        ]
     return out
 
 
 def answer_figure(table: pd.DataFrame) -> ggplot:
-    """Δ (best pruned - dense) and the backwards-walk gap with their intervals: a column per
-    (dataset, model, noise), sources along x in role order, a colour per method."""
-    shown = {"delta_best": "Δ: best pruned - dense", "walk_mean_abs": "walk gap to dense curve"}
+    """Δ against the final and the early-stopped dense model, and the backwards-walk gap,
+    with their intervals: a column per (dataset, model, noise), sources along x in role
+    order, a colour per method."""
+    shown = {
+        "delta_best": "Δ vs final dense",
+        "delta_early_stopped": "Δ vs early-stopped dense",
+        "walk_gap": "walk gap to dense curve",
+    }
     rows = table[table["statistic"].isin(list(shown))].copy()
     rows["panel"] = pd.Categorical(rows["statistic"].map(shown), list(shown.values()))
     rows["family"] = rows["dataset"] + " / " + rows["model"] + ", " + noise_labels(rows)
     labels = zip(rows["role"], rows["width"], rows["source"], rows["axis"], strict=True)
-    rows["source_label"] = [f"{r} w{w}" + (a == "epoch") * f" {e}" for r, w, e, a in labels]
+    rows["source_label"] = [f"{r}, width {w}" + (a == "epoch") * f", {e}" for r, w, e, a in labels]
     order = rows.assign(o=rows["role"].map(ROLE_ORDER.index)).sort_values(["o", "width"])
     rows["source_label"] = pd.Categorical(rows["source_label"], order["source_label"].unique())
     for column in ("mean", "low", "high"):
         rows[column] = 100 * rows[column]
-    gaps = rows["statistic"] == "walk_mean_abs"  # a mean of distances is never negative
-    rows.loc[gaps, "low"] = rows.loc[gaps, "low"].clip(lower=0)
     dodge = position_dodge(width=0.6)
     width = max(7.0, 4.2 * rows["family"].nunique() + 2.5)
     caption = (
-        "Δ < 0: pruning helps; walk gap ≈ 0: pruning walks double descent backwards (no gap "
+        "Δ < 0: the pruned model (best round on validation) has lower test error than the "
+        "dense baseline; walk gap ≈ 0: its rounds lie on the same seed's dense curve (no gap "
         "where every pruned round is smaller than the narrowest trained width: the dense curve "
         f"is never extrapolated). Bars: {LEVEL:.0%} paired t intervals over seeds (none with "
-        "one seed)."
+        "one seed); tests and corrections are on the answer page."
     )
     return (
         ggplot(rows, aes("source_label", "mean", color="method"))
@@ -276,7 +374,7 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
         + geom_point(size=2, position=dodge)
         + facet_grid("panel ~ family", scales="free")
         + labs(
-            x="source checkpoint (role, width)",
+            x="source checkpoint",
             y="percentage points",
             color="method",
             title="What pruning does to each source checkpoint around the IT",
@@ -284,7 +382,7 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
         )
         + theme_bw()
         + theme(
-            figure_size=(width, 7.0),
+            figure_size=(width, 8.5),
             axis_text_x=element_text(rotation=30, ha="right"),
         )
     )

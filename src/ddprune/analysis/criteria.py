@@ -1,15 +1,18 @@
 """The criteria of the interpolation threshold (IT), each with its own status, on the seed
 means of one family's final metrics -- and a seed bootstrap of the chosen one.
 
-* ``test_error_peak`` -- the largest seed-mean test error *after the first local minimum*
-  (the second peak, not the error of tiny models), with its height and prominence;
-* ``test_loss_peak`` -- the same on test cross-entropy, which with label noise often keeps
-  rising with width while test error already descends again;
+* ``val_error_peak`` -- the largest seed-mean validation error *after the first local
+  minimum* (the second peak, not the error of tiny models), with its height and prominence;
+* ``val_loss_peak`` -- the same on validation cross-entropy, which with label noise often
+  keeps rising with width while the error already descends again;
 * ``interpolation`` -- the smallest width whose seed-mean training error on the noisy labels
   is at or below a tolerance.
 
-A quantity that does not exist gets a status and a reason (no second peak, never
-interpolates, a single width, ...), never a made-up number.
+Only these can choose the IT (:data:`CHOOSABLE`): the pruning stage's comparisons are then
+measured on a test set that chose nothing. ``test_error_peak`` and ``test_loss_peak`` -- the
+same searches on the test curves -- are reported beside them as *oracles* (what a choice on
+test would have been), never used. A quantity that does not exist gets a status and a reason
+(no second peak, never interpolates, a single width, ...), never a made-up number.
 """
 
 from __future__ import annotations
@@ -22,8 +25,21 @@ import pandas as pd
 
 from ddprune.study.hparams import ThresholdConfig
 
-METRIC_OF = {"test_error_peak": "test_error", "test_loss_peak": "test_loss"}
-CRITERIA = ("test_error_peak", "test_loss_peak", "interpolation")
+METRIC_OF = {
+    "val_error_peak": "val_error",
+    "val_loss_peak": "val_loss",
+    "test_error_peak": "test_error",
+    "test_loss_peak": "test_loss",
+}
+CHOOSABLE = ("val_error_peak", "val_loss_peak", "interpolation")
+ORACLES = ("test_error_peak", "test_loss_peak")  # reported, never chosen by
+CRITERIA = CHOOSABLE + ORACLES
+
+
+def kind_of(metric: str) -> str:
+    """``error`` or ``loss``: what a metric measures, whichever split (the key of
+    ``threshold.min_prominence``)."""
+    return metric.rsplit("_", 1)[1]
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -44,7 +60,9 @@ def find_peak(
     """The second peak of a curve over increasing widths, or a status saying why there is none.
 
     The first local minimum ends the initial descent (ties continue it); the peak is the
-    largest value after it (the smallest width among ties). The peak must descend again
+    largest value after it (the smallest width among ties). Values are compared rounded to
+    12 significant digits: seed means of error fractions that are equal counts of mistakes
+    must tie on every CPU, whatever the last bits of their float sums. The peak must descend again
     before the largest width and stand ``min_prominence`` above the higher of the minima on
     its two sides. ``axis`` names the x values in statuses (the same search runs over epochs).
     """
@@ -53,7 +71,7 @@ def find_peak(
             "status": f"single_{axis}" if len(widths) == 1 else f"too_few_{axis}s",
             "reason": f"{len(widths)} {axis}(s); a peak needs at least 3",
         }
-    curve = smooth(values, window)
+    curve = np.array([float(f"{v:.12g}") for v in smooth(values, window)])
     first_min = 0
     while first_min + 1 < len(curve) and curve[first_min + 1] <= curve[first_min]:
         first_min += 1
@@ -107,6 +125,8 @@ def interpolation_point(
 class FamilyCurves:
     """Final metrics of one (dataset, model, noise) family as width x seed matrices."""
 
+    METRICS = ("val_error", "val_loss", "test_error", "test_loss", "train_error")
+
     widths: list[int]
     seeds: list[int]
     matrices: dict[str, np.ndarray]  # metric -> (widths, seeds), NaN where a run is missing
@@ -116,7 +136,6 @@ class FamilyCurves:
 
     @classmethod
     def from_final(cls, final: pd.DataFrame) -> FamilyCurves:
-        metrics = ["test_error", "test_loss", "train_error"]
         notes = []
         diverged = final["diverged"]
         for _, row in final[diverged].iterrows():
@@ -128,7 +147,7 @@ class FamilyCurves:
             m: final.pivot_table(index="width", columns="seed", values=m, aggfunc="first")
             .reindex(index=widths, columns=seeds)
             .to_numpy(dtype=float)
-            for m in metrics
+            for m in cls.METRICS
         }
         for i, width in enumerate(widths):
             present = int(np.isfinite(matrices["test_error"][i]).sum())
@@ -161,15 +180,14 @@ def criteria(
     """Every criterion on the seed means (``weights`` resample seeds for the bootstrap)."""
     keep = np.isfinite(curves.mean("test_error", weights))
     widths = [w for w, k in zip(curves.widths, keep, strict=True) if k]
-    result = {
-        name: find_peak(
-            widths,
-            curves.mean(metric, weights)[keep],
-            config.min_prominence[metric],
-            config.smoothing,
+    result = {}
+    for name, metric in METRIC_OF.items():
+        values = curves.mean(metric, weights)[keep]
+        result[name] = (
+            find_peak(widths, values, config.min_prominence[kind_of(metric)], config.smoothing)
+            if np.isfinite(values).all()
+            else {"status": "no_data", "reason": f"no {metric} (the data have no such split)"}
         )
-        for name, metric in METRIC_OF.items()
-    }
     result["interpolation"] = interpolation_point(
         widths, curves.mean("train_error", weights)[keep], config.interpolation_tolerance
     )

@@ -2,12 +2,14 @@
 
 The criteria disagree in practice, so each is reported with its own status:
 
-* ``test_error_peak`` -- the largest seed-mean test error *after the first local minimum*
-  (the second peak, not the error of tiny models), with its height and prominence;
-* ``test_loss_peak`` -- the same on test cross-entropy, which with label noise often keeps
-  rising with width while test error already descends again;
+* ``val_error_peak`` -- the largest seed-mean validation error *after the first local
+  minimum* (the second peak, not the error of tiny models), with its height and prominence;
+* ``val_loss_peak`` -- the same on validation cross-entropy, which with label noise often
+  keeps rising with width while the error already descends again;
 * ``interpolation`` -- the smallest width whose seed-mean training error on the noisy labels
-  is at or below a tolerance, also in parameters and parameters per training sample.
+  is at or below a tolerance, also in parameters and parameters per training sample;
+* ``test_error_peak``, ``test_loss_peak`` -- the same peaks on the test curves: oracles,
+  reported to show what a choice on test would have been, never chosen by.
 
 A quantity that does not exist gets a status and a reason (no second peak, never
 interpolates, a single width, ...), never a made-up number. The IT used downstream is the
@@ -26,7 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.criteria import FamilyCurves, bootstrap, choose, criteria, find_peak
+from ddprune.analysis.criteria import (
+    CHOOSABLE,
+    METRIC_OF,
+    FamilyCurves,
+    bootstrap,
+    choose,
+    criteria,
+    find_peak,
+)
 from ddprune.analysis.summaries import FAMILY_KEYS, epoch_means, final_rows
 from ddprune.study.hparams import ThresholdConfig
 
@@ -57,14 +67,14 @@ def _select(
             chosen[widths[at + offset]] = (role, offset)
     notes = []
     control_width = {
-        "first_minimum": criteria["test_error_peak"].get("first_minimum_width"),
+        "first_minimum": criteria["val_error_peak"].get("first_minimum_width"),
         "smallest": widths[0],
         "largest": widths[-1],
     }
     for control in config.controls:
         width = control_width[control]
         if width is None:
-            notes.append(f"control {control}: undefined (no first minimum of test error)")
+            notes.append(f"control {control}: undefined (no first minimum of validation error)")
         elif width in chosen:
             notes.append(
                 f"control {control}: width {width} is already selected as {chosen[width][0]}"
@@ -96,7 +106,7 @@ def _epochwise(
     config: ThresholdConfig,
     periodic: Callable[[int, int], dict[int, str]],
 ) -> tuple[dict[str, Any], list[dict], list[str]]:
-    """The epoch-wise test-error peak of one width and the checkpoints around it.
+    """The epoch-wise validation-error peak of one width and the checkpoints around it.
 
     Seeds are averaged per evaluation epoch; a run that stopped early keeps its last value.
     Only epochs that were evaluated *and* checkpointed for every seed can be selected; the
@@ -105,13 +115,11 @@ def _epochwise(
     runs = rows[rows["width"] == width]
     if runs.empty:
         return {"status": "no_data", "width": width, "reason": f"width {width} has no runs"}, [], []
-    curve = epoch_means(runs)
+    curve = epoch_means(runs, "val_error")
     epochs = [int(e) for e in curve["epoch"]]
-    mean = curve["test_error"].to_numpy()
-    seeds = sorted(runs.loc[runs["test_error"].notna(), "seed"].unique())
-    peak = find_peak(
-        epochs, mean, config.min_prominence["test_error"], config.smoothing, axis="epoch"
-    )
+    mean = curve["val_error"].to_numpy()
+    seeds = sorted(runs.loc[runs["val_error"].notna(), "seed"].unique())
+    peak = find_peak(epochs, mean, config.min_prominence["error"], config.smoothing, axis="epoch")
     renamed = {"width": "epoch", "first_minimum_width": "first_minimum_epoch"}
     result = {"width": width, **{renamed.get(k, k): v for k, v in peak.items()}}
     if peak["status"] != "ok":
@@ -161,7 +169,7 @@ def analyse_family(
     final = final_rows(rows)
     curves = FamilyCurves.from_final(final)
     found = criteria(curves, config)
-    for name in ("test_error_peak", "test_loss_peak"):
+    for name in METRIC_OF:
         if "width" in found[name]:
             found[name]["n_params"] = curves.n_params[found[name]["width"]]
     if found["interpolation"]["status"] == "ok":
@@ -203,8 +211,8 @@ def analyse_family(
             "width": it_width,
             "n_params": curves.n_params[it_width],
             "grid_steps_from_it": steps,
-            # Every criterion has an answer, within one grid step of the IT.
-            "criteria_agree": len(steps) == len(found) and all(s <= 1 for s in steps.values()),
+            # Every criterion that may choose has an answer, within one grid step of the IT.
+            "criteria_agree": all(steps.get(name, 2) <= 1 for name in CHOOSABLE),
             "bootstrap": intervals["it"],
         }
     if files is None:

@@ -21,9 +21,9 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.answer import dense_curve
+from ddprune.analysis.answer import dense_curves
 from ddprune.analysis.plotting import noise_labels, panels
-from ddprune.analysis.summaries import diverged_caption, final_rows
+from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, final_rows
 
 ROLE_COLORS = {"before": "#1f77b4", "at": "#d62728", "after": "#ff7f0e"}
 
@@ -112,13 +112,22 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
 def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
     """Dense test error vs parameters with every pruned trajectory on the same axes.
 
-    The dense curve (black, the seeds' min-max band in grey) is the answer's
-    (:func:`ddprune.analysis.answer.dense_curve`: diverged runs left out), so the figure shows
-    what the walk score measures; each pruned trajectory is plotted against its non-zero
+    The dense curve (black, the seeds' min-max band in grey) is the seed mean of the curves
+    the walk gap compares each seed's rounds with (:func:`ddprune.analysis.answer.dense_curves`:
+    diverged runs left out); each pruned trajectory is plotted against its non-zero
     parameters, so a trajectory that follows the black curve walks double descent backwards.
     """
     pruning, colors = _sources(pruning)
-    curve = dense_curve(dense).rename(columns={"mean": "test_error"})
+    curve = (
+        dense_curves(dense)
+        .groupby([*FAMILY_KEYS, "width"], as_index=False)
+        .agg(
+            n_params=("n_params", "first"),
+            test_error=("test_error", "mean"),
+            low=("test_error", "min"),
+            high=("test_error", "max"),
+        )
+    )
     curve = curve.merge(pd.DataFrame({"method": pruning["method"].unique()}), how="cross")
     keys = ["method", "noise", "noise_kind", "source", "round"]
     walk = pruning.groupby(keys, observed=True, as_index=False)[["n_nonzero", "test_error"]].mean()

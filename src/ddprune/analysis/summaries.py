@@ -7,6 +7,7 @@ import os
 
 import pandas as pd
 
+from ddprune.analysis.criteria import CHOOSABLE
 from ddprune.foundations.atomic import write_text
 
 # A family shares one dense curve: the sweep over width of one (dataset, model, noise rate,
@@ -101,11 +102,21 @@ def html_number(value: float) -> str:
 
 
 def write_html(
-    table: pd.DataFrame, path: str | os.PathLike, title: str, paragraphs: list[str] = ()
+    table: pd.DataFrame,
+    path: str | os.PathLike,
+    title: str,
+    paragraphs: list[str] = (),
+    more: list[tuple[str, pd.DataFrame]] = (),
 ) -> None:
-    """A self-contained HTML page: ``paragraphs`` of text, then ``table`` (see
-    :func:`html_number`)."""
-    body = table.to_html(index=False, float_format=html_number, border=0)
+    """A self-contained HTML page: ``paragraphs`` of text, then ``table``, then each of
+    ``more`` under its heading (numbers by :func:`html_number`)."""
+
+    def html_table(frame: pd.DataFrame) -> str:
+        return frame.to_html(index=False, float_format=html_number, border=0)
+
+    body = html_table(table) + "".join(
+        f"<h3>{html.escape(heading)}</h3>{html_table(frame)}" for heading, frame in more
+    )
     text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     style = (
         "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
@@ -121,15 +132,15 @@ def write_html(
 
 
 def _agreement(it: dict, criteria: dict) -> str:
-    """Whether every IT criterion has an answer within one grid step of the IT, and if not,
-    which has none or lies further."""
+    """Whether every criterion that may choose the IT has an answer within one grid step of
+    it, and if not, which has none or lies further (the oracles do not count)."""
     if it["status"] != "ok":
         return ""
-    missing = [f"{name}: no answer" for name, c in criteria.items() if c["status"] != "ok"]
+    missing = [f"{name}: no answer" for name in CHOOSABLE if criteria[name]["status"] != "ok"]
     far = [
         f"{name}: {steps} grid steps away"
         for name, steps in it["grid_steps_from_it"].items()
-        if steps > 1
+        if steps > 1 and name in CHOOSABLE
     ]
     return "; ".join(["no", *missing, *far]) if missing or far else "yes, within one grid step"
 
@@ -175,14 +186,20 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
                 + (" (fallback)" if it.get("fallback_used") else ""),
                 "95% bootstrap": interval(boot),
                 "criteria agree": _agreement(it, criteria),
-                "test-error peak": describe(
-                    criteria["test_error_peak"], "width", "height", "prominence"
+                "validation-error peak": describe(
+                    criteria["val_error_peak"], "width", "height", "prominence"
                 ),
-                "test-loss peak": describe(
-                    criteria["test_loss_peak"], "width", "height", "prominence"
+                "validation-loss peak": describe(
+                    criteria["val_loss_peak"], "width", "height", "prominence"
                 ),
                 "interpolation": describe(
                     criteria["interpolation"], "width", "n_params", "params_per_sample"
+                ),
+                "test-error peak (oracle)": describe(
+                    criteria["test_error_peak"], "width", "height", "prominence"
+                ),
+                "test-loss peak (oracle)": describe(
+                    criteria["test_loss_peak"], "width", "height", "prominence"
                 ),
                 "epoch-wise peak": _epochwise_text(family.get("epochwise")),
                 "selected widths": "; ".join(

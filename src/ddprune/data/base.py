@@ -1,4 +1,4 @@
-"""What every dataset is: a train/test split held as tensors, and its checksum.
+"""What every dataset is: train, validation and test splits held as tensors, and its checksum.
 
 The leaf of :mod:`ddprune.data`: loaders build on it, and :mod:`ddprune.data.datasets`
 registers them by name.
@@ -7,7 +7,7 @@ registers them by name.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -15,9 +15,13 @@ import torch
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split held as tensors (features float32, or images as uint8 pixels N x C
-    x H x W; labels int64; float64 and real-valued targets for the regression datasets,
-    whose ``num_classes`` is 0).
+    """Train, validation and test splits held as tensors (features float32, or images as uint8
+    pixels N x C x H x W; labels int64; float64 and real-valued targets for the regression
+    datasets, whose ``num_classes`` is 0).
+
+    The validation split is held out of the samples a loader offers for training
+    (:func:`ddprune.data.splits.hold_out_validation`); it is empty until then, and for the
+    closed-form regression data, which know their population and need none.
 
     ``sha256`` identifies the data, the same on every CPU: the checksum of the source file for
     a file dataset, of the split arrays for exact built-in ones, of the recipe for generated
@@ -31,6 +35,14 @@ class Dataset:
     y_test: torch.Tensor
     num_classes: int
     sha256: str
+    x_val: torch.Tensor | None = field(default=None, kw_only=True)
+    y_val: torch.Tensor | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        # No validation split given: an empty one, shaped like the training split.
+        if self.x_val is None:
+            object.__setattr__(self, "x_val", self.x_train[:0])
+            object.__setattr__(self, "y_val", self.y_train[:0])
 
     @property
     def input_shape(self) -> tuple[int, ...]:

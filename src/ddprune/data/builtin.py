@@ -29,7 +29,9 @@ def load_digits(n_train: int = 1000, split_seed: int = 0, root: str | None = Non
     third of a short job's start-up, and the default study starts a hundred such jobs.
     """
     if not 10 <= n_train <= 1797 - 10:
-        raise ValueError(f"digits: n_train must lie in [10, {1797 - 10}], got {n_train}")
+        raise ValueError(
+            f"digits: n_train + n_validation must lie in [10, {1797 - 10}], got {n_train}"
+        )
 
     def split() -> tuple[np.ndarray, ...]:
         from sklearn.datasets import load_digits as sk_load_digits
@@ -92,6 +94,7 @@ def gaussian_linear(
     d: int | None = 200,
     n_train: int = 100,
     n_test: int = 5000,
+    n_validation: int = 1000,
     sigma: float = 0.5,
     informative: int | None = None,
     signal_norm: float = 1.0,
@@ -105,7 +108,8 @@ def gaussian_linear(
     ``signal_norm`` (all ``d`` when null); Sigma is the identity except for the first
     ``strong`` features, whose variance is ``strong_variance``. Every run draws its own
     training and test samples from ``seed`` (the run's seed, set by the solver), so averaging
-    over seeds averages over training sets, as the theory's expected risk does. ``d`` null
+    over seeds averages over training sets, as the theory's expected risk does. The validation
+    sample is drawn after them (so they stay what they were before it existed). ``d`` null
     means "the model's width" and is resolved by the solver (the well-specified sweep).
     """
     if d is None:
@@ -125,12 +129,15 @@ def gaussian_linear(
 
     x_train, y_train = sample(n_train)
     x_test, y_test = sample(n_test)
+    x_val, y_val = sample(n_validation)
     return GaussianLinear(
         name="gaussian-linear",
         x_train=x_train,
         y_train=y_train,
         x_test=x_test,
         y_test=y_test,
+        x_val=x_val,
+        y_val=y_val,
         num_classes=0,
         # The recipe, not the bytes: the targets come from a matrix product, whose last bits
         # depend on the CPU's BLAS kernels.
@@ -145,6 +152,7 @@ def gaussian_linear(
             strong,
             strong_variance,
             seed,
+            n_validation,
         ),
         beta=beta,
         feature_variance=variance,

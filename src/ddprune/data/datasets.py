@@ -12,10 +12,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ddprune.catalog import source
+from ddprune.catalog import is_regression, source
 from ddprune.data import builtin, image_datasets, mnist1d
 from ddprune.data.array_files import load_array_file
 from ddprune.data.base import Dataset
+from ddprune.data.splits import hold_out_validation
 from ddprune.foundations.registry import Registry
 
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
@@ -29,10 +30,25 @@ dataset_names = DATASETS.names
 
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
-    """Load dataset ``name`` with its config ``options`` (e.g. ``{"n_train": 1000}``)."""
+    """Load dataset ``name`` with its config ``options`` (e.g. ``{"n_train": 1000}``).
+
+    ``n_validation`` samples are held out of what the loader offers for training; where the
+    loader subsamples (``n_train``), it is asked for ``n_train + n_validation``, so that
+    ``n_train`` stays the size of the training set (:mod:`ddprune.data.splits`). Regression
+    data are generated, and draw a validation sample of their own.
+    """
     options = dict(options or {})
+    if is_regression(name, options):
+        return DATASETS[source(name, options)](**without(options, "like"))
+    n_validation = options.pop("n_validation", 0)
+    if n_validation >= 1 and options.get("n_train") is not None:
+        options["n_train"] += n_validation
     if "file" in options:
-        return load_array_file(name, **options)
-    builtin_name = source(name, options)
-    options.pop("like", None)
-    return DATASETS[builtin_name](**options)
+        dataset = load_array_file(name, **options)
+    else:
+        dataset = DATASETS[source(name, options)](**without(options, "like"))
+    return hold_out_validation(dataset, n_validation, options.get("split_seed", 0))
+
+
+def without(options: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k != key}

@@ -11,7 +11,10 @@ in expectation -- have their label redrawn:
 
 The draw depends only on (dataset, rate, seed, kind), so every width of a sweep sees the same
 labels; the mask of redrawn samples is returned to be recorded, and memorisation is measured
-on the samples whose label actually changed.
+on the samples whose label actually changed. The validation labels get noise of the same rate
+and kind, drawn apart from the training labels' (:func:`draw_noise`): a user who holds out
+validation data from a noisy training set has noisy validation labels, and that is what every
+choice made on validation must live with.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from ddprune.catalog import DEFAULT_NOISE_KIND, NOISE_KINDS
+from ddprune.data.base import Dataset
 from ddprune.foundations.seeds import derive_seed
 
 
@@ -74,3 +78,24 @@ def corrupt_labels(
     is_noisy = torch.zeros(n, dtype=torch.bool)
     is_noisy[chosen] = True
     return NoisyLabels(clean=labels, noisy=noisy, is_noisy=is_noisy)
+
+
+SPLITS = ("train", "validation")  # the splits whose labels are noised (the test set is clean)
+
+
+def draw_noise(
+    dataset: Dataset, name: str, rate: float, seed: int, kind: str = DEFAULT_NOISE_KIND
+) -> dict[str, NoisyLabels]:
+    """The noisy labels of ``dataset``'s training and validation splits, by split; ``name`` is
+    the study's name of the dataset (the training draw keeps the key it always had)."""
+    return {
+        split: corrupt_labels(
+            labels,
+            dataset.num_classes,
+            rate,
+            name if split == "train" else f"{name}/{split}",
+            seed,
+            kind,
+        )
+        for split, labels in zip(SPLITS, (dataset.y_train, dataset.y_val), strict=True)
+    }

@@ -14,7 +14,7 @@ import torch
 
 from ddprune.data.base import Dataset
 from ddprune.data.feed import PixelScale
-from ddprune.data.noise import NoisyLabels, realised_rate
+from ddprune.data.noise import SPLITS, NoisyLabels, realised_rate
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,9 @@ class RunData(Dataset):
     """A dataset on the run's device, trained on noisy labels.
 
     ``y_train`` holds the labels the model is trained on (noisy); the clean ones are kept
-    beside them for the metrics. ``pixels`` standardises uint8 images (None for float
-    features, which are used as stored).
+    beside them for the metrics. ``y_val`` holds the validation labels noised the same way
+    (what a user has to choose with); the test labels stay clean. ``pixels`` standardises
+    uint8 images (None for float features, which are used as stored).
     """
 
     y_train_clean: torch.Tensor
@@ -34,19 +35,27 @@ class RunData(Dataset):
         return realised_rate(self.y_train, self.y_train_clean)
 
     @classmethod
-    def build(cls, dataset: Dataset, labels: NoisyLabels, device: torch.device) -> RunData:
-        if not torch.equal(labels.clean, dataset.y_train):
-            raise ValueError(
-                f"{dataset.name}: the recorded clean labels differ from the dataset's training "
-                "labels; the split changed since the labels were drawn (rerun the labels rule)"
-            )
+    def build(
+        cls, dataset: Dataset, labels: dict[str, NoisyLabels], device: torch.device
+    ) -> RunData:
+        """``dataset`` on ``device`` with the noisy labels of each split (by split name, as
+        :func:`ddprune.data.noise.draw_noise` gives them)."""
+        for split, clean in (("train", dataset.y_train), ("validation", dataset.y_val)):
+            if not torch.equal(labels[split].clean, clean):
+                raise ValueError(
+                    f"{dataset.name}: the recorded clean {split} labels differ from the "
+                    "dataset's; the split changed since the labels were drawn (rerun the "
+                    "labels rule)"
+                )
         return cls(
             name=dataset.name,
             x_train=dataset.x_train.to(device),
-            y_train=labels.noisy.to(device),
-            y_train_clean=labels.clean.to(device),
+            y_train=labels["train"].noisy.to(device),
+            y_train_clean=labels["train"].clean.to(device),
             x_test=dataset.x_test.to(device),
             y_test=dataset.y_test.to(device),
+            x_val=dataset.x_val.to(device),
+            y_val=labels["validation"].noisy.to(device),
             num_classes=dataset.num_classes,
             sha256=dataset.sha256,
             pixels=PixelScale.of(dataset.x_train).to(device)
@@ -56,9 +65,14 @@ class RunData(Dataset):
 
 
 def labels_table(
-    labels: NoisyLabels, study: str, dataset: str, noise: float, noise_kind: str, seed: int
+    labels: dict[str, NoisyLabels],
+    study: str,
+    dataset: str,
+    noise: float,
+    noise_kind: str,
+    seed: int,
 ) -> list:
-    """Rows recording one draw of label noise (one per training sample)."""
+    """Rows recording one draw of label noise (one per training and validation sample)."""
     return [
         {
             "study": study,
@@ -66,22 +80,31 @@ def labels_table(
             "noise": float(noise),
             "noise_kind": noise_kind,
             "seed": int(seed),
+            "split": split,
             "index": i,
             "label_clean": int(c),
             "label_noisy": int(n),
             "is_noisy": bool(m),
         }
+        for split, draw in labels.items()
         for i, (c, n, m) in enumerate(
-            zip(labels.clean.tolist(), labels.noisy.tolist(), labels.is_noisy.tolist(), strict=True)
+            zip(draw.clean.tolist(), draw.noisy.tolist(), draw.is_noisy.tolist(), strict=True)
         )
     ]
 
 
-def labels_from_table(table: pd.DataFrame) -> NoisyLabels:
-    """The inverse of :func:`labels_table` (rows sorted by sample index)."""
-    table = table.sort_values("index")
-    return NoisyLabels(
-        clean=torch.tensor(table["label_clean"].to_numpy(), dtype=torch.int64),
-        noisy=torch.tensor(table["label_noisy"].to_numpy(), dtype=torch.int64),
-        is_noisy=torch.tensor(table["is_noisy"].to_numpy(), dtype=torch.bool),
-    )
+def labels_from_table(table: pd.DataFrame) -> dict[str, NoisyLabels]:
+    """The inverse of :func:`labels_table`: each split's labels, in sample order."""
+
+    def column(rows: pd.DataFrame, name: str, dtype: torch.dtype) -> torch.Tensor:
+        return torch.tensor(rows[name].to_numpy(), dtype=dtype)
+
+    return {
+        split: NoisyLabels(
+            clean=column(rows, "label_clean", torch.int64),
+            noisy=column(rows, "label_noisy", torch.int64),
+            is_noisy=column(rows, "is_noisy", torch.bool),
+        )
+        for split in SPLITS
+        for rows in [table[table["split"] == split].sort_values("index")]
+    }

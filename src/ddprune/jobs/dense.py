@@ -10,7 +10,7 @@ from dataclasses import asdict
 from ddprune.catalog import is_regression
 from ddprune.closed_form import solve_run
 from ddprune.data.datasets import load_dataset
-from ddprune.data.noise import corrupt_labels
+from ddprune.data.noise import draw_noise
 from ddprune.data.run_data import labels_table
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.common import job_spec, read_labels, run_data
@@ -27,7 +27,7 @@ def draw_labels(
 ) -> None:
     """Draw the label noise of (dataset, noise, noise kind, seed) once and record it."""
     data = load_dataset(dataset, study.dataset_options(dataset))
-    labels = corrupt_labels(data.y_train, data.num_classes, noise, dataset, seed, noise_kind)
+    labels = draw_noise(data, dataset, noise, seed, noise_kind)
     rows = labels_table(labels, study.name, dataset, noise, noise_kind, seed)
     output = layout.labels.format(
         dataset=dataset, noise=noise_wildcard(noise, noise_kind), seed=seed
@@ -39,9 +39,9 @@ def draw_labels(
         noise_kind,
         noise,
         seed,
-        int(labels.is_noisy.sum()),
-        len(rows),
-        labels.realised_rate,
+        int(labels["train"].is_noisy.sum()),
+        len(labels["train"].clean),
+        labels["train"].realised_rate,
     )
 
 
@@ -54,6 +54,7 @@ def train(study: Study, layout: Layout, run: Run, threads: int | None = None) ->
         **asdict(run),
         "noise_realised": data.noise_realised,
         "n_train": len(data.y_train),
+        "n_val": len(data.y_val),
         "n_test": len(data.y_test),
         "data_sha256": data.sha256,
         "error_metric": "classification_error",
@@ -100,7 +101,7 @@ def solve(
         "model": model,
         "noise": noise,
         "noise_kind": noise_kind,
-        "noise_realised": 0.0 if labels is None else labels.realised_rate,
+        "noise_realised": 0.0 if labels is None else labels["train"].realised_rate,
         "seed": seed,
     }
     metric = "classification_error" if labels is not None else "mean_squared_error"

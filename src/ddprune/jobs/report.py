@@ -12,9 +12,10 @@ import pandas as pd
 from plotnine import ggplot
 
 from ddprune.analysis import dense_figures, plotting, pruning_figures, summaries
-from ddprune.analysis.answer import answer_table
-from ddprune.analysis.answer_page import METHOD, RECOVERS, page_table, sentences
+from ddprune.analysis.answer import answer_table, per_seed_values
+from ddprune.analysis.answer_page import DECIDED, METHOD, inference_table, page_table, sentences
 from ddprune.analysis.answer_page import answer_figure as answer_drawing
+from ddprune.analysis.comparisons import Primary, comparison_table
 from ddprune.analysis.theory import theory_curve
 from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
@@ -110,9 +111,10 @@ def dense_summary(study: Study, layout: Layout, dataset: str, model: str) -> Non
 
 
 def answer(study: Study, layout: Layout) -> None:
-    """Every statistic of every pruned source, summarised over seeds: ``answer.parquet``."""
-    prune = study.prune
-    table = answer_table(
+    """Every statistic of every pruned source, summarised over seeds (``answer.parquet``),
+    and the tested comparisons (``comparisons.parquet``), from the same per-seed values."""
+    prune, config = study.prune, study.answer
+    values = per_seed_values(
         read_table(layout.dense, "dense"),
         read_table(layout.pruning, "pruning") if prune.methods else frame([], "pruning"),
         load_threshold(layout.threshold)["families"],
@@ -120,7 +122,10 @@ def answer(study: Study, layout: Layout) -> None:
         study.threshold.interpolation_tolerance,
         same_budget_epochs(prune),
     )
-    write_table(table, layout.answer, "answer")
+    write_table(answer_table(values), layout.answer, "answer")
+    primary = Primary(**config.primary)
+    tested = comparison_table(values, primary, config.alpha, config.level)
+    write_table(tested, layout.comparisons, "comparisons")
 
 
 def same_budget_epochs(prune: PruneConfig) -> dict[str, int]:
@@ -146,19 +151,28 @@ def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
 
 
 def answer_page(study: Study, layout: Layout) -> None:
-    """The answer first: a sentence per (dataset, model, noise), then the numbers."""
+    """The answer first: four questions per (dataset, model, noise), then the tests and the
+    numbers they come from."""
     table = read_table(layout.answer, "answer")
+    tested = read_table(layout.comparisons, "comparisons")
     families = load_threshold(layout.threshold)["families"]
     paragraphs = [
-        *sentences(table, families, functools.partial(_nothing_pruned, study)),
-        RECOVERS,
+        *sentences(
+            table,
+            tested,
+            families,
+            study.answer.primary["method"],
+            functools.partial(_nothing_pruned, study),
+        ),
+        DECIDED,
         METHOD,
     ]
     summaries.write_html(
-        page_table(table) if len(table) else pd.DataFrame(),
+        inference_table(tested) if len(tested) else pd.DataFrame(),
         layout.answer_page,
         title=f"The answer: pruning around the interpolation threshold ({study.name})",
         paragraphs=paragraphs,
+        more=[("Every source and method, in points", page_table(table))] if len(table) else [],
     )
 
 
@@ -178,7 +192,7 @@ def recovery_table(study: Study, layout: Layout, dataset: str, model: str) -> No
         page_table(table) if len(table) else pd.DataFrame({"": [NOTHING_PRUNED]}),
         layout.family_table("recovery").format(dataset=dataset, model=model),
         title=f"Recovery after pruning: {dataset} / {model}",
-        paragraphs=[RECOVERS, METHOD],
+        paragraphs=[METHOD],
     )
 
 

@@ -53,6 +53,6 @@ def verify_selected(
         "axis": selected.axis,
         "checkpoint": os.fspath(checkpoint),
         "n_params": count_parameters(model),
-        **{k: measured[k] for k in [*VERIFIED, "memorization"]},
+        **{k: measured[k] for k in [*VERIFIED, "val_loss", "memorization"]},
     }
     write_table(frame([row], "selection"), fill(layout.verified, run, epoch=epoch), "selection")

@@ -214,6 +214,12 @@ def _check_prune(config: dict[str, Any]) -> list[str]:
             f"weight of a network of {1 / MIN_REMAINING:.0e}; allowed: at most {most} rounds "
             "at this fraction"
         )
+    primary = config["answer"]["primary"]["method"]
+    if prune["methods"] and primary not in prune["methods"]:
+        problems.append(
+            f"answer.primary.method: {primary!r} is not pruned; allowed: one of prune.methods "
+            f"{prune['methods']}"
+        )
     rewinds = any(PRUNE_METHODS[name].needs_rewind_checkpoint for name in prune["methods"])
     if rewinds and prune["rewind_epoch"] > config["train"]["max_epochs"]:
         problems.append(

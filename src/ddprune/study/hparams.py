@@ -149,6 +149,23 @@ class ThresholdConfig(ConfigSection):
 
 
 @dataclass(frozen=True)
+class AnswerConfig(ConfigSection):
+    """The ``answer`` section: the pre-registered primary comparison and the test levels."""
+
+    SECTION = "answer"
+
+    primary: dict[str, str]
+    alpha: float
+    level: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(
+            self, "primary", {**section_defaults("answer")["primary"], **self.primary}
+        )
+
+
+@dataclass(frozen=True)
 class ClosedFormConfig(ConfigSection):
     """The ``closed_form`` section: how the closed-form models are fit and pruned."""
 

@@ -116,6 +116,10 @@ class Layout:
         return f"{self.root}/answer.parquet"
 
     @property
+    def comparisons(self) -> str:
+        return f"{self.root}/comparisons.parquet"
+
+    @property
     def answer_page(self) -> str:
         return f"{self.root}/tables/answer.html"
 

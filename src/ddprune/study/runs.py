@@ -13,6 +13,7 @@ from typing import Any
 
 from ddprune.catalog import CLOSED_FORM_MODELS, DEFAULT_NOISE_KIND, NOISE_KINDS
 from ddprune.study.hparams import (
+    AnswerConfig,
     ClosedFormConfig,
     Platform,
     PruneConfig,
@@ -103,6 +104,10 @@ class Study:
     @functools.cached_property
     def threshold(self) -> ThresholdConfig:
         return ThresholdConfig.of(self.config["threshold"])
+
+    @functools.cached_property
+    def answer(self) -> AnswerConfig:
+        return AnswerConfig.of(self.config["answer"])
 
     @functools.cached_property
     def closed_form(self) -> ClosedFormConfig:

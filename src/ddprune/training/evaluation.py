@@ -1,9 +1,10 @@
-"""Metrics on the full train and test sets, as the research question needs them.
+"""Metrics on the full train, validation and test sets, as the research question needs them.
 
 Training error is measured on the labels the model was trained on (noisy) *and* on the
 clean labels; memorisation is the fraction of samples whose label the noise changed that the
 model predicts as their noisy label -- the quantity that explains the peak at the
-interpolation threshold.
+interpolation threshold. Validation loss and error are on the validation split's noisy labels:
+they are what every choice is made on, so they must be what a user could measure.
 """
 
 from __future__ import annotations
@@ -37,28 +38,41 @@ def label_errors(
     }
 
 
+def held_out_metrics(
+    model: nn.Module, feed: Feed, x: torch.Tensor, labels: torch.Tensor, split: str
+) -> dict[str, float]:
+    """``{split}_loss`` and ``{split}_error`` on a held-out split (NaN for an empty one)."""
+    if labels.numel() == 0:
+        return {f"{split}_loss": math.nan, f"{split}_error": math.nan}
+    logits = feed.predict(model, x)
+    return {
+        f"{split}_loss": F.cross_entropy(logits, labels).item(),
+        f"{split}_error": (logits.argmax(dim=1) != labels).float().mean().item(),
+    }
+
+
 def evaluate(model: nn.Module, data: RunData, feed: Feed) -> dict[str, float]:
-    """Loss, error and memorisation on the full training and test sets, and ``diverged``.
+    """Loss, error and memorisation on the full training, validation and test sets, and
+    ``diverged``.
 
     A model whose training loss is not finite has diverged: the argmax of NaN logits is an
     arbitrary class, so its "errors" would be numbers without meaning. They are NaN instead,
     and every reader (means, threshold, figures) leaves such rows out.
     """
     train_logits = feed.predict(model, data.x_train)
-    test_logits = feed.predict(model, data.x_test)
     train_pred = train_logits.argmax(dim=1)
     metrics = {
         "train_loss": F.cross_entropy(train_logits, data.y_train).item(),
         **label_errors(train_pred, data.y_train, data.y_train_clean),
-        "test_loss": F.cross_entropy(test_logits, data.y_test).item(),
-        "test_error": (test_logits.argmax(dim=1) != data.y_test).float().mean().item(),
+        **held_out_metrics(model, feed, data.x_val, data.y_val, "val"),
+        **held_out_metrics(model, feed, data.x_test, data.y_test, "test"),
     }
     if math.isfinite(metrics["train_loss"]):
         return {**metrics, "diverged": False}
     return {**dict.fromkeys(metrics, math.nan), "diverged": True}
 
 
-VERIFIED = ("train_error", "train_error_clean", "test_error", "test_loss")
+VERIFIED = ("train_error", "train_error_clean", "val_error", "test_error", "test_loss")
 
 
 def disagreements(
@@ -78,5 +92,6 @@ def disagreements(
     return {
         k: (measured[k], float(recorded[k]))
         for k in VERIFIED
-        if abs(measured[k] - recorded[k]) > tolerance * max(1.0, abs(recorded[k]))
+        if not (math.isnan(measured[k]) and math.isnan(recorded[k]))
+        and not abs(measured[k] - recorded[k]) <= tolerance * max(1.0, abs(recorded[k]))
     }
