@@ -190,19 +190,18 @@ FAMILY = {
 }
 
 
-def values(dense=None, pruning=None, budgets=None, same_budget=None):
+def values(dense=None, pruning=None, same_budget=None):
     return per_seed_values(
         dense_table() if dense is None else dense,
         pruning_table() if pruning is None else pruning,
         [FAMILY],
-        budgets,
         0.01,
         same_budget,
     )
 
 
 def test_the_answer_table_pairs_each_seed_with_its_own_dense_source():
-    table = answer_table(values(budgets=[500, 50, 7]))
+    table = answer_table(values())
     validate_table(table, "answer")
     row = table.set_index(["statistic", "budget"])
     delta = row.loc[("delta_best", 0)]
@@ -274,7 +273,7 @@ def study_values(seeds=6, rewind_gain=0.04, random_gain=0.10):
         for seed in range(seeds)
         for row in trajectory_rows("imp-rewind", seed, 0.0, role="before", width=20)
     ]
-    return values(dense=dense_table(seeds), pruning=pd.DataFrame(rows), budgets=[500, 50])
+    return values(dense=dense_table(seeds), pruning=pd.DataFrame(rows))
 
 
 def test_comparisons_are_paired_tested_and_corrected_in_their_families():
@@ -334,7 +333,7 @@ def test_a_study_with_nothing_pruned_says_why():
 
 
 def test_the_answer_figure_caption_fits_its_width():
-    figure = answer_figure(answer_table(values(budgets=[500, 50, 7])))
+    figure = answer_figure(answer_table(values()))
     width, _ = figure.theme.getp("figure_size")
     lines = figure.labels.caption.splitlines()
     assert len(lines) > 1 and all(len(line) <= 12 * width for line in lines)

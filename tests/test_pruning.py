@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def prune_run(
     spec=None,
     *,
     source_epoch,
+    layer_counts=None,
 ):
     """``prune_run`` of a job made of the arguments in the order these tests list them (a
     method by its name or as a record)."""
@@ -58,6 +60,7 @@ def prune_run(
         identity=identity,
         spec=spec or {},
         directory=Path(directory),
+        layer_counts=layer_counts,
     )
     return run_job(model, data, job, rewind)
 
@@ -80,7 +83,7 @@ def trained_model(data, width=32):
     return model
 
 
-def run(data, tmp_path, method, config=FAST, model=None, rewind=None):
+def run(data, tmp_path, method, config=FAST, model=None, rewind=None, layer_counts=None):
     model = model or trained_model(data)
     rows = prune_run(
         model,
@@ -94,6 +97,7 @@ def run(data, tmp_path, method, config=FAST, model=None, rewind=None):
         0,
         tmp_path,
         source_epoch=0,
+        layer_counts=layer_counts,
     )
     return rows, model
 
@@ -192,6 +196,46 @@ def test_rewinding_restores_the_surviving_weights_exactly(data, tmp_path):
     assert torch.equal(model[1].weight[mask], rewind["1.weight"][mask])
     assert torch.all(model[1].weight[~mask] == 0)
     assert torch.equal(model[3].weight, rewind["3.weight"])  # unpruned layers rewind too
+
+
+def test_random_rewind_keeps_imp_rewinds_counts_per_layer_and_rewinds_its_survivors(data, tmp_path):
+    torch.manual_seed(5)
+    rewind = build_model("mlp", 32, data.input_shape, data.num_classes).state_dict()
+    both = dataclasses.replace(FAST, prune_output_layer=True)  # two layers, ranked globally
+    imp, _ = run(data, tmp_path / "imp", "imp-rewind", both, rewind=rewind)
+    counts = {row["round"]: json.loads(row["layer_counts"]) for row in imp if row["round"] > 0}
+    share = counts[3]["1.weight"] / (counts[3]["1.weight"] + counts[3]["3.weight"])
+    assert abs(share - 2048 / (2048 + 320)) > 0.01  # not the layers' proportions
+
+    def random_rewind(config, directory, matched=counts):
+        job = PruneJob(
+            method=PRUNE_METHODS["random-rewind"],
+            prune=config,
+            train=TRAIN,
+            platform=PLATFORM,
+            source_epoch=0,
+            seed=0,
+            identity={"width": 32},
+            spec={},
+            directory=directory,
+            layer_counts=matched,
+        )
+        model = trained_model(data)
+        return run_job(model, data, job, rewind), model
+
+    rows, _ = random_rewind(both, tmp_path / "random")
+    assert [json.loads(r["layer_counts"]) for r in rows[1:]] == [counts[i] for i in (1, 2, 3)]
+    imp_masks = torch.load(tmp_path / "imp" / "round001.pt", weights_only=True)["masks"]
+    own = torch.load(tmp_path / "random" / "round001.pt", weights_only=True)["masks"]
+    assert not torch.equal(own["1.weight"], imp_masks["1.weight"])  # other weights, same counts
+    no_training = dataclasses.replace(both, rounds=1, epochs=0)
+    _, model = random_rewind(no_training, tmp_path / "untrained")
+    mask = torch.load(tmp_path / "untrained" / "round001.pt", weights_only=True)["masks"]
+    assert torch.equal(model[1].weight[mask["1.weight"]], rewind["1.weight"][mask["1.weight"]])
+    assert torch.all(model[1].weight[~mask["1.weight"]] == 0)
+    # imp-rewind stopped after one round (it diverged): there is nothing more to match
+    rows, _ = random_rewind(both, tmp_path / "short", {1: counts[1]})
+    assert [r["round"] for r in rows] == [0, 1]
 
 
 def magnitude_masks(weights, keep, scope="global"):
@@ -484,7 +528,11 @@ def test_budget_schedules_hit_their_budgets_exactly(data, tmp_path, method, scop
     config = PruneConfig.of(budgets=budgets, scope=scope, prune_output_layer=True, epochs=2)
     torch.manual_seed(5)
     rewind = build_model("mlp", 32, data.input_shape, data.num_classes).state_dict()
-    rows, model = run(data, tmp_path, method, config, rewind=rewind)
+    counts = None
+    if like := PRUNE_METHODS[method].counts_from:
+        matched, _ = run(data, tmp_path / like, like, config, rewind=rewind)
+        counts = {r["round"]: json.loads(r["layer_counts"]) for r in matched[1:]}
+    rows, model = run(data, tmp_path, method, config, rewind=rewind, layer_counts=counts)
     assert rows[0]["n_prunable"] == 32 * 64 + 32 * 10
     assert [r["n_prunable_nonzero"] for r in rows[1:]] == [2000, 777, 101, 3]
     assert [r["round"] for r in rows] == [0, 1, 2, 3, 4]

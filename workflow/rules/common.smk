@@ -126,6 +126,13 @@ def rewind_checkpoint_file(wildcards):
     return rewind_checkpoint(LAYOUT, run, config["prune"]["rewind_epoch"])
 
 
+def counts_table_file(wildcards):
+    """The rounds table of the method whose per-layer counts a method keeps (random-rewind
+    keeps imp-rewind's), for the same source."""
+    like = PRUNE_METHODS[wildcards.method].counts_from
+    return [] if like is None else LAYOUT.rounds_table.format(**{**dict(wildcards.items()), "method": like})
+
+
 def selected_checkpoint_file(wildcards):
     """The checkpoint file that the threshold selection names for a (run, epoch)."""
     threshold = checkpoints.threshold.get().output[0]

@@ -6,6 +6,7 @@ rule prune:
         threshold=LAYOUT.threshold,
         checkpoint=selected_checkpoint_file,
         rewind=rewind_checkpoint_file,
+        counts=counts_table_file,
         labels=LAYOUT.labels,
         data=data_file,
     output:

@@ -173,12 +173,13 @@ def trajectory_statistics(
     trajectory: pd.DataFrame,
     curve: pd.DataFrame,
     peak_params: float | None,
-    budgets: list[int],
     tolerance: float,
     dense_run: pd.DataFrame | None = None,
     same_budget_epoch: int | None = None,
 ) -> list[tuple[str, int, float]]:
-    """Every statistic of one trajectory as (statistic, budget or 0, value).
+    """Every statistic of one trajectory as (statistic, budget or 0, value); the statistics
+    at a budget are at every pruned round's count of prunable weights (with ``prune.budgets``
+    the same counts for every source, so that sources meet there).
 
     ``curve`` is the seed's dense curve, ``dense_run`` every evaluation of the source's dense
     run: the early-stopped dense model (the run's epoch of lowest validation error) is the
@@ -220,14 +221,11 @@ def trajectory_statistics(
                 ("dense_same_budget_error", 0, error),
                 ("delta_same_budget", 0, best_error - error),
             ]
-    for budget in budgets:
-        at = pruned[pruned["n_prunable_nonzero"] == budget]
-        if len(at):
-            error = float(at["test_error"].iloc[0])
-            values += [
-                ("test_error_at_budget", budget, error),
-                ("delta_at_budget", budget, error - dense_error),
-            ]
+    for budget, error in zip(pruned["n_prunable_nonzero"], pruned["test_error"], strict=True):
+        values += [
+            ("test_error_at_budget", int(budget), float(error)),
+            ("delta_at_budget", int(budget), float(error) - dense_error),
+        ]
     scores = {**walk_score(pruned, curve), **chosen}
     if peak_params is not None:
         counts = trajectory["n_nonzero"]
@@ -249,7 +247,6 @@ def per_seed_values(
     dense: pd.DataFrame,
     pruning: pd.DataFrame,
     families: list[dict[str, Any]],
-    budgets: list[int] | None,
     tolerance: float,
     same_budget_epochs: dict[str, int] | None = None,
 ) -> pd.DataFrame:
@@ -279,7 +276,6 @@ def per_seed_values(
             trajectory,
             curve,
             peak,
-            budgets or [],
             tolerance,
             runs.get((*family, source["width"], seed)),
             (same_budget_epochs or {}).get(source["method"]),

@@ -88,10 +88,10 @@ def _mean(statistics: dict[tuple[str, int], pd.Series], name: str) -> float:
     return math.nan if row is None else float(row["mean"])
 
 
-def page_table(table: pd.DataFrame) -> pd.DataFrame:
+def page_table(table: pd.DataFrame, budgets: list[int] | None = None) -> pd.DataFrame:
     """One row per source and method, in points: Δ against both dense baselines, the oracle,
-    the walk, the sparse IT."""
-    budgets = sorted(table.loc[table["budget"] > 0, "budget"].unique(), reverse=True)
+    the walk, the sparse IT, and Δ at each of ``budgets`` (``prune.budgets``)."""
+    budgets = budgets or []
     rows = []
     for key, group in table.groupby(SOURCE_KEYS, sort=False):
         found = _statistics(group)

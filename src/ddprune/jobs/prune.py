@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
-from ddprune.foundations.tables import frame, write_table
+from ddprune.foundations.tables import frame, read_table, write_table
 from ddprune.jobs.common import job_spec, load_model, run_data
 from ddprune.pruning.rounds import PruneJob, prune_run
 from ddprune.study.paths import Layout, fill
@@ -40,6 +41,14 @@ def prune(
         "it_criterion": selected.it_criterion,
         "data_sha256": data.sha256,
     }
+    layer_counts = None
+    if method.counts_from is not None:
+        matched = read_table(
+            fill(layout.rounds_table, run, epoch=epoch, method=method.counts_from), "pruning"
+        )
+        layer_counts = {
+            int(r.round): json.loads(r.layer_counts) for r in matched.itertuples() if r.round > 0
+        }
     directory = fill(layout.rounds, run, epoch=epoch, method=method.name)
     job = PruneJob(
         method=method,
@@ -53,6 +62,7 @@ def prune(
             study, run, data, epoch=epoch, method=method.name, prune=study.prune.as_dict()
         ),
         directory=Path(directory),
+        layer_counts=layer_counts,
     )
     rows = prune_run(model, data, job, rewind)
     write_table(

@@ -118,7 +118,6 @@ def answer(study: Study, layout: Layout) -> None:
         read_table(layout.dense, "dense"),
         read_table(layout.pruning, "pruning") if prune.methods else frame([], "pruning"),
         load_threshold(layout.threshold)["families"],
-        prune.budgets,
         study.threshold.interpolation_tolerance,
         same_budget_epochs(prune),
     )
@@ -172,7 +171,9 @@ def answer_page(study: Study, layout: Layout) -> None:
         layout.answer_page,
         title=f"The answer: pruning around the interpolation threshold ({study.name})",
         paragraphs=paragraphs,
-        more=[("Every source and method, in points", page_table(table))] if len(table) else [],
+        more=[("Every source and method, in points", page_table(table, study.prune.budgets))]
+        if len(table)
+        else [],
     )
 
 
@@ -189,7 +190,9 @@ def recovery_table(study: Study, layout: Layout, dataset: str, model: str) -> No
         read_table(layout.answer, "answer"), dataset, model, "answer", allow_empty=True
     )
     summaries.write_html(
-        page_table(table) if len(table) else pd.DataFrame({"": [NOTHING_PRUNED]}),
+        page_table(table, study.prune.budgets)
+        if len(table)
+        else pd.DataFrame({"": [NOTHING_PRUNED]}),
         layout.family_table("recovery").format(dataset=dataset, model=model),
         title=f"Recovery after pruning: {dataset} / {model}",
         paragraphs=[METHOD],

@@ -19,6 +19,7 @@ start from NaN weights.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,8 @@ class PruneJob:
     identity: dict[str, Any]
     spec: dict[str, Any]
     directory: Path
+    # For a method with ``counts_from``: that job's per-layer kept counts by round.
+    layer_counts: dict[int, dict[str, int]] | None = None
 
 
 def _round_files(directory: Path) -> dict[tuple[int, int], Path]:
@@ -161,8 +164,16 @@ class Rounds:
         """Round ``index``'s masks (``keep`` weights), and the weights it starts from."""
         method = self.job.method
         generator = torch.Generator().manual_seed(derive_seed("random-mask", self.job.seed, index))
+        counts = self.job.layer_counts[index] if method.counts_from else None
         self.masks = choose_masks(
-            method, self.weights, self.sources, self.masks, keep, self.job.prune.scope, generator
+            method,
+            self.weights,
+            self.sources,
+            self.masks,
+            keep,
+            self.job.prune.scope,
+            generator,
+            counts,
         )
         if (start := start_weights(method, self.sources)) is not None:
             self.model.load_state_dict(start)
@@ -248,6 +259,9 @@ class Rounds:
                 "n_nonzero": nonzero,
                 "n_prunable": self.n_prunable,
                 "n_prunable_nonzero": kept,
+                "layer_counts": json.dumps(
+                    {name: int(w.count_nonzero()) for name, w in self.weights.items()}
+                ),
                 "sparsity": 1.0 - nonzero / n_params,
                 "remaining_fraction": nonzero / n_params,
                 "wall_seconds": seconds,
@@ -273,12 +287,23 @@ def prune_run(
     rewind checkpoint, for the methods that start from them."""
     if job.method.needs_rewind_checkpoint and rewind_state is None:
         raise ValueError(f"{job.method.name} needs the weights of the rewind checkpoint")
+    if job.method.counts_from and job.layer_counts is None:
+        raise ValueError(f"{job.method.name} needs {job.method.counts_from}'s per-layer counts")
     dense = {k: v.detach().clone() for k, v in model.state_dict().items()}
     rounds = Rounds(job, model, data, Sources(dense, rewind_state))
     targets = rounds.targets()
     resumed = rounds.resume()
+    counted = job.layer_counts
     for index in range(len(rounds.rows), len(targets) + 1):
         if rounds.diverged:
+            break
+        if index > 0 and counted is not None and index not in counted:
+            log.info(
+                "%s: no round %d of %s to match; done",
+                job.method.name,
+                index,
+                job.method.counts_from,
+            )
             break
         if index == 0:
             rounds.evaluate_source()

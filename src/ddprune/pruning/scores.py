@@ -125,14 +125,21 @@ def choose_masks(
     keep: int,
     scope: str,
     generator: torch.Generator,
+    counts: dict[str, int] | None = None,
 ) -> Masks:
     """The masks of one round of ``method``: its score, selected to ``keep`` weights -- per
-    layer as many as ``method.counts_like``'s selection keeps, where it names one (the random
-    control keeps one-shot magnitude's per-layer counts, so that only *which* weights differ).
+    layer ``counts`` where given (another job's, for ``method.counts_from``), or as many as
+    ``method.counts_like``'s selection keeps, where it names one (the random control keeps
+    one-shot magnitude's per-layer counts, so that only *which* weights differ).
     """
     scores = SCORES[method.score](weights, sources, current, generator)
-    counts = None
-    if method.counts_like is not None:
+    if counts is not None:
+        if sum(counts.values()) != keep or set(counts) != set(weights):
+            raise ValueError(
+                f"{method.name}: the per-layer counts {counts} do not keep {keep} weights of "
+                f"the layers {list(weights)}"
+            )
+    elif method.counts_like is not None:
         like = SCORES[method.counts_like](weights, sources, current, generator)
         counts = {name: int(mask.sum()) for name, mask in select(like, keep, scope).items()}
     return select(scores, keep, scope, counts)

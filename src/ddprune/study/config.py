@@ -214,6 +214,13 @@ def _check_prune(config: dict[str, Any]) -> list[str]:
             f"weight of a network of {1 / MIN_REMAINING:.0e}; allowed: at most {most} rounds "
             "at this fraction"
         )
+    for name in prune["methods"]:
+        like = PRUNE_METHODS[name].counts_from
+        if like is not None and like not in prune["methods"]:
+            problems.append(
+                f"prune.methods: {name} keeps {like}'s per-layer counts, round by round; "
+                f"add {like} to prune.methods"
+            )
     primary = config["answer"]["primary"]["method"]
     if prune["methods"] and primary not in prune["methods"]:
         problems.append(

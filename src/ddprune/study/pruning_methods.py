@@ -8,6 +8,9 @@ A method says
   (``random``);
 * whose per-layer counts the selection keeps (``counts_like``): none (``prune.scope``
   decides), or another score's selection (the random control keeps one-shot magnitude's);
+  or (``counts_from``) another method's job on the same source, round by round, read from its
+  rounds table -- the only way to match an *iterative* method's counts, which depend on its
+  whole trajectory;
 * which weights a round starts from before masking (``start``): those of the previous round
   (``previous``), the dense checkpoint's (``dense``), or the rewind checkpoint's (``rewind``);
 * which learning rates retraining replays (``rates``): the dense run's final rate
@@ -23,7 +26,10 @@ Methods (He et al. 2022; Frankle & Carbin 2019; Renda et al. 2020):
 * ``oneshot``       -- from the dense checkpoint straight to each target sparsity by magnitude,
   then fine-tune;
 * ``random``        -- random masks with the same per-layer counts as ``oneshot``'s, applied to
-  the dense checkpoint, then fine-tune (the control for magnitude).
+  the dense checkpoint, then fine-tune (the control for magnitude, with the dense weights);
+* ``random-rewind`` -- random masks with the same per-layer counts as ``imp-rewind``'s at every
+  round, survivors rewound to ``rewind_epoch`` and retrained as ``imp-rewind``'s are: the
+  control that separates the IT's mask from a random one when neither keeps its weights.
 
 Torch-free, so that planning (which checkpoints a job needs) reads the same records that
 pruning runs by; the scores live in :mod:`ddprune.pruning.scores`, the other axes'
@@ -49,6 +55,7 @@ class PruneMethod:
     start: StartRule
     rates: RateRule
     counts_like: str | None = None
+    counts_from: str | None = None  # another method, whose job's per-layer counts it keeps
 
     @property
     def needs_rewind_checkpoint(self) -> bool:
@@ -64,6 +71,9 @@ for _method in (
     PruneMethod("oneshot", score="dense-magnitude", start="dense", rates="final"),
     PruneMethod(
         "random", score="random", start="dense", rates="final", counts_like="dense-magnitude"
+    ),
+    PruneMethod(
+        "random-rewind", score="random", start="rewind", rates="rewind", counts_from="imp-rewind"
     ),
 ):
     PRUNE_METHODS.add(_method.name, _method)
