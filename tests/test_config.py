@@ -16,7 +16,7 @@ def default_config():
 def test_default_study_is_valid_and_fills_defaults():
     study = load_study(default_config(), CONFIG_SCHEMA)
     assert study.name == "digits-mlp"
-    assert len(study.runs) == 15 * 3
+    assert len(study.runs) == 14 * 6
     assert study.config["platform"]["eval_batch_size"] == 4096
 
 
@@ -77,9 +77,19 @@ DELETE = object()
         ),
         (edit(["platform", "threads"], 10**12), ["platform.threads", "maximum of 1024"]),
         (edit(["threshold", "neighbours"], 10**12), ["threshold.neighbours", "maximum"]),
-        (edit(["threshold", "neighbours"], 15), ["threshold.neighbours", "allowed: 0 to 14"]),
+        (edit(["threshold", "neighbours"], 14), ["threshold.neighbours", "allowed: 0 to 13"]),
         (edit(["threshold", "bootstrap"], 10**12), ["threshold.bootstrap", "maximum"]),
-        (edit(["threshold", "smoothing"], 16), ["threshold.smoothing", "allowed: 1 to 15"]),
+        (edit(["threshold", "smoothing"], 15), ["threshold.smoothing", "allowed: 1 to 14"]),
+        (
+            edit(["answer", "primary", "method"], "oneshot"),
+            ["answer.primary.method", "not pruned", "imp-rewind"],
+        ),
+        (
+            edit(["prune", "methods"], ["random-rewind"]),
+            ["prune.methods", "random-rewind keeps imp-rewind's", "add imp-rewind"],
+        ),
+        (edit(["threshold", "criterion"], "test_error_peak"), ["threshold.criterion", "val_"]),
+        (edit(["datasets", "digits", "n_validation"], 0), ["n_validation", "minimum"]),
         (edit(["threshold", "epochwise", "width"], 7), ["epochwise.width", "not a trained width"]),
         (edit(["threshold", "epochwise", "neighbours"], 100), ["epochwise.neighbours", "0 to 60"]),
         (edit(["train", "max_epochs"], 10**12), ["train.max_epochs", "maximum"]),

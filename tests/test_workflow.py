@@ -49,9 +49,9 @@ def test_label_noise_is_recorded_once_per_noise_and_seed(tiny_study):
     assert len(files) == 2 * 2
     for path in files:
         labels = read_table(path, schema)
-        assert len(labels) == 300
-        expected = round(labels["noise"].iloc[0] * 300)
-        assert labels["is_noisy"].sum() == expected
+        assert labels["split"].value_counts().to_dict() == {"train": 300, "validation": 300}
+        for _, split in labels.groupby("split"):  # each split noised at the same rate
+            assert split["is_noisy"].sum() == round(split["noise"].iloc[0] * 300)
         assert (labels["is_noisy"] == (labels["label_clean"] != labels["label_noisy"])).all()
 
 
@@ -104,7 +104,8 @@ def test_the_answer_comes_first(tiny_study):
     trajectories = pruning.groupby(["width", "noise", "seed", "source_epoch", "method"]).ngroups
     deltas = answer[answer["statistic"] == "delta_best"]
     assert deltas["seeds"].sum() == trajectories  # every trajectory counted once
-    # One source by hand: the answer's delta is the seed mean of best pruned minus round 0.
+    # One source by hand: the answer's delta is the seed mean of the test error at the round
+    # of lowest validation error (the earliest among ties) minus round 0's.
     source = deltas.iloc[0]
     rows = pruning[
         (pruning["width"] == source["width"])
@@ -113,15 +114,24 @@ def test_the_answer_comes_first(tiny_study):
         & (pruning["axis"] == source["axis"])
     ]
     by_seed = rows.groupby(["seed", "source_epoch"])
+
+    def chosen(trajectory):
+        pruned = trajectory[trajectory["round"] > 0].sort_values("round")
+        return pruned.loc[pruned["val_error"].idxmin(), "test_error"]
+
     expected = (
-        by_seed.apply(lambda r: r.loc[r["round"] > 0, "test_error"].min())
+        by_seed.apply(chosen)
         - by_seed.apply(lambda r: r.loc[r["round"] == 0, "test_error"].iloc[0])
     ).mean()
     assert source["mean"] == pytest.approx(expected)
     page = (results / "tables/answer.html").read_text()
-    assert page.count("<p>digits/mlp, ") == 2  # a sentence per noise level
-    assert "recovers when" in page
-    assert (results / "figures/answer.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.count("<p>digits/mlp, ") == 2  # a paragraph per noise level
+    assert "(1) Does the pruned IT model beat the final dense model?" in page
+    assert "only when the comparison is decided" in page
+    tested = read_table(results / "comparisons.parquet", "comparisons")
+    assert set(tested["family"]) == {"primary", "secondary"}
+    for figure in ("answer.png", "primary_by_noise.png"):
+        assert (results / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_figure_summary_and_report(tiny_study):
@@ -145,6 +155,7 @@ def test_figure_summary_and_report(tiny_study):
         "thresholds.html",
         "answer.html",
         "answer.png",
+        "primary_by_noise.png",
     ):
         assert name in text, name
     # The report's menu sorts categories by name: "0. Answer" comes first.
@@ -248,7 +259,9 @@ def test_a_study_on_your_own_npz_files(tmp_path):
         rows = dense[dense["dataset"] == name]
         digest = hashlib.sha256((workdir / f"data/{name}.npz").read_bytes()).hexdigest()
         assert (rows["data_sha256"] == digest).all()
-        assert rows["n_train"].unique().tolist() == [180] and rows["n_test"].unique() == [60]
+        # a fifth of the 180 training samples is held out for validation
+        assert rows["n_train"].unique().tolist() == [144] and rows["n_test"].unique() == [60]
+        assert rows["n_val"].unique().tolist() == [36]
         assert (rows.groupby("width")["n_params"].first().index == [2, 8, 32]).all()
         figure = results / f"figures/{name}/mlp/double_descent.png"
         assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -256,7 +269,8 @@ def test_a_study_on_your_own_npz_files(tmp_path):
     for (name, width), params in dense.groupby(["dataset", "width"])["n_params"].first().items():
         assert params == inputs[name] * width + width + width * 3 + 3  # flattened inputs
     labels = pd.read_parquet(results / "labels/vectors/noise0.2/seed0.parquet")
-    assert labels["is_noisy"].sum() == round(0.2 * 180)
+    assert labels.loc[labels["split"] == "train", "is_noisy"].sum() == round(0.2 * 144)
+    assert labels.loc[labels["split"] == "validation", "is_noisy"].sum() == round(0.2 * 36)
     assert (results / "pruning.parquet").is_file()
 
     def modified() -> dict[str, float]:
@@ -291,6 +305,7 @@ def test_symmetric_and_incorrect_class_noise_side_by_side(tmp_path):
     drawn = {}
     for label, kind in (("0.2", "incorrect-class"), ("0.2-symmetric", "symmetric")):
         labels = read_table(results / f"labels/digits/noise{label}/seed0.parquet", "labels")
+        labels = labels[labels["split"] == "train"]
         assert labels["noise_kind"].unique().tolist() == [kind]
         assert labels["is_noisy"].sum() == round(0.2 * 300)  # redrawn, either way
         drawn[kind] = (labels["label_noisy"] != labels["label_clean"]).mean()

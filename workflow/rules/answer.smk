@@ -64,3 +64,24 @@ rule answer_figure:
         job="answer_figure",
     script:
         "../scripts/study_report.py"
+
+
+rule noise_figure:
+    input:
+        LAYOUT.comparisons,
+    output:
+        report(
+            LAYOUT.noise_figure,
+            caption="../report/noise_figure.rst",
+            category="0. Answer",
+            labels={"item": "answer: against label noise"},
+        ),
+    log:
+        LAYOUT.log("answer/noise_figure"),
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        job="noise_figure",
+        primary=config["answer"]["primary"],
+    script:
+        "../scripts/study_report.py"

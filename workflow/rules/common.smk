@@ -130,7 +130,11 @@ def counts_table_file(wildcards):
     """The rounds table of the method whose per-layer counts a method keeps (random-rewind
     keeps imp-rewind's), for the same source."""
     like = PRUNE_METHODS[wildcards.method].counts_from
-    return [] if like is None else LAYOUT.rounds_table.format(**{**dict(wildcards.items()), "method": like})
+    return (
+        []
+        if like is None
+        else LAYOUT.rounds_table.format(**{**dict(wildcards.items()), "method": like})
+    )
 
 
 def selected_checkpoint_file(wildcards):
@@ -181,6 +185,7 @@ def all_targets():
         *family_paths(LAYOUT.family_table("dense_summary")),
         LAYOUT.answer_page,
         LAYOUT.answer_figure,
+        LAYOUT.noise_figure,
         *pruning_targets(),
         *closed_form_targets(),
     ]

@@ -1,8 +1,13 @@
 """The study-wide report jobs of ddprune.jobs.report, which take (study, layout): the rule's
 params.job names one of them."""
 
-from ddprune.jobs.report import answer, answer_figure, answer_page
+from ddprune.jobs.report import answer, answer_figure, answer_page, noise_figure
 from ddprune.jobs.snakemake import start
 
-JOBS = {"answer": answer, "answer_page": answer_page, "answer_figure": answer_figure}
+JOBS = {
+    "answer": answer,
+    "answer_page": answer_page,
+    "answer_figure": answer_figure,
+    "noise_figure": noise_figure,
+}
 JOBS[snakemake.params.job](*start(snakemake))

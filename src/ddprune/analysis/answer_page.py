@@ -14,12 +14,14 @@ from plotnine import (
     aes,
     element_text,
     facet_grid,
+    facet_wrap,
     geom_errorbar,
     geom_hline,
     geom_point,
     ggplot,
     labs,
     position_dodge,
+    scale_shape_manual,
     theme,
     theme_bw,
 )
@@ -385,4 +387,34 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
             figure_size=(width, 8.5),
             axis_text_x=element_text(rotation=30, ha="right"),
         )
+    )
+
+
+def by_noise(comparisons: pd.DataFrame, method: str) -> ggplot:
+    """``method``'s Δ at the IT model against the final and the early-stopped dense model, at
+    each noise level (a column per dataset and model), decided ones filled."""
+    names = {"vs-final": "vs final dense", "vs-early-stopped": "vs early-stopped dense"}
+    rows = comparisons[comparisons["comparison"].isin(list(names))].copy()
+    rows["against"] = rows["comparison"].map(names)
+    rows["family_label"] = rows["dataset"] + " / " + rows["model"]
+    rows["decided"] = rows["decided"].map({True: "decided", False: "not decided"})
+    for column in ("mean", "low", "high"):
+        rows[column] = 100 * rows[column]
+    dodge = position_dodge(width=0.02)
+    return (
+        ggplot(rows, aes("noise", "mean", color="against"))
+        + geom_hline(yintercept=0, linetype="dashed", color="grey")
+        + geom_errorbar(aes(ymin="low", ymax="high"), width=0.015, position=dodge)
+        + geom_point(aes(shape="decided"), size=3, position=dodge, fill="white")
+        + scale_shape_manual(values={"decided": "o", "not decided": "D"})
+        + facet_wrap("family_label")
+        + labs(
+            x="label noise",
+            y="Δ test error (points)",
+            color="",
+            shape="",
+            title=f"The IT model pruned by {method}: does the answer move with noise?",
+        )
+        + theme_bw()
+        + theme(figure_size=(7.5, 4.5))
     )

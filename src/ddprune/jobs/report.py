@@ -15,6 +15,7 @@ from ddprune.analysis import dense_figures, plotting, pruning_figures, summaries
 from ddprune.analysis.answer import answer_table, per_seed_values
 from ddprune.analysis.answer_page import DECIDED, METHOD, inference_table, page_table, sentences
 from ddprune.analysis.answer_page import answer_figure as answer_drawing
+from ddprune.analysis.answer_page import by_noise as by_noise_drawing
 from ddprune.analysis.comparisons import Primary, comparison_table
 from ddprune.analysis.theory import theory_curve
 from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
@@ -182,6 +183,15 @@ def answer_figure(study: Study, layout: Layout) -> None:
     table = read_table(layout.answer, "answer")
     drawing = answer_drawing(table) if len(table) else plotting.message(NOTHING_PRUNED)
     plotting.save(drawing, layout.answer_figure)
+
+
+def noise_figure(study: Study, layout: Layout) -> None:
+    """The primary method's Δ at the IT against each dense baseline, by noise level."""
+    tested = read_table(layout.comparisons, "comparisons")
+    method = study.answer.primary["method"]
+    mine = tested[tested["method"] == method] if len(tested) else tested
+    drawing = by_noise_drawing(mine, method) if len(mine) else plotting.message(NOTHING_PRUNED)
+    plotting.save(drawing, layout.noise_figure)
 
 
 def recovery_table(study: Study, layout: Layout, dataset: str, model: str) -> None:

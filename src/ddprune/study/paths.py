@@ -127,6 +127,10 @@ class Layout:
     def answer_figure(self) -> str:
         return f"{self.root}/figures/answer.png"
 
+    @property
+    def noise_figure(self) -> str:
+        return f"{self.root}/figures/primary_by_noise.png"
+
     # The report.
     def figure(self, kind: str) -> str:
         return f"{self.root}/figures/{FAMILY}/{kind}.png"
