@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.inference import t_interval
+from ddprune.analysis.inference import LEVEL, t_interval
 from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
 from ddprune.foundations.tables import frame
 
@@ -284,12 +284,12 @@ def per_seed_values(
     return pd.DataFrame(rows, columns=columns)
 
 
-def answer_table(values: pd.DataFrame) -> pd.DataFrame:
+def answer_table(values: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Every statistic per (source, method), summarised over seeds: the answer, tidy.
 
     ``values`` are :func:`per_seed_values`. Columns: the source keys, ``statistic``,
     ``budget`` (0 where none applies), ``seeds`` (trajectories measured), ``mean``, ``sd``
-    and the t interval ``low``-``high``.
+    and the t interval ``low``-``high`` of coverage ``level``.
     """
     columns = ["study", *SOURCE_KEYS, "statistic", "budget", "seeds", "mean", "sd", "low", "high"]
     if values.empty:
@@ -297,7 +297,8 @@ def answer_table(values: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, group in values.groupby(["study", *SOURCE_KEYS, "statistic", "budget"], sort=False):
         sample = group["value"].to_numpy(dtype=float)
-        low, high = t_interval(sample) if STATISTICS[key[-2]].interval else (math.nan, math.nan)
+        interval = STATISTICS[key[-2]].interval
+        low, high = t_interval(sample, level) if interval else (math.nan, math.nan)
         sd = float(np.std(sample, ddof=1)) if len(sample) > 1 else math.nan
         rows.append((*key, len(sample), float(sample.mean()), sd, low, high))
     table = frame([dict(zip(columns, row, strict=True)) for row in rows], "answer")

@@ -38,17 +38,21 @@ from ddprune.analysis.summaries import diverged_caption, epoch_means, final_rows
 
 METRICS = {
     "test_error": ("test error", "error"),
+    "val_error": ("validation error (noisy labels)", "error"),
     "train_error": ("train error (noisy labels)", "error"),
     "train_error_clean": ("train error (clean labels)", "error"),
     "test_loss": ("test loss", "loss"),
+    "val_loss": ("validation loss (noisy labels)", "loss"),
 }
 
 
 COLORS = {
     "test error": "#d62728",
+    "validation error (noisy labels)": "#ff9896",
     "train error (noisy labels)": "#1f77b4",
     "train error (clean labels)": "#2ca02c",
     "test loss": "#9467bd",
+    "validation loss (noisy labels)": "#c5b0d5",
 }
 
 

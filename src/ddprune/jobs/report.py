@@ -122,7 +122,7 @@ def answer(study: Study, layout: Layout) -> None:
         study.threshold.interpolation_tolerance,
         same_budget_epochs(prune),
     )
-    write_table(answer_table(values), layout.answer, "answer")
+    write_table(answer_table(values, config.level), layout.answer, "answer")
     primary = Primary(**config.primary)
     tested = comparison_table(values, primary, config.alpha, config.level)
     write_table(tested, layout.comparisons, "comparisons")
