@@ -90,6 +90,10 @@ DELETE = object()
         ),
         (edit(["threshold", "criterion"], "test_error_peak"), ["threshold.criterion", "val_"]),
         (edit(["datasets", "digits", "n_validation"], 0), ["n_validation", "minimum"]),
+        (
+            edit(["datasets", "digits", "n_validation"], 800),
+            ["datasets.digits.n_validation", "n_train + n_validation <= 1787"],
+        ),
         (edit(["threshold", "epochwise", "width"], 7), ["epochwise.width", "not a trained width"]),
         (edit(["threshold", "epochwise", "neighbours"], 100), ["epochwise.neighbours", "0 to 60"]),
         (edit(["train", "max_epochs"], 10**12), ["train.max_epochs", "maximum"]),

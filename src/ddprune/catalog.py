@@ -19,6 +19,18 @@ NOISE_KINDS = ("incorrect-class", "symmetric")
 DEFAULT_NOISE_KIND = NOISE_KINDS[0]
 
 
+# Samples each built-in classification dataset offers for training (digits: all but the ten a
+# test set needs at least); n_train + n_validation must fit in them.
+TRAINING_POOLS = {
+    "digits": 1787,
+    "mnist1d": 4000,
+    "fashion-mnist": 60000,
+    "cifar10": 50000,
+    "cifar100": 50000,
+    "tiny-imagenet": 100000,
+}
+
+
 def source(name: str, options: dict[str, Any]) -> str:
     """The built-in dataset behind a name: itself, or what a declared variant is ``like``."""
     return options.get("like", name)

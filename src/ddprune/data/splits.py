@@ -56,6 +56,7 @@ def hold_out_validation(dataset: Dataset, n_validation: float, split_seed: int) 
         return dataset
     if n_validation < 1:
         n_validation = max(1, round(n_validation * len(dataset.y_train)))
+    n_validation = int(n_validation)
     if not 0 < n_validation < len(dataset.y_train):
         raise ValueError(
             f"{dataset.name}: n_validation {n_validation} must lie in [0, "

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ddprune.catalog import CLOSED_FORM_MODELS, is_regression, source
+from ddprune.catalog import CLOSED_FORM_MODELS, TRAINING_POOLS, is_regression, source
 from ddprune.foundations.schemas import FillingValidator, describe, load_schema, schema_file
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
@@ -55,6 +55,7 @@ def validate_config(
             *_check_prune(filled),
             *_check_threshold(filled),
             *_check_closed_form(filled),
+            *_check_splits(filled),
         ]
     )
     _check_datasets(filled, builtin=list(schema["properties"]["datasets"]["properties"]))
@@ -193,6 +194,25 @@ def _check_datasets(config: dict[str, Any], builtin: list[str]) -> None:
         except DataFileError as error:
             message = f"invalid configuration:\n  - datasets.{name}.file: {error}"
             raise ConfigError(message) from None
+
+
+def _check_splits(config: dict[str, Any]) -> list[str]:
+    """The training and validation samples of a swept built-in dataset fit in its pool."""
+    problems = []
+    for name in sorted({grid["dataset"] for grid in config["sweep"]}):
+        options = config["datasets"].get(name, {})
+        pool = TRAINING_POOLS.get(source(name, options))
+        if pool is None or "n_validation" not in options:
+            continue
+        n_train, n_validation = options.get("n_train"), options["n_validation"]
+        # n_train null trains on what validation leaves: at least the schema's 10 samples
+        if (n_train or 10) + n_validation > pool:
+            problems.append(
+                f"datasets.{name}.n_validation: {n_validation} validation samples and "
+                f"n_train {n_train} do not fit in the {pool} samples {source(name, options)} "
+                f"offers for training; allowed: n_train + n_validation <= {pool}"
+            )
+    return problems
 
 
 def _check_prune(config: dict[str, Any]) -> list[str]:
