@@ -14,6 +14,7 @@ from ddprune.catalog import (
     REGRESSION_DATASETS,
     SOLVED_FIGURES,
     TRAINED_FIGURES,
+    TRAINING_POOLS,
 )
 from ddprune.closed_form import solver_names
 from ddprune.data import builtin
@@ -95,6 +96,10 @@ def test_registries_match_the_config_schema():
     assert all(load_dataset(name).num_classes == 0 for name in REGRESSION_DATASETS)
     train, prune = schema["properties"]["train"]["properties"], schema["properties"]["prune"]
     assert sorted(prune["properties"]["methods"]["items"]["enum"]) == PRUNE_METHODS.names()
+    primary = schema["properties"]["answer"]["properties"]["primary"]["properties"]["method"]
+    assert sorted(primary["enum"]) == PRUNE_METHODS.names()
+    pools = set(TRAINING_POOLS) | set(REGRESSION_DATASETS)
+    assert pools == set(dataset_names()), "every built-in dataset's training pool is known"
     assert sorted(train["optimizer"]["enum"]) == OPTIMIZERS.names()
     assert sorted(train["lr_schedule"]["enum"]) == LR_SCHEDULES.names()
     assert sorted(train["precision"]["enum"]) == PRECISIONS.names()

@@ -246,6 +246,7 @@ def test_a_study_on_your_own_npz_files(tmp_path):
     config["sweep"] = [{"dataset": "vectors", **grid}, {"dataset": "images", **grid}]
     config["train"].update(max_epochs=300, eval_every=100)
     config["prune"].update(methods=["oneshot"], rounds=1)
+    config["answer"] = {"primary": {"method": "oneshot"}}
     config["train"]["checkpoint_every"] = 100
     configfile = tmp_path / "own.yaml"
     configfile.write_text(yaml.safe_dump(config))
@@ -296,6 +297,7 @@ def test_symmetric_and_incorrect_class_noise_side_by_side(tmp_path):
     grid = {"dataset": "digits", "model": "mlp", "widths": [2, 16, 64], "noise": [0.2]}
     config["sweep"] = [{**grid, "seeds": [0]}, {**grid, "seeds": [0], "noise_kind": "symmetric"}]
     config["prune"].update(methods=["oneshot"], rounds=1)
+    config["answer"] = {"primary": {"method": "oneshot"}}
     config["threshold"]["interpolation_tolerance"] = 0.1  # one seed: let the fallback answer
     configfile = tmp_path / "kinds.yaml"
     configfile.write_text(yaml.safe_dump(config))
