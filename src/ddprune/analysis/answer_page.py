@@ -398,13 +398,17 @@ def by_noise(comparisons: pd.DataFrame, method: str) -> ggplot:
     rows["against"] = rows["comparison"].map(names)
     rows["family_label"] = rows["dataset"] + " / " + rows["model"]
     rows["decided"] = rows["decided"].map({True: "decided", False: "not decided"})
+    levels = sorted(rows["noise"].unique())
+    rows["noise_level"] = pd.Categorical(
+        [f"{n:.0%}" for n in rows["noise"]], [f"{n:.0%}" for n in levels]
+    )
     for column in ("mean", "low", "high"):
         rows[column] = 100 * rows[column]
-    dodge = position_dodge(width=0.02)
+    dodge = position_dodge(width=0.4)
     return (
-        ggplot(rows, aes("noise", "mean", color="against"))
+        ggplot(rows, aes("noise_level", "mean", color="against"))
         + geom_hline(yintercept=0, linetype="dashed", color="grey")
-        + geom_errorbar(aes(ymin="low", ymax="high"), width=0.015, position=dodge)
+        + geom_errorbar(aes(ymin="low", ymax="high"), width=0.25, position=dodge)
         + geom_point(aes(shape="decided"), size=3, position=dodge, fill="white")
         + scale_shape_manual(values={"decided": "o", "not decided": "D"})
         + facet_wrap("family_label")
@@ -413,8 +417,8 @@ def by_noise(comparisons: pd.DataFrame, method: str) -> ggplot:
             y="Δ test error (points)",
             color="",
             shape="",
-            title=f"The IT model pruned by {method}: does the answer move with noise?",
+            title=f"Δ against label noise: the IT model, {method}",
         )
         + theme_bw()
-        + theme(figure_size=(7.5, 4.5))
+        + theme(figure_size=(8.5, 4.5))
     )
