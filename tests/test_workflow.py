@@ -259,7 +259,7 @@ def test_a_study_on_your_own_npz_files(tmp_path):
     for name in ("vectors", "images"):
         rows = dense[dense["dataset"] == name]
         digest = hashlib.sha256((workdir / f"data/{name}.npz").read_bytes()).hexdigest()
-        assert (rows["data_sha256"] == digest).all()
+        assert (rows["data_sha256"] == digest).all()  # the file's, whatever the split
         # a fifth of the 180 training samples is held out for validation
         assert rows["n_train"].unique().tolist() == [144] and rows["n_test"].unique() == [60]
         assert rows["n_val"].unique().tolist() == [36]
@@ -370,20 +370,15 @@ def test_diverged_runs_are_recorded_and_the_study_goes_on(tmp_path):
     results = tmp_path / "results/diverging"
     dense = read_table(results / "dense.parquet", TableSchema.load(SCHEMAS / "dense.schema.yaml"))
     diverged = dense[dense["diverged"]]
-    assert sorted(zip(diverged["width"], diverged["seed"], strict=True)) == [
-        (4, 0),
-        (16, 0),
-        (16, 1),
-    ]
+    assert sorted(zip(diverged["width"], diverged["seed"], strict=True)) == [(4, 0), (16, 0)]
     assert diverged[["train_loss", "test_error"]].isna().all().all()
     assert not dense[~dense["diverged"]]["test_error"].isna().any()
     family = yaml.safe_load((results / "threshold.yaml").read_text())["families"][0]
     assert [n for n in family["notes"] if "diverged" in n] == [
         "excluded diverged run width 4 seed 0",
         "excluded diverged run width 16 seed 0",
-        "excluded diverged run width 16 seed 1",
     ]
-    assert 16 not in family["widths"]
+    assert "width 16: 1 of 2 seeds" in family["notes"]  # the curve uses the seed that trained
     for figure in ("double_descent", "epochwise_heatmap"):
         png = results / f"figures/loud/mlp/{figure}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png

@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from ddprune.data.base import Dataset, recipe_sha256
+from ddprune.data.base import Dataset
 
 
 def stratified_take(labels: np.ndarray, n_take: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +50,12 @@ def stratified_take(labels: np.ndarray, n_take: int, seed: int) -> tuple[np.ndar
 
 def hold_out_validation(dataset: Dataset, n_validation: float, split_seed: int) -> Dataset:
     """``dataset`` with ``n_validation`` of its training samples (a count, or a share below 1)
-    moved to its validation split (stratified, by ``split_seed``); its identity then names the
-    split too."""
+    moved to its validation split (stratified, by ``split_seed``).
+
+    Its ``sha256`` stays the data's (a file's checksum stays the file's, which a user can
+    check): the split is named by the options that make it, ``n_validation`` and
+    ``split_seed``, which every job's spec records beside the checksum.
+    """
     if n_validation == 0:
         return dataset
     if n_validation < 1:
@@ -72,5 +76,4 @@ def hold_out_validation(dataset: Dataset, n_validation: float, split_seed: int) 
         y_train=dataset.y_train[kept],
         x_val=dataset.x_train[held],
         y_val=dataset.y_train[held],
-        sha256=recipe_sha256(dataset.sha256, "validation", n_validation, split_seed),
     )
