@@ -93,14 +93,6 @@ def _budget_difference(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.Series, int
     return (a.loc[seeds, common] - b.loc[seeds, common]).mean(axis=1), len(common)
 
 
-def _paired(a: pd.Series, b: pd.Series | None = None) -> pd.Series:
-    """Differences by seed (a - b over the seeds both have, or a itself)."""
-    if b is None:
-        return a.dropna()
-    seeds = a.index.intersection(b.index)
-    return (a.loc[seeds] - b.loc[seeds]).dropna()
-
-
 def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
     """Every comparison of one (dataset, model, noise) family's per-seed values: each with
     its per-seed ``differences`` (a Series by seed) and what it compares."""
