@@ -23,6 +23,7 @@ include: "workflow/rules/answer.smk"
 
 
 rule all:
+    """Every table, figure and page of the study."""
     default_target: True
     input:
         all_targets(),

@@ -39,3 +39,11 @@ def test_snakemake_lint():
     result = run(sys.executable, "-m", "snakemake", "--lint", "--cores", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Lints for" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_every_rule_explains_itself_in_list_rules():
+    result = run(sys.executable, "-m", "snakemake", "--list-rules", "--cores", "1")
+    assert result.returncode == 0, result.stderr
+    rules = [line for line in result.stdout.splitlines() if line and not line[0].isspace()]
+    assert len(rules) > 15
+    assert all(line.endswith(")") and " (" in line for line in rules), rules

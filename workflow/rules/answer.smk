@@ -3,6 +3,7 @@ generated sentences with the numbers, and one figure."""
 
 
 rule answer:
+    """Every pruned source's statistics over seeds and the tested comparisons."""
     input:
         dense=LAYOUT.dense,
         threshold=LAYOUT.threshold,
@@ -24,6 +25,7 @@ rule answer:
 
 
 rule answer_page:
+    """The answer page: four questions in generated sentences, the tests, the numbers."""
     input:
         LAYOUT.answer,
         LAYOUT.comparisons,
@@ -47,6 +49,7 @@ rule answer_page:
 
 
 rule answer_figure:
+    """The answer figure: Δ against both dense baselines and the walk gap."""
     input:
         LAYOUT.answer,
     output:
@@ -67,6 +70,7 @@ rule answer_figure:
 
 
 rule noise_figure:
+    """The primary method's Δ at the IT against label noise."""
     input:
         LAYOUT.comparisons,
     output:

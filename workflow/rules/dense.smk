@@ -2,6 +2,7 @@
 
 
 rule labels:
+    """Draw the label noise of one (dataset, noise, seed), train and validation splits."""
     input:
         data=data_file,
     output:
@@ -17,6 +18,7 @@ rule labels:
 
 
 rule train:
+    """Train (or resume) one dense run; its metrics and checkpoints."""
     input:
         labels=LAYOUT.labels,
         data=data_file,
@@ -41,6 +43,7 @@ rule train:
 
 
 rule solve:
+    """Solve the closed-form models of one seed at every width."""
     input:
         labels=solve_labels,
         data=data_file,
@@ -62,6 +65,7 @@ rule solve:
 
 
 rule aggregate_compression:
+    """Concatenate the closed-form prune-vs-small rows."""
     input:
         [LAYOUT.solved_compression.format(**w) for w in STUDY.solved_seeds],
     output:
@@ -77,6 +81,7 @@ rule aggregate_compression:
 
 
 rule aggregate_dense:
+    """Concatenate every run's metrics into dense.parquet."""
     input:
         dense_tables(),
     output:

@@ -2,6 +2,7 @@
 
 
 rule family_figure:
+    """A dense-stage figure of one (dataset, model) family."""
     input:
         unpack(family_figure_input),
     output:
@@ -26,6 +27,7 @@ rule family_figure:
 
 
 rule dense_summary_table:
+    """Seed means of the final dense metrics, as HTML."""
     input:
         LAYOUT.dense,
     output:
@@ -49,6 +51,7 @@ rule dense_summary_table:
 
 
 rule threshold_table:
+    """The IT by every criterion and the selection, as HTML."""
     input:
         LAYOUT.threshold,
     output:
@@ -67,6 +70,7 @@ rule threshold_table:
 
 
 rule pruning_figure:
+    """A pruning figure of one (dataset, model) family."""
     input:
         dense=LAYOUT.dense,
         pruning=LAYOUT.pruning,
@@ -91,6 +95,7 @@ rule pruning_figure:
 
 
 rule recovery_table:
+    """Every pruned source and method of one family, in points."""
     input:
         LAYOUT.answer,
     output:

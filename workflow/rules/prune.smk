@@ -2,6 +2,7 @@
 
 
 rule prune:
+    """Prune one selected checkpoint by one method, round by round."""
     input:
         threshold=LAYOUT.threshold,
         checkpoint=selected_checkpoint_file,
@@ -27,6 +28,7 @@ rule prune:
 
 
 rule aggregate_prune:
+    """Concatenate every pruning job's rounds into pruning.parquet."""
     input:
         lambda wildcards: pruned_paths(LAYOUT.rounds_table),
     output:

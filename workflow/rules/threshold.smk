@@ -2,6 +2,7 @@
 
 
 checkpoint threshold:
+    """Find the IT of every family on validation and select checkpoints around it."""
     input:
         LAYOUT.dense,
     output:
@@ -17,6 +18,7 @@ checkpoint threshold:
 
 
 rule verify_selected:
+    """Reload one selected checkpoint; it must reproduce its recorded metrics."""
     input:
         threshold=LAYOUT.threshold,
         checkpoint=selected_checkpoint_file,
@@ -40,6 +42,7 @@ rule verify_selected:
 
 
 rule aggregate_selection:
+    """Concatenate the verified selection into selection.parquet."""
     input:
         lambda wildcards: selected_paths(LAYOUT.verified),
     output:
