@@ -34,7 +34,7 @@ from ddprune.analysis.plotting import (
     panels,
     rings,
 )
-from ddprune.analysis.summaries import diverged_caption, epoch_means, final_rows
+from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, epoch_means, final_rows
 
 METRICS = {
     "test_error": ("test error", "error"),
@@ -289,3 +289,26 @@ def _title(dense: pd.DataFrame) -> str:
     dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
     seeds = dense["seed"].nunique()
     return f"Model-wise double descent: {dataset} / {model} ({seeds} seeds, final evaluation)"
+
+
+def compared_curves(curves: pd.DataFrame) -> ggplot:
+    """Seed-mean final test (solid) and validation (dashed) error against width of several
+    studies (column ``study``), a panel per family and noise: ``ddprune compare``'s figure."""
+    long = curves.melt(
+        id_vars=[*FAMILY_KEYS, "width", "study"],
+        value_vars=["test_error", "val_error"],
+        var_name="split",
+        value_name="error",
+    )
+    long["split"] = long["split"].map({"test_error": "test", "val_error": "validation (noisy)"})
+    long["panel"] = long["dataset"] + " / " + long["model"] + ", " + noise_labels(long)
+    return (
+        ggplot(long, aes("width", "error", color="study", linetype="split"))
+        + geom_line()
+        + geom_point(size=1.5)
+        + scale_x_continuous(trans="log2", breaks=log2_breaks, labels=integer_labels)
+        + facet_wrap("panel")
+        + labs(x="width (log scale)", y="error", title="Two studies' dense curves")
+        + theme_bw()
+        + theme(figure_size=(8.5, 4.5))
+    )

@@ -150,23 +150,28 @@ def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
     return "no source was pruned below its size (are prune.budgets all above it?)."
 
 
-def answer_page(study: Study, layout: Layout) -> None:
-    """The answer first: four questions per (dataset, model, noise), then the tests and the
-    numbers they come from."""
-    table = read_table(layout.answer, "answer")
-    tested = read_table(layout.comparisons, "comparisons")
-    families = load_threshold(layout.threshold)["families"]
-    paragraphs = [
+def answer_paragraphs(study: Study, layout: Layout) -> list[str]:
+    """The answer's four questions per (dataset, model, noise), generated from the tables,
+    then how to read them: the page's text, also what ``ddprune answer`` prints."""
+    return [
         *sentences(
-            table,
-            tested,
-            families,
+            read_table(layout.answer, "answer"),
+            read_table(layout.comparisons, "comparisons"),
+            load_threshold(layout.threshold)["families"],
             study.answer.primary["method"],
             functools.partial(_nothing_pruned, study),
         ),
         DECIDED,
         METHOD,
     ]
+
+
+def answer_page(study: Study, layout: Layout) -> None:
+    """The answer first: four questions per (dataset, model, noise), then the tests and the
+    numbers they come from."""
+    table = read_table(layout.answer, "answer")
+    tested = read_table(layout.comparisons, "comparisons")
+    paragraphs = answer_paragraphs(study, layout)
     summaries.write_html(
         inference_table(tested) if len(tested) else pd.DataFrame(),
         layout.answer_page,

@@ -1,0 +1,198 @@
+"""The ``ddprune`` command (also ``python -m ddprune``): a study's progress and answer in the
+terminal, and two studies side by side.
+
+    ddprune status  [--configfile F]         per stage: done, started (with the epoch or round
+                                              its log last reported) and waiting
+    ddprune answer  [--configfile F]         the answer page's sentences and its tests
+    ddprune compare RESULTS_A RESULTS_B [--figure F]
+                                              two studies' dense curves and primary comparisons
+
+``--configfile`` names the study as Snakemake does: it is merged over ``config.yaml`` of the
+working directory. Torch-free: it reads the config, Parquet, YAML and logs, and never runs a
+job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ddprune.analysis.summaries import FAMILY_KEYS, final_rows
+from ddprune.foundations.tables import read_table
+from ddprune.study import ConfigError, load_study
+from ddprune.study.paths import RUN, Layout, fill
+from ddprune.study.runs import Study
+from ddprune.study.threshold_file import load_threshold, selected_runs
+
+RECENT = 600  # seconds: a started job whose log changed more recently is called running
+PROGRESS = re.compile(r"(epoch \d+|round \d+)")
+
+
+def merged_config(configfile: str | None, base: str = "config.yaml") -> dict[str, Any]:
+    """``base`` with ``configfile`` merged over it, mapping by mapping, as Snakemake merges."""
+
+    def merge(into: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+        for key, value in more.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+        return into
+
+    config = yaml.safe_load(Path(base).read_text()) if Path(base).is_file() else {}
+    if configfile:
+        merge(config, yaml.safe_load(Path(configfile).read_text()) or {})
+    return config
+
+
+def _progress(log: Path) -> str:
+    """What a started job's log last reported (its epoch or round), and whether it is recent."""
+    if not log.is_file():
+        return "no log yet"
+    found = PROGRESS.findall(log.read_text(errors="replace"))
+    age = time.time() - log.stat().st_mtime
+    state = "running" if age < RECENT else f"quiet for {age / 60:.0f} min"
+    return f"{found[-1] if found else 'starting'}, {state}"
+
+
+def _stage(name: str, done: int, started: list[str], waiting: int) -> list[str]:
+    lines = [f"  {name:<10} {done} done, {len(started)} started, {waiting} waiting"]
+    return lines + [f"             {entry}" for entry in started]
+
+
+def status(study: Study, layout: Layout) -> str:
+    """Per stage, the jobs whose output exists, those started (their folder or log exists)
+    with what their log last said, and the rest."""
+    lines = [f"{study.name} ({layout.root})"]
+    runs = study.trained_runs
+    done = [r for r in runs if Path(fill(layout.metrics, r)).is_file()]
+    started = [
+        f"{r.dataset}/{r.model} noise {r.noise} width {r.width} seed {r.seed}: "
+        + _progress(Path(fill(layout.log(f"train/{RUN}"), r)))
+        for r in runs
+        if r not in done and Path(fill(layout.train, r)).is_dir()
+    ]
+    lines += _stage("train", len(done), started, len(runs) - len(done) - len(started))
+    if not Path(layout.threshold).is_file():
+        lines.append("  threshold  waiting (and the pruning jobs it selects)")
+        return "\n".join(lines)
+    families = load_threshold(layout.threshold)["families"]
+    its = [
+        f"{f['dataset']}/{f['model']} noise {f['noise']}: "
+        + (
+            f"width {f['it']['width']} ({f['it']['criterion']})"
+            if f["it"]["status"] == "ok"
+            else "undefined"
+        )
+        for f in families
+    ]
+    lines.append("  threshold  done: IT " + "; ".join(its))
+    jobs = [
+        (run, epoch, method)
+        for run, epoch in selected_runs(load_threshold(layout.threshold))
+        for method in study.prune.methods
+    ]
+    log = layout.log(f"prune/{RUN}/epoch{{epoch}}/{{method}}")
+
+    def exists(pattern: str, run, epoch: int, method: str) -> bool:
+        return Path(fill(pattern, run, epoch=epoch, method=method)).exists()
+
+    finished = [job for job in jobs if exists(layout.rounds_table, *job)]
+    begun = [
+        f"{run.dataset}/{run.model} width {run.width} seed {run.seed} {method}: "
+        + _progress(Path(fill(log, run, epoch=epoch, method=method)))
+        for run, epoch, method in jobs
+        if (run, epoch, method) not in finished and exists(layout.rounds, run, epoch, method)
+    ]
+    lines += _stage("prune", len(finished), begun, len(jobs) - len(finished) - len(begun))
+    answered = Path(layout.answer_page).is_file()
+    lines.append(f"  answer     {'done: ' + layout.answer_page if answered else 'waiting'}")
+    return "\n".join(lines)
+
+
+def answer(study: Study, layout: Layout) -> str:
+    """The answer page's paragraphs and its tested comparisons, as text."""
+    from ddprune.analysis.answer_page import inference_table
+    from ddprune.jobs.report import answer_paragraphs
+
+    if not Path(layout.comparisons).is_file():
+        return f"{study.name}: no answer yet ({layout.comparisons} is missing; run snakemake)"
+    tested = read_table(layout.comparisons, "comparisons")
+    text = "\n\n".join(answer_paragraphs(study, layout))
+    table = inference_table(tested).to_string(index=False) if len(tested) else ""
+    return f"{text}\n\n{table}".rstrip()
+
+
+def dense_curves(results: Path) -> pd.DataFrame:
+    """Seed-mean final validation and test error per family and width of one study."""
+    final = final_rows(read_table(results / "dense.parquet", "dense"))
+    keys = [*FAMILY_KEYS, "width"]
+    return final.groupby(keys, as_index=False)[["val_error", "test_error"]].mean()
+
+
+def compare(first: Path, second: Path, figure: str | None = None) -> str:
+    """Two studies' dense curves side by side and each one's primary comparisons."""
+    names = [first.name, second.name] if first.name != second.name else ["A", "B"]
+    paths = (first, second)
+    curves = [
+        dense_curves(path).assign(study=name) for path, name in zip(paths, names, strict=True)
+    ]
+    keys = [*FAMILY_KEYS, "width"]
+    plain = [curve.drop(columns="study") for curve in curves]
+    side = plain[0].merge(plain[1], on=keys, how="outer", suffixes=[f" {n}" for n in names])
+    lines = [side.round(4).to_string(index=False)]
+    for path, name in zip(paths, names, strict=True):
+        tested = read_table(path / "comparisons.parquet", "comparisons")
+        primary = tested[tested["family"] == "primary"]
+        for _, row in primary.iterrows():
+            lines.append(
+                f"{name}: {row['dataset']}/{row['model']} noise {row['noise']}: {row['method']} "
+                f"{row['comparison']} Δ {100 * row['mean']:+.1f} points "
+                f"[{100 * row['low']:+.1f}, {100 * row['high']:+.1f}], p {row['p']:.3g}, "
+                f"{'decided' if row['decided'] else 'not decided'} ({row['seeds']} seeds)"
+            )
+    if figure:
+        from ddprune.analysis import plotting
+        from ddprune.analysis.dense_figures import compared_curves
+
+        plotting.save(compared_curves(pd.concat(curves, ignore_index=True)), figure)
+        lines.append(f"figure: {figure}")
+    return "\n".join(lines)
+
+
+def _study(configfile: str | None) -> tuple[Study, Layout]:
+    study = load_study(merged_config(configfile))
+    return study, Layout.of(study.name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ddprune", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, helptext in (
+        ("status", "per stage: jobs done, started (with their last epoch or round), waiting"),
+        ("answer", "the answer's sentences and tested comparisons"),
+    ):
+        command = commands.add_parser(name, help=helptext)
+        command.add_argument("--configfile", help="merged over config.yaml, as for snakemake")
+    both = commands.add_parser("compare", help="two studies' dense curves and primary answers")
+    both.add_argument("first", type=Path, help="a study's results folder, results/<study>")
+    both.add_argument("second", type=Path)
+    both.add_argument("--figure", help="also draw both dense curves into this file (.png/.svg)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "compare":
+            print(compare(args.first, args.second, args.figure))
+        else:
+            print({"status": status, "answer": answer}[args.command](*_study(args.configfile)))
+    except (ConfigError, FileNotFoundError) as error:
+        print(f"ddprune {args.command}: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,78 @@
+"""The ``ddprune`` command on the tiny study: status, answer and compare, as a user runs them."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TINY
+from ddprune.cli import main
+
+
+@pytest.fixture
+def in_tiny(tiny_study, monkeypatch):
+    monkeypatch.chdir(tiny_study)
+    return tiny_study
+
+
+def run(capsys, *arguments: str) -> tuple[int, str]:
+    code = main(list(arguments))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_status_counts_every_stage_of_a_finished_study(in_tiny, capsys):
+    code, out = run(capsys, "status", "--configfile", str(TINY))
+    assert code == 0, out
+    assert out.splitlines()[0] == "tiny (results/tiny)"
+    assert "train      12 done, 0 started, 0 waiting" in out  # 3 widths x 2 noise x 2 seeds
+    assert "threshold  done: IT digits/mlp noise 0.0: width 64" in out
+    assert "answer     done: results/tiny/tables/answer.html" in out
+
+
+def test_status_of_a_study_in_progress_names_what_each_started_job_last_reported(
+    tiny_study, tmp_path, monkeypatch, capsys
+):
+    copy = tmp_path / "study"
+    shutil.copytree(tiny_study / "results", copy / "results")
+    monkeypatch.chdir(copy)
+    run_dir = copy / "results/tiny/train/digits/mlp/noise0.2/width16/seed1"
+    (run_dir / "metrics.parquet").unlink()  # started, not finished
+    shutil.rmtree(copy / "results/tiny/train/digits/mlp/noise0.2/width64/seed1")  # not started
+    (copy / "results/tiny/threshold.yaml").unlink()
+    code, out = run(capsys, "status", "--configfile", str(TINY))
+    assert code == 0, out
+    assert "train      10 done, 1 started, 1 waiting" in out
+    assert "width 16 seed 1: epoch 600, " in out  # the last evaluation its log names
+    assert "threshold  waiting" in out
+
+
+def test_answer_prints_the_four_questions_and_the_tests(in_tiny, capsys):
+    code, out = run(capsys, "answer", "--configfile", str(TINY))
+    assert code == 0, out
+    assert "(1) Does the pruned IT model beat the final dense model?" in out
+    assert "(4) Does the pruned trajectory walk the dense curve backwards?" in out
+    assert "sign-flip p" in out and "corrected p" in out  # the table of tests
+
+
+def test_compare_puts_two_studies_side_by_side_with_a_figure(in_tiny, tmp_path):
+    figure = tmp_path / "both.png"
+    command = [sys.executable, "-m", "ddprune", "compare", "results/tiny", "results/tiny"]
+    result = subprocess.run(
+        [*command, "--figure", str(figure)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test_error A" in result.stdout and "test_error B" in result.stdout
+    assert "A: digits/mlp noise 0.0: imp-rewind vs-early-stopped" in result.stdout
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_bad_config_is_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text("study: x\nsweep: []\n")
+    code, out = run(capsys, "status", "--configfile", "bad.yaml")
+    assert code == 2 and out.startswith("ddprune status: invalid configuration")
