@@ -44,7 +44,8 @@ def test_status_of_a_study_in_progress_names_what_each_started_job_last_reported
     code, out = run(capsys, "status", "--configfile", str(TINY))
     assert code == 0, out
     assert "train      10 done, 1 started, 1 waiting" in out
-    assert "width 16 seed 1: epoch 600, " in out  # the last evaluation its log names
+    # the last evaluation its log names, with how long it took and may still take
+    assert "width 16 seed 1: epoch 600/600, " in out and " so far, " in out
     assert "threshold  waiting" in out
 
 
@@ -76,3 +77,13 @@ def test_a_bad_config_is_a_message_not_a_traceback(tmp_path, monkeypatch, capsys
     (tmp_path / "bad.yaml").write_text("study: x\nsweep: []\n")
     code, out = run(capsys, "status", "--configfile", "bad.yaml")
     assert code == 2 and out.startswith("ddprune status: invalid configuration")
+
+
+def test_a_long_jobs_log_line_says_how_far_it_is_and_how_long_it_may_take():
+    from ddprune.foundations.logs import progress_line
+
+    assert progress_line(400, 3000, 12.0, "epoch") == (
+        "epoch 400/3000, 12 s so far, at most 78 s left"
+    )
+    assert progress_line(3, 17, 600.0, "round") == "round 3/17, 10 min so far, at most 47 min left"
+    assert progress_line(17, 17, 9000.0, "round") == "round 17/17, 2.5 h so far"

@@ -33,7 +33,8 @@ from ddprune.study.runs import Study
 from ddprune.study.threshold_file import load_threshold, selected_runs
 
 RECENT = 600  # seconds: a started job whose log changed more recently is called running
-PROGRESS = re.compile(r"(epoch \d+|round \d+)")
+# "epoch 400/3000, 12 s so far, at most 78 s left" (ddprune.foundations.logs.progress_line)
+PROGRESS = re.compile(r"(?:epoch|round) \d+(?:/\d+, [^(:]*[^(: ])?")
 
 
 def merged_config(configfile: str | None, base: str = "config.yaml") -> dict[str, Any]:

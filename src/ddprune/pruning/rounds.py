@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from ddprune.data.run_data import RunData
+from ddprune.foundations.logs import progress_line
 from ddprune.foundations.seeds import derive_seed
 from ddprune.models import count_nonzero_parameters, count_parameters
 from ddprune.pruning.compact import compact
@@ -268,13 +269,15 @@ class Rounds:
             }
         )
         metrics = progress.metrics
+        so_far = sum(row["wall_seconds"] for row in self.rows)
         log.info(
-            "%s round %d: sparsity %.4f test_error %.4f train_error %.4f (%d epochs)",
+            "%s %s: sparsity %.4f train_error %.4f val_error %.4f test_error %.4f (%d epochs)",
             job.method.name,
-            index,
+            progress_line(index, len(job.prune.schedule(self.n_prunable)), so_far, "round"),
             1 - kept / self.n_prunable,
-            metrics["test_error"],
             metrics["train_error"],
+            metrics["val_error"],
+            metrics["test_error"],
             progress.epoch,
         )
 

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from ddprune.data.run_data import RunData
+from ddprune.foundations.logs import progress_line
 from ddprune.foundations.seeds import derive_seed
 from ddprune.models import build_model, count_nonzero_parameters, count_parameters
 from ddprune.study.hparams import Platform, TrainConfig
@@ -71,7 +72,7 @@ def train_run(
 
     def evaluated(progress: Progress) -> None:
         rows.append(_row(identity, session))
-        _log(rows[-1])
+        _log(rows[-1], config.max_epochs)
 
     files = SaveFiles(
         partial(resume_point, checkpoint_dir), partial(periodic_checkpoint, checkpoint_dir)
@@ -118,14 +119,14 @@ def _row(identity: dict[str, Any], session: Session) -> dict[str, Any]:
     }
 
 
-def _log(row: dict[str, Any]) -> None:
+def _log(row: dict[str, Any], max_epochs: int) -> None:
     log.info(
-        "epoch %d step %d: train_error %.4f test_error %.4f test_loss %.4f",
-        row["epoch"],
+        "%s (step %d): train_error %.4f val_error %.4f test_error %.4f",
+        progress_line(row["epoch"], max_epochs, row["wall_seconds"], "epoch"),
         row["step"],
         row["train_error"],
+        row["val_error"],
         row["test_error"],
-        row["test_loss"],
     )
     if row["diverged"]:
         log.warning("training diverged at epoch %d (loss is not finite); run stopped", row["epoch"])
