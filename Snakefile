@@ -11,10 +11,12 @@ min_version("9.21")
 configfile: "config.yaml"
 
 
-report: "workflow/report/workflow.rst"
-
-
 include: "workflow/rules/common.smk"
+
+
+report: landing_page()
+
+
 include: "workflow/rules/dense.smk"
 include: "workflow/rules/threshold.smk"
 include: "workflow/rules/prune.smk"

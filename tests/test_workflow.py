@@ -160,6 +160,8 @@ def test_figure_summary_and_report(tiny_study):
         assert name in text, name
     # The report's menu sorts categories by name: "0. Answer" comes first.
     assert "0. Answer" in text and "1. Double descent" in text
+    # and its first page, where a reader lands, says what the study found
+    assert "The answer</h1>" in text and "(1) Does the pruned IT model beat" in text
 
 
 def test_rerun_is_a_no_op(tiny_study):

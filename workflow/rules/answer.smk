@@ -30,6 +30,7 @@ rule answer_page:
         LAYOUT.answer,
         LAYOUT.comparisons,
         LAYOUT.threshold,
+        template=workflow.source_path("../report/workflow.rst"),
     output:
         report(
             LAYOUT.answer_page,
@@ -37,6 +38,7 @@ rule answer_page:
             category="0. Answer",
             labels={"item": "answer: sentences and numbers"},
         ),
+        LAYOUT.landing,
     log:
         LAYOUT.log("answer/page"),
     conda:

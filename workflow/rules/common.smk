@@ -126,6 +126,14 @@ def rewind_checkpoint_file(wildcards):
     return rewind_checkpoint(LAYOUT, run, config["prune"]["rewind_epoch"])
 
 
+def landing_page():
+    """The report's first page: the study's answer once the answer job has written it,
+    else the plain workflow description."""
+    if os.path.exists(LAYOUT.landing):
+        return os.path.abspath(LAYOUT.landing)
+    return "workflow/report/workflow.rst"
+
+
 def counts_table_file(wildcards):
     """The rounds table of the method whose per-layer counts a method keeps (random-rewind
     keeps imp-rewind's), for the same source."""

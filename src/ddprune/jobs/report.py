@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from ddprune.analysis.answer_page import by_noise as by_noise_drawing
 from ddprune.analysis.comparisons import Primary, comparison_table
 from ddprune.analysis.theory import theory_curve
 from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
+from ddprune.foundations.atomic import write_text
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
 from ddprune.study.hparams import PruneConfig
 from ddprune.study.paths import Layout, PathLike
@@ -181,6 +183,14 @@ def answer_page(study: Study, layout: Layout) -> None:
         if len(table)
         else [],
     )
+
+
+def landing_page(study: Study, layout: Layout, template: PathLike) -> None:
+    """The report's first page: the workflow description (``template``, a Jinja/rst file the
+    report renders) followed by the answer's sentences, so a reader lands on the answer."""
+    answer = "\n\n".join(p.replace("*", "\\*") for p in answer_paragraphs(study, layout))
+    text = Path(template).read_text().rstrip()
+    write_text(layout.landing, f"{text}\n\nThe answer\n----------\n\n{answer}\n")
 
 
 def answer_figure(study: Study, layout: Layout) -> None:

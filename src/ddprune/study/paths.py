@@ -128,6 +128,11 @@ class Layout:
         return f"{self.root}/figures/answer.png"
 
     @property
+    def landing(self) -> str:
+        """The report's first page: its description with the study's answer (reStructuredText)."""
+        return f"{self.root}/report/landing.rst"
+
+    @property
     def noise_figure(self) -> str:
         return f"{self.root}/figures/primary_by_noise.png"
 
