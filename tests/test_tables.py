@@ -84,3 +84,27 @@ def test_nullable_columns_accept_missing_values(dense_schema):
     df = frame([row], dense_schema)
     assert df["memorization"].isna().all()
     validate_table(df, dense_schema)
+
+
+def test_a_damaged_table_names_its_file_and_the_console_says_how_to_rebuild_it(tmp_path):
+    import subprocess
+    import sys
+
+    from ddprune.foundations.tables import DamagedFile
+
+    path = tmp_path / "dense.parquet"
+    write_table(frame(label_rows(), "labels"), path, "labels")
+    path.write_bytes(path.read_bytes()[:50])  # truncated
+    with pytest.raises(DamagedFile) as error:
+        read_table(path, "labels")
+    assert error.value.path == str(path) and "truncated or corrupted" in str(error.value)
+    script = (
+        "import sys\n"
+        "from ddprune.jobs.snakemake import name_damaged_files\n"
+        "from ddprune.foundations.tables import read_table\n"
+        "sys.excepthook = name_damaged_files(sys.excepthook)\n"
+        f"read_table({str(path)!r}, 'labels')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f"ddprune: to rebuild it, delete {path} and run snakemake again" in result.stderr

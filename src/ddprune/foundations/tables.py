@@ -33,6 +33,15 @@ class SchemaError(ValueError):
     """A table does not match its schema."""
 
 
+class DamagedFile(ValueError):
+    """A result file cannot be read (truncated or corrupted); ``path`` names it, so that the
+    job's failure can say which file to rebuild."""
+
+    def __init__(self, path: str | os.PathLike, error: Exception) -> None:
+        super().__init__(f"{os.fspath(path)} is unreadable (truncated or corrupted?): {error}")
+        self.path = os.fspath(path)
+
+
 @dataclass(frozen=True)
 class TableSchema:
     """Columns (in order) with dtype, optional range and nullability, plus the row key."""
@@ -125,8 +134,15 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, table: Table) -> None
 
 
 def read_table(path: str | os.PathLike, table: Table) -> pd.DataFrame:
-    """Read a Parquet table and validate it against its schema."""
-    return validate_table(pd.read_parquet(path), table)
+    """Read a Parquet table and validate it against its schema; a file that exists but cannot
+    be read is a :class:`DamagedFile`."""
+    try:
+        df = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # pyarrow raises several types for truncated or foreign files
+        raise DamagedFile(path, error) from error
+    return validate_table(df, table)
 
 
 def concat_tables(paths: list[str | os.PathLike], table: Table) -> pd.DataFrame:

@@ -39,7 +39,12 @@ RESTART_HINT = (
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint cannot be used: it is truncated, corrupted or not ddprune's."""
+    """A checkpoint cannot be used: it is truncated, corrupted or not ddprune's; ``path``
+    names it."""
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None) -> None:
+        super().__init__(message)
+        self.path = None if path is None else os.fspath(path)
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> None:
@@ -57,11 +62,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises several types for truncated or foreign files
         raise CheckpointError(
-            f"checkpoint {path} is unreadable (truncated or corrupted?): {error}"
+            f"checkpoint {path} is unreadable (truncated or corrupted?): {error}", path
         ) from error
     if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
         raise CheckpointError(
-            f"checkpoint {path} is not a ddprune checkpoint (format {FORMAT_VERSION})"
+            f"checkpoint {path} is not a ddprune checkpoint (format {FORMAT_VERSION})", path
         )
     return state
 
@@ -136,7 +141,7 @@ def resume_state(
         state = load_checkpoint(newest, map_location=map_location)
     except CheckpointError as error:
         if on_bad_checkpoint != "restart":
-            raise CheckpointError(f"{error}. {RESTART_HINT}") from error
+            raise CheckpointError(f"{error}. {RESTART_HINT}", error.path) from error
         log.warning("%s\nplatform.on_bad_checkpoint is 'restart': starting from scratch", error)
         _discard(files)
         return None
