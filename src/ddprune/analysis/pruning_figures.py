@@ -22,7 +22,7 @@ from plotnine import (
 )
 
 from ddprune.analysis.answer import dense_curves
-from ddprune.analysis.plotting import noise_labels, panels
+from ddprune.analysis.plotting import message, noise_labels, panels
 from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, final_rows
 
 ROLE_COLORS = {"before": "#1f77b4", "at": "#d62728", "after": "#ff7f0e"}
@@ -48,21 +48,26 @@ def _reverse_log10():
     )
 
 
+ROLE_WORDS = {"before": "before the IT", "at": "at the IT", "after": "after the IT"}
+
+
 def _sources(pruning: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Label every source checkpoint ("w40 at") and give it its role's colour."""
+    """Label every source checkpoint ("at the IT, width 40") and give it its role's colour."""
     pruning = pruning.copy()
-    pruning["source"] = [
-        f"w{w} {r}" + (f" @{e}" if a == "epoch" else "")
-        for w, r, a, e in zip(
-            pruning["width"], pruning["role"], pruning["axis"], pruning["source_epoch"], strict=True
+    labels, colours = [], {}
+    for w, r, a, e in zip(
+        pruning["width"], pruning["role"], pruning["axis"], pruning["source_epoch"], strict=True
+    ):
+        labels.append(
+            f"{ROLE_WORDS.get(r, r)}, width {w}" + (f", epoch {e}" if a == "epoch" else "")
         )
-    ]
+        colours[labels[-1]] = r
+    pruning["source"] = labels
     order = pruning.sort_values(["axis", "width", "source_epoch"])["source"].unique().tolist()
     pruning["source"] = pd.Categorical(pruning["source"], order)
     colors, greys = {}, iter(CONTROL_GREYS * 4)
     for label in order:
-        role = label.split()[1]
-        colors[label] = ROLE_COLORS.get(role) or next(greys)
+        colors[label] = ROLE_COLORS.get(colours[label]) or next(greys)
     return pruning, colors
 
 
@@ -73,11 +78,20 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
     weights remaining) is the dense source checkpoint.
     """
     pruning, colors = _sources(pruning)
+    methods = pruning["method"].nunique()  # a row each: a wide figure's text is unreadable
     pruning["remaining"] = pruning["n_prunable_nonzero"] / pruning["n_prunable"]
     keys = ["method", "noise", "noise_kind", "source", "round"]
     long = pruning.melt(
         id_vars=[*keys, "seed", "remaining"], value_vars=metrics, var_name="key", value_name="value"
     )
+    notes = [diverged_caption(pruning)]
+    if "memorization" in metrics:  # nothing to memorise without noise: say so, draw nothing
+        clean = long["key"].eq("memorization") & long["noise"].eq(0)
+        if clean.any():
+            notes.append("Memorisation is not drawn at 0% noise: there are no noisy labels.")
+        long = long[~clean]
+        if long["value"].isna().all():
+            return message("Nothing to draw: no pruned source was trained on noisy labels.")
     long["metric"] = long["key"].map(PRUNE_METRICS)
     if panels(long) > 1:
         long["metric"] = long["metric"] + ", " + noise_labels(long)
@@ -96,16 +110,16 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
             labels=lambda bs: [f"{b:.1%}".replace(".0%", "%") for b in bs],
         )
         + scale_color_manual(values=colors)
-        + facet_grid("metric ~ method", scales="free_y")
+        + facet_grid("method ~ metric", scales="free_y")
         + labs(
             x="prunable weights remaining (log scale; sparsity grows to the right)",
             y="",
             color="source checkpoint",
             title=_pruning_title(pruning),
-            caption=diverged_caption(pruning),
+            caption="\n".join(filter(None, notes)),
         )
         + theme_bw()
-        + theme(figure_size=(3.2 * pruning["method"].nunique() + 2.5, 2.6 * len(metrics) + 1.2))
+        + theme(figure_size=(3.4 * long["metric"].nunique() + 3.5, 2.4 * methods + 1.5))
     )
 
 
@@ -152,24 +166,26 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
         + geom_point(size=1.4)
         + scale_x_continuous(trans="log10")
         + scale_color_manual(values=colors)
-        + facet_grid("noise_label ~ method")
+        + facet_grid("method ~ noise_label")
         + labs(
             x="non-zero parameters (log scale)",
             y="test error",
             color="source checkpoint",
-            title="Does pruning walk the double-descent curve backwards?\n"
-            "(black: dense seed mean, grey: seed range, colours: pruned trajectories)",
+            title="Does pruning walk the dense curve backwards?",
             caption="\n".join(
-                filter(None, [diverged_caption(final_rows(dense)), diverged_caption(pruning)])
+                filter(
+                    None,
+                    [
+                        "Black: dense seed mean, grey: the seeds' range; colours: pruned "
+                        "trajectories (seed means).",
+                        diverged_caption(final_rows(dense)),
+                        diverged_caption(pruning),
+                    ],
+                )
             ),
         )
         + theme_bw()
-        + theme(
-            figure_size=(
-                3.2 * pruning["method"].nunique() + 2.5,
-                2.8 * panels(pruning) + 1.5,
-            )
-        )
+        + theme(figure_size=(4.2 * panels(pruning) + 3.5, 2.6 * pruning["method"].nunique() + 1.8))
     )
 
 
