@@ -77,13 +77,15 @@ def epoch_means(dense: pd.DataFrame, value: str = "test_error") -> pd.DataFrame:
 
 
 def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
-    """Seed mean and standard deviation of the final metrics per family and width."""
+    """Seed mean and standard deviation of the final metrics per family and width, errors
+    and memorisation in percent (the unit of the answer's tables)."""
     final = final_rows(dense)
     grouped = final.groupby([*FAMILY_KEYS, "width"], sort=True)
     table = grouped.agg(
         n_params=("n_params", "first"),
         seeds=("seed", "nunique"),
         epochs=("epoch", "mean"),
+        val_error=("val_error", "mean"),
         test_error=("test_error", "mean"),
         test_error_sd=("test_error", "std"),
         test_loss=("test_loss", "mean"),
@@ -92,7 +94,10 @@ def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
         memorization=("memorization", "mean"),
         diverged=("diverged", "sum"),
     )
-    return table.reset_index()
+    percent = ["val_error", "test_error", "test_error_sd", "train_error", "train_error_clean"]
+    table[[*percent, "memorization"]] *= 100
+    names = {name: f"{name} (%)" for name in [*percent, "memorization"]}
+    return table.reset_index().rename(columns=names)
 
 
 def html_number(value: float) -> str:
