@@ -77,8 +77,8 @@ def epoch_means(dense: pd.DataFrame, value: str = "test_error") -> pd.DataFrame:
 
 
 def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
-    """Seed mean and standard deviation of the final metrics per family and width, errors
-    and memorisation in percent (the unit of the answer's tables)."""
+    """Seed mean and standard deviation of the final metrics per family and width; for
+    classification, errors and memorisation in percent (the unit of the answer's tables)."""
     final = final_rows(dense)
     grouped = final.groupby([*FAMILY_KEYS, "width"], sort=True)
     table = grouped.agg(
@@ -94,6 +94,8 @@ def final_summary(dense: pd.DataFrame) -> pd.DataFrame:
         memorization=("memorization", "mean"),
         diverged=("diverged", "sum"),
     )
+    if (final["error_metric"] != "classification_error").any():  # mean squared errors
+        return table.reset_index()
     percent = ["val_error", "test_error", "test_error_sd", "train_error", "train_error_clean"]
     table[[*percent, "memorization"]] *= 100
     names = {name: f"{name} (%)" for name in [*percent, "memorization"]}
