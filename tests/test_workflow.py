@@ -469,7 +469,7 @@ for kind in report.DRAW:
         report.figure(study, layout, kind, "digits", "mlp")
 report.dense_summary(study, layout, "digits", "mlp")
 report.answer(study, layout)
-report.answer_page(study, layout)
+report.answer_page(study, layout, sys.argv[3])
 report.answer_figure(study, layout)
 report.recovery_table(study, layout, "digits", "mlp")
 report.threshold_table(layout)
@@ -477,7 +477,14 @@ assert "torch" not in sys.modules or not hasattr(sys.modules["torch"], "nn")
 """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(poisoned.parent), str(REPO / "src")])}
     result = subprocess.run(
-        [sys.executable, "-c", code, str(tiny_study), str(TINY)],
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(tiny_study),
+            str(TINY),
+            str(REPO / "workflow/report/workflow.rst"),
+        ],
         capture_output=True,
         text=True,
         env=env,

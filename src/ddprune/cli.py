@@ -127,9 +127,10 @@ def answer(study: Study, layout: Layout) -> str:
     if not Path(layout.comparisons).is_file():
         return f"{study.name}: no answer yet ({layout.comparisons} is missing; run snakemake)"
     tested = read_table(layout.comparisons, "comparisons")
-    text = "\n\n".join(answer_paragraphs(study, layout))
-    table = inference_table(tested).to_string(index=False) if len(tested) else ""
-    return f"{text}\n\n{table}".rstrip()
+    table = read_table(layout.answer, "answer")
+    text = "\n\n".join(answer_paragraphs(study, layout, table, tested))
+    tests = inference_table(tested).to_string(index=False) if len(tested) else ""
+    return f"{text}\n\n{tests}".rstrip()
 
 
 def dense_curves(results: Path) -> pd.DataFrame:

@@ -152,13 +152,16 @@ def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
     return "no source was pruned below its size (are prune.budgets all above it?)."
 
 
-def answer_paragraphs(study: Study, layout: Layout) -> list[str]:
-    """The answer's four questions per (dataset, model, noise), generated from the tables,
-    then how to read them: the page's text, also what ``ddprune answer`` prints."""
+def answer_paragraphs(
+    study: Study, layout: Layout, table: pd.DataFrame, tested: pd.DataFrame
+) -> list[str]:
+    """The answer's four questions per (dataset, model, noise), generated from its ``answer``
+    and ``comparisons`` tables, then how to read them: the page's text, also what
+    ``ddprune answer`` prints."""
     return [
         *sentences(
-            read_table(layout.answer, "answer"),
-            read_table(layout.comparisons, "comparisons"),
+            table,
+            tested,
             load_threshold(layout.threshold)["families"],
             study.answer.primary["method"],
             functools.partial(_nothing_pruned, study),
@@ -168,12 +171,14 @@ def answer_paragraphs(study: Study, layout: Layout) -> list[str]:
     ]
 
 
-def answer_page(study: Study, layout: Layout) -> None:
+def answer_page(study: Study, layout: Layout, template: PathLike) -> None:
     """The answer first: four questions per (dataset, model, noise), then the tests and the
-    numbers they come from."""
+    numbers they come from; and the report's first page, the workflow description
+    (``template``, a Jinja/rst file the report renders) followed by the same sentences, so
+    that a reader lands on the answer."""
     table = read_table(layout.answer, "answer")
     tested = read_table(layout.comparisons, "comparisons")
-    paragraphs = answer_paragraphs(study, layout)
+    paragraphs = answer_paragraphs(study, layout, table, tested)
     summaries.write_html(
         inference_table(tested) if len(tested) else pd.DataFrame(),
         layout.answer_page,
@@ -183,12 +188,7 @@ def answer_page(study: Study, layout: Layout) -> None:
         if len(table)
         else [],
     )
-
-
-def landing_page(study: Study, layout: Layout, template: PathLike) -> None:
-    """The report's first page: the workflow description (``template``, a Jinja/rst file the
-    report renders) followed by the answer's sentences, so a reader lands on the answer."""
-    answer = "\n\n".join(p.replace("*", "\\*") for p in answer_paragraphs(study, layout))
+    answer = "\n\n".join(p.replace("*", "\\*") for p in paragraphs)
     text = Path(template).read_text().rstrip()
     write_text(layout.landing, f"{text}\n\nThe answer\n----------\n\n{answer}\n")
 
