@@ -332,26 +332,40 @@ def test_symmetric_and_incorrect_class_noise_side_by_side(tmp_path):
 
 
 def test_a_closed_form_study(tmp_path):
-    """linear and rff solved per seed; the IT at p = n; the compression table and figures."""
+    """linear and rff solved per family; the IT at p = n; the compression table, Chang et
+    al.'s claims tested, the answer page's paragraph per regime, and the figures."""
     configfile = REPO / "tests" / "configs" / "closed-form.yaml"
     result = snakemake(tmp_path, "--cores", "2", configfile=configfile)
     assert result.returncode == 0, result.stderr[-5000:]
     results = tmp_path / "results/closed-form"
     dense = read_table(results / "dense.parquet", TableSchema.load(SCHEMAS / "dense.schema.yaml"))
-    assert len(dense) == 9 * 4 + 4
+    assert len(dense) == 9 * 4 + 5 * 6 + 4
     metric = dense.groupby("dataset")["error_metric"].unique().map(list).to_dict()
-    assert metric == {"digits": ["classification_error"], "isotropic": ["mean_squared_error"]}
+    assert metric == {
+        "block": ["mean_squared_error"],
+        "digits": ["classification_error"],
+        "isotropic": ["mean_squared_error"],
+    }
     families = yaml.safe_load((results / "threshold.yaml").read_text())["families"]
     its = {f["dataset"]: f["it"]["width"] for f in families}
     assert its["isotropic"] in (25, 30, 35) and its["digits"] == 200  # p = n
     assert all(f["selection"] == [] for f in families)
     compression = pd.read_parquet(results / "compression.parquet")
-    assert set(compression["variant"]) == {"dense", "pruned", "refit", "small"}
+    variants = compression.groupby("dataset")["variant"].unique().map(set).to_dict()
+    assert variants["isotropic"] == {"dense", "null"}  # d = p: no world to prune to
+    assert variants["block"] == {"dense", "pruned", "refit", "small", "small-ridge", "null"}
+    assert variants["digits"] == {"dense", "pruned", "refit", "small", "small-ridge"}
     assert set(compression.loc[compression["dataset"] == "digits", "score"].dropna()) == {
         "magnitude",
         "hessian",
     }  # no oracle for random features
-    for name in ("isotropic/linear", "digits/rff"):
+    assert set(compression.loc[compression["dataset"] == "block", "keep"]) == {5}
+    tested = read_table(results / "compression_claims.parquet", "compression_claims")
+    assert set(tested.loc[tested["dataset"] == "block", "claim"]) == {"a", "b", "c", "ridge"}
+    page = (results / "tables/answer.html").read_text()
+    assert "block / linear (n = 30, keep 5;" in page
+    assert "refit (oracle) is the small model at every width" in page
+    for name in ("isotropic/linear", "block/linear", "digits/rff"):
         for figure in ("double_descent", "prune_vs_small"):
             png = results / f"figures/{name}/{figure}.png"
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png

@@ -9,9 +9,10 @@ catalogue by the tests, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-CLOSED_FORM_MODELS = ("linear", "rff")  # solved per seed, not trained (ddprune.closed_form)
+CLOSED_FORM_MODELS = ("linear", "rff")  # solved per family, not trained (ddprune.closed_form)
 REGRESSION_DATASETS = ("gaussian-linear",)  # real-valued targets: no classes, no label noise
 # How noisy labels are drawn (ddprune.data.noise); the first is the default, which paths and
 # seeds leave unnamed so that studies from before the choice existed keep theirs.
@@ -52,3 +53,26 @@ DENSE_FIGURES = ("double_descent",)  # every family
 TRAINED_FIGURES = ("epochwise_heatmap",)  # families trained by SGD
 SOLVED_FIGURES = ("prune_vs_small",)  # closed-form families
 PRUNING_FIGURES = ("sparse_double_descent", "backwards_walk", "memorization")
+
+
+CORRELATIONS = ("independent", "equicorrelated", "ar1")  # ddprune.data.gaussian_design
+
+
+def design_problem(
+    d: int, signal_norm: float, blocks: list[dict[str, Any]] | None, correlation: dict | None
+) -> str | None:
+    """What is wrong with a gaussian-linear world's options (None: it can be built): blocks
+    that do not fit in d, signal shares that do not sum to 1, rho outside its kind's range."""
+    counts = sum(block["count"] for block in blocks or [])
+    if counts > d:
+        return f"the blocks hold {counts} features, d is {d}"
+    shares = sum(block.get("signal", 0.0) for block in blocks or [{"signal": 1.0}])
+    if signal_norm > 0 and not math.isclose(shares, 1.0, abs_tol=1e-9):
+        return f"the blocks' signal shares sum to {shares:g}, not 1"
+    kind = (correlation or {}).get("kind", "independent")
+    rho = (correlation or {}).get("rho", 0.0)
+    if kind not in CORRELATIONS:
+        return f"correlation.kind {kind!r}; allowed: {list(CORRELATIONS)}"
+    if (kind == "equicorrelated" and not 0 <= rho < 1) or (kind == "ar1" and not -1 < rho < 1):
+        return f"correlation.rho {rho} is outside its range for {kind}"
+    return None

@@ -15,10 +15,15 @@ when p < n, the interpolating solution of smallest norm when p > n. Singular val
 
 Pruning keeps ``keep`` of the ``p`` coordinates by a score -- magnitude ``|theta_i|^2``, the
 Hessian-weighted ``H_ii |theta_i|^2`` with ``H = Phi^T Phi / n`` (the training loss's
-Hessian; its diagonal estimates Sigma_ii), or the oracle (the true signal ``Sigma_ii
-beta*_i^2``, known for ``gaussian-linear``) -- with or without refitting least squares on the
-kept columns. The small model is least squares on ``keep`` features chosen up front: the
-oracle ones where known, else the first ``keep`` (for ``rff``: a model of width ``keep``).
+Hessian; its diagonal estimates Sigma_ii), or the oracle ``Sigma_ii b_i^2`` with ``b`` the
+population-optimal coefficients of the p-feature model (known for ``linear`` on
+``gaussian-linear``; ``b`` is beta*'s first p when the features are independent) -- with or
+without refitting least squares on the kept columns. The baselines a theorist checks first
+stand beside them: the small model, least squares on ``keep`` features chosen up front (the
+informative ones where known, else the first ``keep``: for ``rff`` a model of width
+``keep``); the same small model with a ridge penalty tuned on the validation sample; and, for
+regression, the null predictor (zero). Where the population is known (``linear`` on
+``gaussian-linear``) the test columns hold the exact population risk, not a sampled estimate.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ddprune.catalog import dims_follow_width, source
 from ddprune.data.base import Dataset
 from ddprune.data.builtin import GaussianLinear
 from ddprune.data.datasets import load_dataset
+from ddprune.data.gaussian_design import GaussianDesign
 from ddprune.data.noise import NoisyLabels
 from ddprune.foundations.registry import Registry
 from ddprune.foundations.seeds import derive_seed
@@ -81,11 +87,23 @@ class Problem:
     labels: NoisyLabels | None  # classification only: the training labels
     y_val: torch.Tensor  # (n_val, 1) real values, or the noisy validation classes
     y_test: torch.Tensor  # (n_test, 1) real values, or class indices
-    oracle: torch.Tensor | None  # per-feature true signal, where known
+    design: GaussianDesign | None  # the population, where the model's features are x's own
 
     @property
     def regression(self) -> bool:
         return self.labels is None
+
+    @property
+    def width(self) -> int:
+        return self.phi_train.shape[1]
+
+    @property
+    def oracle(self) -> torch.Tensor | None:
+        """Per-feature true signal Sigma_ii b_i^2 of the p-feature model, where known."""
+        if self.design is None:
+            return None
+        best = self.design.best_coefficients(self.width)
+        return self.design.variance[: self.width] * best**2
 
 
 def build_problem(
@@ -105,15 +123,19 @@ def build_problem(
         train_labels = labels["train"]
         y_train = torch.nn.functional.one_hot(train_labels.noisy, data.num_classes).double()
         y_val, y_test = labels["validation"].noisy, data.y_test
-    oracle = None
-    if model == "linear" and isinstance(data, GaussianLinear):
-        oracle = data.feature_variance[:width] * data.beta[:width] ** 2
-    return Problem(phi_train, phi_val, phi_test, y_train, train_labels, y_val, y_test, oracle)
+    design = data.design if model == "linear" and isinstance(data, GaussianLinear) else None
+    return Problem(phi_train, phi_val, phi_test, y_train, train_labels, y_val, y_test, design)
 
 
 def metrics(problem: Problem, theta: torch.Tensor) -> dict[str, float]:
-    """Errors and squared losses; for regression the error *is* the mean squared error."""
+    """Errors and squared losses; for regression the error *is* the mean squared error, and
+    on the test side the exact population risk where the population is known."""
     train = problem.phi_train @ theta
+    if problem.design is not None:
+        risk = problem.design.risk(theta)
+        test = {"test_loss": risk, "test_error": risk}
+    else:
+        test = _held_out(problem.phi_test @ theta, problem.y_test, "test")
     if problem.regression:
         train_mse = ((train - problem.y_train) ** 2).mean().item()
         return {
@@ -122,15 +144,21 @@ def metrics(problem: Problem, theta: torch.Tensor) -> dict[str, float]:
             "train_error_clean": train_mse,
             "memorization": math.nan,
             **_held_out(problem.phi_val @ theta, problem.y_val, "val"),
-            **_held_out(problem.phi_test @ theta, problem.y_test, "test"),
+            **test,
         }
     labels = problem.labels
     return {
         "train_loss": ((train - problem.y_train) ** 2).sum(dim=1).mean().item(),
         **label_errors(train.argmax(dim=1), labels.noisy, labels.clean),
         **_held_out(problem.phi_val @ theta, problem.y_val, "val"),
-        **_held_out(problem.phi_test @ theta, problem.y_test, "test"),
+        **test,
     }
+
+
+def sampled_test_risk(problem: Problem, theta: torch.Tensor) -> float:
+    """The test MSE on the dataset's sampled test set (what :func:`metrics` replaces by the
+    exact risk where it is known; kept to check the two agree)."""
+    return ((problem.phi_test @ theta - problem.y_test) ** 2).mean().item()
 
 
 def _held_out(predicted: torch.Tensor, targets: torch.Tensor, split: str) -> dict[str, float]:
@@ -162,9 +190,37 @@ def scores(problem: Problem, theta: torch.Tensor, score: str) -> torch.Tensor | 
 
 def fit_columns(problem: Problem, columns: torch.Tensor, rcond: float | None) -> torch.Tensor:
     """Least squares on the ``columns`` only; zero elsewhere (the retrained pruned model)."""
-    theta = torch.zeros(problem.phi_train.shape[1], problem.y_train.shape[1], dtype=torch.float64)
+    theta = torch.zeros(problem.width, problem.y_train.shape[1], dtype=torch.float64)
     theta[columns] = min_norm_solve(problem.phi_train[:, columns], problem.y_train, rcond)
     return theta
+
+
+# Ridge penalties tried for the tuned small model, relative to the mean feature variance
+# (the scale of Phi^T Phi / n): from nearly least squares to nearly zero.
+RIDGE_GRID = tuple(10.0**k for k in torch.linspace(-4, 4, 33).tolist())
+
+
+def fit_ridge(problem: Problem, columns: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Ridge on the ``columns`` (min ||Phi theta - y||^2 / n + lam ||theta||^2), its penalty
+    chosen on the validation sample (lowest validation error, then loss; ties to the larger
+    penalty): the small model a practitioner would tune, and the one an overparameterised
+    model's implicit regularisation has to beat."""
+    if len(problem.y_val) == 0:
+        raise ValueError("the small-ridge model is tuned on validation: n_validation is 0")
+    phi = problem.phi_train[:, columns]
+    n = phi.shape[0]
+    u, s, vh = torch.linalg.svd(phi, full_matrices=False)
+    projected = u.T @ problem.y_train
+    scale = float((phi**2).mean(dim=0).mean())
+    best = None
+    for lam in sorted(RIDGE_GRID, reverse=True):
+        theta = torch.zeros(problem.width, problem.y_train.shape[1], dtype=torch.float64)
+        theta[columns] = vh.T @ ((s / (s**2 + n * lam * scale))[:, None] * projected)
+        held = _held_out(problem.phi_val @ theta, problem.y_val, "val")
+        rank = (held["val_error"], held["val_loss"])
+        if best is None or rank < best[0]:
+            best = (rank, theta, lam * scale)
+    return best[1], best[2]
 
 
 def top(values: torch.Tensor, keep: int) -> torch.Tensor:
@@ -203,15 +259,25 @@ def solve_run(
     """Every width of one (dataset, model, noise, seed): dense rows and compression rows.
 
     The compression rows hold, per width, the dense model, the pruned ones (widths above
-    ``keep``) and the small model, so that each width's rows compare like with like.
+    ``keep``) and the baselines (small, small-ridge, null), so that each width's rows compare
+    like with like. Where d follows the width (the well-specified sweep) the world grows with
+    p: the small model on its informative features is the dense model itself, so only the
+    dense model and the null predictor are recorded.
     """
     dense, compression = [], []
     shared = None if dims_follow_width(dataset, options) else _data(dataset, options, 0, seed)
-    small = None
+    baselines = None
     for width in widths:
         data = shared or _data(dataset, options, width, seed)
-        if small is None or shared is None:  # it depends on the data only
-            small = small_model(model, seed, data, labels, config)
+        keep = resolve_keep(config, dataset, data)
+        if shared is None:  # d = p: the world grows with the model, nothing to prune it to
+            baselines = [
+                row
+                for row in baseline_rows(model, seed, data, labels, config, keep)
+                if row["variant"] == "null"
+            ]
+        elif baselines is None:  # they depend on the data only
+            baselines = baseline_rows(model, seed, data, labels, config, keep)
         problem = build_problem(model, width, seed, data, labels)
         theta = min_norm_solve(problem.phi_train, problem.y_train, config.rcond)
         measured = metrics(problem, theta)
@@ -220,10 +286,11 @@ def solve_run(
             "n_train": len(data.y_train),
             "n_val": len(data.y_val),
             "n_test": len(data.y_test),
+            "keep": keep,
         }
         dense.append(
             {
-                **common,
+                **{k: v for k, v in common.items() if k != "keep"},
                 **measured,
                 "diverged": False,  # a least-squares solve has no loss to blow up
                 "n_params": theta.numel(),
@@ -231,11 +298,22 @@ def solve_run(
             }
         )
         compression.append({**common, "variant": "dense", "score": None, **measured})
-        if width > config.keep:
-            rows = prune_rows(problem, theta, config.keep, list(config.scores), config.rcond)
+        if width > keep:
+            rows = prune_rows(problem, theta, keep, list(config.scores), config.rcond)
             compression += [{**common, **row} for row in rows]
-        compression.append({**common, "variant": "small", "score": None, **small})
+        compression += [{**common, **row} for row in baselines]
     return dense, compression
+
+
+def resolve_keep(config: ClosedFormConfig, dataset: str, data: Dataset) -> int:
+    """``closed_form.keep`` for ``dataset``; null: the informative features' count (where the
+    data knows them: gaussian-linear)."""
+    keep = config.keep_for(dataset)
+    if keep is not None:
+        return keep
+    if not isinstance(data, GaussianLinear):
+        raise ValueError(f"closed_form.keep: null for {dataset!r}, which has no known support")
+    return len(data.design.support)
 
 
 def _data(dataset: str, options: dict[str, Any], width: int, seed: int) -> Dataset:
@@ -246,18 +324,34 @@ def _data(dataset: str, options: dict[str, Any], width: int, seed: int) -> Datas
     return load_dataset(dataset, {**options, "d": d, "seed": seed})
 
 
-def small_model(
+def baseline_rows(
     model: str,
     seed: int,
     data: Dataset,
     labels: dict[str, NoisyLabels] | None,
     config: ClosedFormConfig,
-) -> dict[str, float]:
-    """Least squares trained directly on ``keep`` features: the oracle ones where known."""
-    if isinstance(data, GaussianLinear):
-        problem = build_problem("linear", len(data.beta), seed, data, labels)
-        kept = top(problem.oracle, config.keep)
+    keep: int,
+) -> list[dict[str, Any]]:
+    """The models that do not depend on p: least squares on ``keep`` features (for linear on
+    gaussian-linear the informative ones: the largest Sigma_ii beta*_i^2 of the whole world;
+    else the first ``keep``, for rff a model of width ``keep``), the
+    same with a validated ridge penalty, and for regression the null predictor."""
+    if model == "linear" and isinstance(data, GaussianLinear):
+        problem = build_problem(model, data.design.d, seed, data, labels)
+        kept = top(problem.oracle, keep)
     else:
-        problem = build_problem(model, config.keep, seed, data, labels)
-        kept = torch.arange(config.keep)
-    return metrics(problem, fit_columns(problem, kept, config.rcond))
+        problem = build_problem(model, keep, seed, data, labels)
+        kept = torch.arange(keep)
+    ridge, penalty = fit_ridge(problem, kept)
+    rows = [
+        {
+            "variant": "small",
+            "score": None,
+            **metrics(problem, fit_columns(problem, kept, config.rcond)),
+        },
+        {"variant": "small-ridge", "score": None, "penalty": penalty, **metrics(problem, ridge)},
+    ]
+    if problem.regression:
+        zero = torch.zeros(problem.width, 1, dtype=torch.float64)
+        rows.append({"variant": "null", "score": None, **metrics(problem, zero)})
+    return rows

@@ -30,6 +30,7 @@ rule answer_page:
         LAYOUT.answer,
         LAYOUT.comparisons,
         LAYOUT.threshold,
+        compression_inputs,
         template=workflow.source_path("../report/workflow.rst"),
     output:
         report(

@@ -80,17 +80,18 @@ def run_paths(pattern, runs=None):
 
 
 def dense_tables():
-    """Every per-job dense table: one per trained run, one per closed-form seed."""
+    """Every per-job dense table: one per trained run, one per closed-form family."""
     trained = run_paths(LAYOUT.metrics, STUDY.trained_runs)
-    solved = [LAYOUT.solved_dense.format(**w) for w in STUDY.solved_seeds]
+    solved = [LAYOUT.solved_dense.format(**w) for w in STUDY.solved_families]
     return trained + solved
 
 
 def solve_labels(wildcards):
-    """The label-noise table a closed-form job fits (none for regression data)."""
+    """The label-noise tables a closed-form job fits, one per seed (none for regression)."""
     if is_regression(wildcards.dataset, STUDY.dataset_options(wildcards.dataset)):
         return []
-    return rules.labels.output[0].format(**wildcards)
+    seeds = STUDY.seeds(wildcards.dataset, wildcards.model, wildcards.noise)
+    return [rules.labels.output[0].format(**wildcards, seed=seed) for seed in seeds]
 
 
 def selected_paths(pattern, **values):
@@ -201,13 +202,21 @@ def all_targets():
 
 def closed_form_targets():
     """The prune-large-vs-train-small table and figures, when closed-form models run."""
-    if not STUDY.solved_seeds:
+    if not STUDY.solved_families:
         return []
     figures = [LAYOUT.figure(kind) for kind in SOLVED_FIGURES]
     return [
         LAYOUT.compression,
+        LAYOUT.compression_claims,
         *[p for f in figures for p in family_paths(f, "solved")],
     ]
+
+
+def compression_inputs(wildcards):
+    """What the answer page reads of the closed-form regimes (nothing without them)."""
+    if not STUDY.solved_families:
+        return []
+    return [LAYOUT.compression, LAYOUT.compression_claims]
 
 
 def pruning_targets():

@@ -43,7 +43,7 @@ rule train:
 
 
 rule solve:
-    """Solve the closed-form models of one seed at every width."""
+    """Solve the closed-form models of one family at every width and seed."""
     input:
         labels=solve_labels,
         data=data_file,
@@ -51,13 +51,15 @@ rule solve:
         dense=LAYOUT.solved_dense,
         compression=LAYOUT.solved_compression,
     log:
-        LAYOUT.log(f"solve/{FAMILY}/noise{{noise}}/seed{{seed}}"),
+        LAYOUT.log(f"solve/{FAMILY}/noise{{noise}}"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        widths=lambda wc: STUDY.widths(
-            wc.dataset, wc.model, *parse_noise_wildcard(wc.noise), int(wc.seed)
-        ),
+        seeds=lambda wc: STUDY.seeds(wc.dataset, wc.model, wc.noise),
+        widths=lambda wc: [
+            STUDY.widths(wc.dataset, wc.model, *parse_noise_wildcard(wc.noise), seed)
+            for seed in STUDY.seeds(wc.dataset, wc.model, wc.noise)
+        ],
         options=lambda wc: STUDY.dataset_options(wc.dataset),
         closed_form=config["closed_form"],
     script:
@@ -67,7 +69,7 @@ rule solve:
 rule aggregate_compression:
     """Concatenate the closed-form prune-vs-small rows."""
     input:
-        [LAYOUT.solved_compression.format(**w) for w in STUDY.solved_seeds],
+        [LAYOUT.solved_compression.format(**w) for w in STUDY.solved_families],
     output:
         LAYOUT.compression,
     log:
@@ -78,6 +80,23 @@ rule aggregate_compression:
         table="compression",
     script:
         "../scripts/aggregate.py"
+
+
+rule compression_claims:
+    """Test Chang et al.'s claims on each closed-form regime (paired by seed, Holm)."""
+    input:
+        LAYOUT.compression,
+    output:
+        LAYOUT.compression_claims,
+    log:
+        LAYOUT.log("compression_claims"),
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        job="compression_claims",
+        answer=config["answer"],
+    script:
+        "../scripts/study_report.py"
 
 
 rule aggregate_dense:

@@ -8,5 +8,4 @@ solve(
     wildcards.dataset,
     wildcards.model,
     *parse_noise_wildcard(wildcards.noise),
-    int(wildcards.seed),
 )

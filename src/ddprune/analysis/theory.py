@@ -26,7 +26,7 @@ def risk_isotropic(p: int, n: int, sigma: float, r: float) -> float:
 def theory_curve(dataset: str, options: dict[str, Any], widths: list[int]) -> list[dict] | None:
     """Expected test MSE (noise floor included) per width, where the closed form holds:
     gaussian-linear with isotropic features and d = p (None elsewhere)."""
-    isotropic = options.get("strong", 0) == 0 or options.get("strong_variance", 1.0) == 1.0
+    isotropic = not options.get("blocks") and not options.get("correlation", {}).get("rho")
     if not (dims_follow_width(dataset, options) and isotropic):
         return None
     n, sigma, r = options["n_train"], options["sigma"], options["signal_norm"]

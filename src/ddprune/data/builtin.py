@@ -4,16 +4,18 @@ generated arrays are kept between jobs."""
 
 from __future__ import annotations
 
-import math
+import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from ddprune.data.base import Dataset, arrays_sha256, recipe_sha256
+from ddprune.data.gaussian_design import GaussianDesign, build_design
 from ddprune.foundations.atomic import atomic_path
 from ddprune.foundations.seeds import derive_seed
 
@@ -80,14 +82,11 @@ def kept_arrays(
 
 @dataclass(frozen=True)
 class GaussianLinear(Dataset):
-    """A regression dataset y = x^T beta + sigma * noise with its ground truth.
+    """A regression dataset y = x^T beta + sigma * noise with its ground truth (``design``):
+    what the oracle pruning score, the small model on the informative features and the exact
+    population risk need; targets are float64 of shape (n,)."""
 
-    ``beta`` and ``feature_variance`` (the diagonal of Sigma) are what the oracle pruning
-    score and the train-small baseline need; targets are float64 of shape (n,).
-    """
-
-    beta: torch.Tensor
-    feature_variance: torch.Tensor
+    design: GaussianDesign
 
 
 def gaussian_linear(
@@ -96,40 +95,28 @@ def gaussian_linear(
     n_test: int = 5000,
     n_validation: int = 1000,
     sigma: float = 0.5,
-    informative: int | None = None,
     signal_norm: float = 1.0,
-    strong: int = 0,
-    strong_variance: float = 1.0,
+    blocks: list[dict[str, Any]] | None = None,
+    correlation: dict[str, Any] | None = None,
     seed: int = 0,
 ) -> GaussianLinear:
-    """x ~ N(0, Sigma) in ``d`` dimensions, y = x^T beta* + sigma * eps, in float64.
+    """x ~ N(0, Sigma) in ``d`` dimensions, y = x^T beta* + sigma * eps, in float64, with
+    ||beta*|| = ``signal_norm`` laid out by ``blocks`` and Sigma's correlation by
+    ``correlation`` (:func:`ddprune.data.gaussian_design.build_design`).
 
-    beta* has ``informative`` equal non-zero coordinates, the first ones, with norm
-    ``signal_norm`` (all ``d`` when null); Sigma is the identity except for the first
-    ``strong`` features, whose variance is ``strong_variance``. Every run draws its own
-    training and test samples from ``seed`` (the run's seed, set by the solver), so averaging
-    over seeds averages over training sets, as the theory's expected risk does. The validation
-    sample is drawn after them (so they stay what they were before it existed). ``d`` null
-    means "the model's width" and is resolved by the solver (the well-specified sweep).
+    Every run draws its own training and test samples from ``seed`` (the run's seed, set by
+    the solver), so averaging over seeds averages over training sets, as the theory's
+    expected risk does. The validation sample is drawn after them (so they stay what they
+    were before it existed). ``d`` null means "the model's width" and is resolved by the
+    solver (the well-specified sweep).
     """
     if d is None:
         raise ValueError("gaussian-linear: d is null (the model's width); the solver sets it")
-    s = d if informative is None else informative
-    if not 1 <= s <= d or strong > d:
-        raise ValueError(f"gaussian-linear: need 1 <= informative <= d and strong <= d ({d})")
-    beta = torch.zeros(d, dtype=torch.float64)
-    beta[:s] = signal_norm / math.sqrt(s)
-    variance = torch.ones(d, dtype=torch.float64)
-    variance[:strong] = strong_variance
+    design = build_design(d, sigma, signal_norm, blocks, correlation)
     generator = torch.Generator().manual_seed(derive_seed("gaussian-linear", d, seed))
-
-    def sample(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.randn(n, d, generator=generator, dtype=torch.float64) * variance.sqrt()
-        return x, x @ beta + sigma * torch.randn(n, generator=generator, dtype=torch.float64)
-
-    x_train, y_train = sample(n_train)
-    x_test, y_test = sample(n_test)
-    x_val, y_val = sample(n_validation)
+    x_train, y_train = design.sample(n_train, generator)
+    x_test, y_test = design.sample(n_test, generator)
+    x_val, y_val = design.sample(n_validation, generator)
     return GaussianLinear(
         name="gaussian-linear",
         x_train=x_train,
@@ -147,13 +134,11 @@ def gaussian_linear(
             n_train,
             n_test,
             sigma,
-            s,
             signal_norm,
-            strong,
-            strong_variance,
+            json.dumps(blocks, sort_keys=True),
+            json.dumps(correlation, sort_keys=True),
             seed,
             n_validation,
         ),
-        beta=beta,
-        feature_variance=variance,
+        design=design,
     )

@@ -1,5 +1,5 @@
 """Jobs of the dense stage (workflow/rules/dense.smk): draw the label noise, train a run,
-solve the closed-form models of one seed."""
+solve the closed-form models of one family."""
 
 from __future__ import annotations
 
@@ -81,39 +81,41 @@ def solve(
     model: str,
     noise: float,
     noise_kind: str,
-    seed: int,
 ) -> None:
-    """Solve a closed-form model at every width of one seed; write its dense and
-    compression rows (one job per seed: each solve takes milliseconds, a job seconds)."""
-    started = time.perf_counter()
+    """Solve a closed-form model at every width and seed of one family; write its dense and
+    compression rows (one job per family: each solve takes milliseconds, a job seconds)."""
     options = study.dataset_options(dataset)
     label = noise_wildcard(noise, noise_kind)
-    wildcards = {"dataset": dataset, "model": model, "noise": label, "seed": seed}
-    labels = None
-    if not is_regression(dataset, options):
-        labels = read_labels(layout.labels.format(**wildcards))
+    wildcards = {"dataset": dataset, "model": model, "noise": label}
     config = study.closed_form
-    widths = study.widths(dataset, model, noise, noise_kind, seed)
-    dense_rows, compression_rows = solve_run(dataset, options, model, widths, seed, config, labels)
-    identity = {
-        "study": study.name,
-        "dataset": dataset,
-        "model": model,
-        "noise": noise,
-        "noise_kind": noise_kind,
-        "noise_realised": 0.0 if labels is None else labels["train"].realised_rate,
-        "seed": seed,
-    }
-    metric = "classification_error" if labels is not None else "mean_squared_error"
-    for row in dense_rows:
-        row.update(identity, epoch=0, step=0, lr=None, error_metric=metric)
-        row.update(n_nonzero=row["n_params"], sparsity=0.0)
-        row["wall_seconds"] = time.perf_counter() - started
-        log.info(
-            "width %d: train %.4g test %.4g", row["width"], row["train_error"], row["test_error"]
-        )
-    for row in compression_rows:
-        row.update(identity, keep=config.keep, error_metric=metric)
+    metric = "mean_squared_error" if is_regression(dataset, options) else "classification_error"
+    dense_rows, compression_rows = [], []
+    for seed in study.seeds(dataset, model, label):
+        started = time.perf_counter()
+        labels = None
+        if metric == "classification_error":
+            labels = read_labels(layout.labels.format(**wildcards, seed=seed))
+        widths = study.widths(dataset, model, noise, noise_kind, seed)
+        dense, compression = solve_run(dataset, options, model, widths, seed, config, labels)
+        identity = {
+            "study": study.name,
+            "dataset": dataset,
+            "model": model,
+            "noise": noise,
+            "noise_kind": noise_kind,
+            "noise_realised": 0.0 if labels is None else labels["train"].realised_rate,
+            "seed": seed,
+            "error_metric": metric,
+        }
+        elapsed = time.perf_counter() - started
+        for row in dense:
+            row.update(identity, epoch=0, step=0, lr=None, wall_seconds=elapsed)
+            row.update(n_nonzero=row["n_params"], sparsity=0.0)
+        for row in compression:
+            row.update(identity)
+        log.info("seed %d: %d widths in %.2f s", seed, len(widths), elapsed)
+        dense_rows += dense
+        compression_rows += compression
     for rows, table, pattern in (
         (dense_rows, "dense", layout.solved_dense),
         (compression_rows, "compression", layout.solved_compression),

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from plotnine import ggplot
 
+from ddprune.analysis import compression_claims as claims
 from ddprune.analysis import dense_figures, plotting, pruning_figures, summaries
 from ddprune.analysis.answer import answer_table, per_seed_values
 from ddprune.analysis.answer_page import DECIDED, METHOD, inference_table, page_table, sentences
@@ -130,6 +131,18 @@ def answer(study: Study, layout: Layout) -> None:
     write_table(tested, layout.comparisons, "comparisons")
 
 
+def compression_claims(study: Study, layout: Layout) -> None:
+    """Chang et al.'s claims, tested per closed-form regime (``compression_claims.parquet``)."""
+    compression = read_table(layout.compression, "compression")
+    config = study.answer
+    table = claims.claim_table(compression, config.alpha, config.level)
+    write_table(
+        frame(table.to_dict("records"), "compression_claims"),
+        layout.compression_claims,
+        "compression_claims",
+    )
+
+
 def same_budget_epochs(prune: PruneConfig) -> dict[str, int]:
     """The epoch of the dense run that a rewinding method's round matches in training: it
     retrains ``prune.epochs`` from ``prune.rewind_epoch`` (other methods continue from the
@@ -143,8 +156,6 @@ def same_budget_epochs(prune: PruneConfig) -> dict[str, int]:
 
 def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
     """Why a family of the threshold stage has no pruned trajectory."""
-    if family["model"] in CLOSED_FORM_MODELS:
-        return "a closed-form model: compressed, not pruned round by round (see prune_vs_small)."
     if not study.prune.methods:
         return "nothing was pruned: prune.methods is empty."
     if family["it"]["status"] != "ok":
@@ -158,17 +169,20 @@ def answer_paragraphs(
     """The answer's four questions per (dataset, model, noise), generated from its ``answer``
     and ``comparisons`` tables, then how to read them: the page's text, also what
     ``ddprune answer`` prints."""
-    return [
-        *sentences(
-            table,
-            tested,
-            load_threshold(layout.threshold)["families"],
-            study.answer.primary["method"],
-            functools.partial(_nothing_pruned, study),
-        ),
-        DECIDED,
-        METHOD,
-    ]
+    families = load_threshold(layout.threshold)["families"]
+    trained = [f for f in families if f["model"] not in CLOSED_FORM_MODELS]
+    paragraphs = []
+    if trained:
+        primary = study.answer.primary["method"]
+        nothing = functools.partial(_nothing_pruned, study)
+        paragraphs += [*sentences(table, tested, trained, primary, nothing), DECIDED, METHOD]
+    if study.solved_families:
+        paragraphs += claims.sentences(
+            read_table(layout.compression, "compression"),
+            read_table(layout.compression_claims, "compression_claims"),
+        )
+        paragraphs.append(claims.METHOD)
+    return paragraphs
 
 
 def answer_page(study: Study, layout: Layout, template: PathLike) -> None:
@@ -179,14 +193,18 @@ def answer_page(study: Study, layout: Layout, template: PathLike) -> None:
     table = read_table(layout.answer, "answer")
     tested = read_table(layout.comparisons, "comparisons")
     paragraphs = answer_paragraphs(study, layout, table, tested)
+    more = []
+    if len(table):
+        more.append(("Every source and method, in points", page_table(table, study.prune.budgets)))
+    if study.solved_families:
+        tested_claims = read_table(layout.compression_claims, "compression_claims")
+        more.append(("Chang et al.'s claims: every contrast", claims.page_table(tested_claims)))
     summaries.write_html(
         inference_table(tested) if len(tested) else pd.DataFrame(),
         layout.answer_page,
         title=f"The answer: pruning around the interpolation threshold ({study.name})",
         paragraphs=paragraphs,
-        more=[("Every source and method, in points", page_table(table, study.prune.budgets))]
-        if len(table)
-        else [],
+        more=more,
     )
     answer = "\n\n".join(p.replace("*", "\\*") for p in paragraphs)
     text = Path(template).read_text().rstrip()

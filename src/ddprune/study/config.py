@@ -18,7 +18,13 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ddprune.catalog import CLOSED_FORM_MODELS, TRAINING_POOLS, is_regression, source
+from ddprune.catalog import (
+    CLOSED_FORM_MODELS,
+    TRAINING_POOLS,
+    design_problem,
+    is_regression,
+    source,
+)
 from ddprune.foundations.schemas import FillingValidator, describe, load_schema, schema_file
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
@@ -138,8 +144,9 @@ def _migrate(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_closed_form(config: dict[str, Any]) -> list[str]:
-    """Regression data needs a closed-form model; d = width needs the linear one."""
-    problems = []
+    """Regression data needs a closed-form model; d = width needs the linear one; a
+    closed-form model on data without a known support needs ``closed_form.keep``."""
+    problems = _check_keep(config)
     for index, grid in enumerate(config["sweep"]):
         name, model = grid["dataset"], grid["model"]
         options = config["datasets"].get(name, {})
@@ -157,6 +164,7 @@ def _check_closed_form(config: dict[str, Any]) -> list[str]:
             problems.append(
                 f"datasets.{name}.d: null (d = width) needs model 'linear', not {model!r}"
             )
+        problems += _check_design(name, options)
         too_wide = [
             w
             for w in grid["widths"]
@@ -166,6 +174,41 @@ def _check_closed_form(config: dict[str, Any]) -> list[str]:
             problems.append(
                 f"{where}.widths: {too_wide} exceed datasets.{name}.d = {options['d']}; the "
                 "linear model uses the first width coordinates"
+            )
+    return problems
+
+
+def _check_design(name: str, options: dict[str, Any]) -> list[str]:
+    """A gaussian-linear world that can be built: blocks that fit d, shares that sum to 1,
+    a correlation within its range (checked by building it, before any job)."""
+    if options["d"] is None:
+        if options.get("blocks"):
+            return [f"datasets.{name}.blocks: needs a fixed d (d null grows the world with p)"]
+        return []
+    problem = design_problem(
+        options["d"], options["signal_norm"], options.get("blocks"), options.get("correlation")
+    )
+    return [f"datasets.{name}: gaussian-linear: {problem}"] if problem else []
+
+
+def _check_keep(config: dict[str, Any]) -> list[str]:
+    """``closed_form.keep``: named datasets are swept ones; null only where the support is
+    known (gaussian-linear)."""
+    keep = config["closed_form"]["keep"]
+    solved = {g["dataset"] for g in config["sweep"] if g["model"] in CLOSED_FORM_MODELS}
+    problems = []
+    if isinstance(keep, dict) and set(keep) - solved:
+        problems.append(
+            f"closed_form.keep: {sorted(set(keep) - solved)} are not swept with a closed-form "
+            f"model; allowed: {sorted(solved)}"
+        )
+    for name in sorted(solved):
+        value = keep.get(name) if isinstance(keep, dict) else keep
+        options = config["datasets"].get(name, {})
+        if value is None and source(name, options) != "gaussian-linear":
+            problems.append(
+                f"closed_form.keep: null for {name!r}, whose informative features are unknown "
+                "(only gaussian-linear knows them); give an integer"
             )
     return problems
 

@@ -171,6 +171,12 @@ class ClosedFormConfig(ConfigSection):
 
     SECTION = "closed_form"
 
-    keep: int
+    keep: int | Mapping[str, int | None] | None
     scores: tuple[str, ...]
     rcond: float | None
+
+    def keep_for(self, dataset: str) -> int | None:
+        """Coordinates kept for ``dataset`` (None: its informative features' count)."""
+        if isinstance(self.keep, Mapping):
+            return self.keep.get(dataset)
+        return self.keep

@@ -60,8 +60,8 @@ class Layout:
 
     @property
     def solved(self) -> str:
-        """One closed-form job: every width of one (dataset, model, noise, seed)."""
-        return f"{self.root}/solve/{FAMILY}/noise{{noise}}/seed{{seed}}"
+        """One closed-form job: every width and seed of one (dataset, model, noise)."""
+        return f"{self.root}/solve/{FAMILY}/noise{{noise}}"
 
     @property
     def solved_dense(self) -> str:
@@ -78,6 +78,11 @@ class Layout:
     @property
     def compression(self) -> str:
         return f"{self.root}/compression.parquet"
+
+    @property
+    def compression_claims(self) -> str:
+        """Chang et al.'s claims tested on the closed-form regimes."""
+        return f"{self.root}/compression_claims.parquet"
 
     # The threshold and its selection.
     @property

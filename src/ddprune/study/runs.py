@@ -134,19 +134,30 @@ class Study:
 
     @property
     def trained_runs(self) -> list[Run]:
-        """Runs trained by SGD, one job each (the closed-form ones are solved per seed)."""
+        """Runs trained by SGD, one job each (the closed-form ones are solved per family)."""
         return [run for run in self.runs if run.model not in CLOSED_FORM_MODELS]
 
     @property
-    def solved_seeds(self) -> list[dict[str, str]]:
-        """Wildcards of every closed-form job: one per (dataset, model, noise, seed)."""
+    def solved_families(self) -> list[dict[str, str]]:
+        """Wildcards of every closed-form job: one per (dataset, model, noise), all its
+        seeds (a solve takes milliseconds, a job's start seconds)."""
         keys = {
-            (run.dataset, run.model, run.noise_label, str(run.seed))
+            (run.dataset, run.model, run.noise_label)
             for run in self.runs
             if run.model in CLOSED_FORM_MODELS
         }
-        names = ("dataset", "model", "noise", "seed")
+        names = ("dataset", "model", "noise")
         return [dict(zip(names, key, strict=True)) for key in sorted(keys)]
+
+    def seeds(self, dataset: str, model: str, noise_label: str) -> list[int]:
+        """The seeds of one (dataset, model, noise) family."""
+        return sorted(
+            {
+                run.seed
+                for run in self.runs
+                if (run.dataset, run.model, run.noise_label) == (dataset, model, noise_label)
+            }
+        )
 
     def widths(
         self, dataset: str, model: str, noise: float, noise_kind: str, seed: int
