@@ -363,7 +363,7 @@ def test_a_closed_form_study(tmp_path):
     tested = read_table(results / "compression_claims.parquet", "compression_claims")
     assert set(tested.loc[tested["dataset"] == "block", "claim"]) == {"a", "b", "c", "ridge"}
     page = (results / "tables/answer.html").read_text()
-    assert "block / linear (n = 30, keep 5;" in page
+    assert "block / linear (n = 30, keep 5, 6 seeds;" in page
     assert "refit (oracle) is the small model at every width" in page
     for name in ("isotropic/linear", "block/linear", "digits/rff"):
         for figure in ("double_descent", "prune_vs_small"):

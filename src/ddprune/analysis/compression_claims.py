@@ -221,7 +221,7 @@ def _peaks(curves: pd.DataFrame, n_train: int) -> str:
         if name not in BASELINES:
             at.setdefault(int(curve.loc[curve["test_error"].idxmax(), "width"]), []).append(name)
     return "; ".join(
-        f"at p = {width} ({_ratio(width, n_train)}): {', '.join(names)}"
+        f"at p = {width} ({_ratio(width, n_train)}) for {', '.join(names)}"
         for width, names in sorted(at.items())
     )
 
@@ -231,59 +231,76 @@ def _where(rows: pd.DataFrame, n_train: int) -> str:
     return ", ".join(f"{w / n_train:g}" for w in rows["width"])
 
 
-def regime_sentences(curves: pd.DataFrame, claims: pd.DataFrame) -> str:
-    """One paragraph on one regime: peaks, (a), (b), refitting, the tuned baseline."""
+def regime_sentences(curves: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
+    """Paragraphs on one regime: what it is and where its curves peak, then one per claim."""
     first = curves.iloc[0]
     n_train, keep = int(first["n_train"]), int(first["keep"])
     constant = curves[curves["estimator"].isin(BASELINES)].groupby("estimator")["test_error"]
     baselines = ", ".join(f"{name} {_value(v)}" for name, v in constant.first().items())
-    noise = f", {first['noise']:g} label noise" if first["noise"] else ""
+    noise = f", {first['noise']:.0%} label noise" if first["noise"] else ""
     pruned = curves["variant"].isin(["pruned", "refit"]).any()
-    text = [
+    out = [
         f"{first['dataset']} / {first['model']} (n = {n_train}"
-        f"{f', keep {keep}' if pruned else ''}{noise}; "
-        f"{int(curves['n_seeds'].max())} seeds; test risk of the baselines: {baselines}). "
-        f"Where the risk peaks: {_peaks(curves, n_train)}."
+        f"{f', keep {keep}' if pruned else ''}{noise}, {int(curves['n_seeds'].max())} seeds; "
+        f"risk of the baselines: {baselines}). The risk peaks {_peaks(curves, n_train)}."
     ]
-    family = claims.iloc[0] if len(claims) else None
-    a = claims[claims["claim"] == "a"]
-    for name, rows in a.groupby("estimator", sort=False):
-        wins = rows[rows["decided"] & (rows["mean"] < 0)]
-        losses = rows[rows["decided"] & (rows["mean"] > 0)]
-        if (rows["mean"].abs() < 1e-12).all() and (rows["standard_error"] < 1e-12).all():
-            text.append(f"(a) {name} is the small model at every width (the same regression).")
-        elif len(wins):
-            best = wins.loc[wins["mean"].idxmin()]
-            text.append(
-                f"(a) {name} beats the small model at p/n = {_where(wins, n_train)}; most at "
-                f"p = {int(best['width'])}: {_signed(best)}."
+    if claims.empty:
+        return out
+    out[0] += f" Its {int(claims['family_size'].iloc[0])} contrasts are Holm-corrected together."
+    a = [
+        _claim_a(name, rows, n_train)
+        for name, rows in claims[claims["claim"] == "a"].groupby("estimator", sort=False)
+    ]
+    if a:
+        out.append("(a) Does pruning the large model beat the small model? " + "; ".join(a) + ".")
+    b = claims[claims["claim"] == "b"]
+    if len(b):
+        out.append(
+            f"(b) Does the curve come back down past p = n? At the widest p = "
+            f"{int(b['width'].iloc[0])} against its best p < n on validation: "
+            + "; ".join(
+                f"{row['estimator']} {_signed(row)} (vs p = {row['against'].rsplit(' ', 1)[-1]}), "
+                f"{_verdict(row, 'lower', 'higher')}"
+                for _, row in b.iterrows()
             )
-        else:
-            text.append(
-                f"(a) {name} beats the small model at no width (worse at {len(losses)} of "
-                f"{len(rows)}, not decided at the others)."
+            + "."
+        )
+    for claim, question, lower, higher in (
+        ("c", "(c) Does refitting after pruning help?", "helps", "hurts"),
+        (
+            "ridge",
+            "Does pruning beat the small model with a validated ridge penalty?",
+            "pruning is better",
+            "the tuned small model is better",
+        ),
+    ):
+        rows = claims[claims["claim"] == claim]
+        if len(rows):
+            out.append(
+                f"{question} Over p >= {OVERPARAMETERISED:g}n: "
+                + "; ".join(
+                    f"{row['estimator']} - {row['against']} {_signed(row)}, "
+                    f"{_verdict(row, lower, higher)}"
+                    for _, row in rows.iterrows()
+                )
+                + "."
             )
-    for _, row in claims[claims["claim"] == "b"].iterrows():
-        verdict = _verdict(row, "lower", "higher")
-        text.append(
-            f"(b) {row['estimator']} at the widest p = {int(row['width'])} vs {row['against']} "
-            f"(chosen on validation): {_signed(row)}, {verdict}."
+    return out
+
+
+def _claim_a(name: str, rows: pd.DataFrame, n_train: int) -> str:
+    """Where one pruned estimator beats the small model (decided widths only)."""
+    wins = rows[rows["decided"] & (rows["mean"] < 0)]
+    losses = rows[rows["decided"] & (rows["mean"] > 0)]
+    if (rows["mean"].abs() < 1e-12).all() and (rows["standard_error"] < 1e-12).all():
+        return f"{name} is the small model at every width (the same regression)"
+    if len(wins):
+        best = wins.loc[wins["mean"].idxmin()]
+        return (
+            f"{name} beats it at p/n = {_where(wins, n_train)} (most at p = "
+            f"{int(best['width'])}: {_signed(best)})"
         )
-    for _, row in claims[claims["claim"] == "c"].iterrows():
-        verdict = _verdict(row, "refitting helps", "refitting hurts")
-        text.append(
-            f"(c) {row['estimator']} - {row['against']} over p >= {OVERPARAMETERISED:g}n: "
-            f"{_signed(row)}, {verdict}."
-        )
-    for _, row in claims[claims["claim"] == "ridge"].iterrows():
-        verdict = _verdict(row, "pruning beats it", "the tuned small model is better")
-        text.append(
-            f"Against the small model with a validated ridge penalty, {row['estimator']} "
-            f"over p >= {OVERPARAMETERISED:g}n: {_signed(row)}, {verdict}."
-        )
-    if family is not None:
-        text.append(f"(Holm over the regime's {int(family['family_size'])} contrasts.)")
-    return " ".join(text)
+    return f"{name} at no width (worse at {len(losses)} of {len(rows)}, the rest not decided)"
 
 
 def _verdict(row: pd.Series, lower: str, higher: str) -> str:
@@ -293,10 +310,10 @@ def _verdict(row: pd.Series, lower: str, higher: str) -> str:
 
 
 def sentences(compression: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
-    """A paragraph per regime, in the table's order."""
+    """The paragraphs of every regime, in the table's order."""
     curves = curve_table(compression)
     paragraphs = []
     for key, family in curves.groupby(FAMILY, sort=False, dropna=False):
         where = (claims[FAMILY] == pd.Series(dict(zip(FAMILY, key, strict=True)))).all(axis=1)
-        paragraphs.append(regime_sentences(family, claims[where]))
+        paragraphs += regime_sentences(family, claims[where])
     return paragraphs
