@@ -31,6 +31,7 @@ rule answer_page:
         LAYOUT.comparisons,
         LAYOUT.threshold,
         compression_inputs,
+        figure=LAYOUT.answer_figure,
         template=workflow.source_path("../report/workflow.rst"),
     output:
         report(

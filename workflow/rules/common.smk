@@ -193,6 +193,7 @@ def all_targets():
         ],
         *family_paths(LAYOUT.family_table("dense_summary")),
         LAYOUT.answer_page,
+        LAYOUT.landing,
         LAYOUT.answer_figure,
         LAYOUT.noise_figure,
         *pruning_targets(),

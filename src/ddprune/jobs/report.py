@@ -3,6 +3,7 @@ test keeps them so): they read Parquet and YAML, and plot."""
 
 from __future__ import annotations
 
+import base64
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -206,9 +207,25 @@ def answer_page(study: Study, layout: Layout, template: PathLike) -> None:
         paragraphs=paragraphs,
         more=more,
     )
-    answer = "\n\n".join(p.replace("*", "\\*") for p in paragraphs)
-    text = Path(template).read_text().rstrip()
-    write_text(layout.landing, f"{text}\n\nThe answer\n----------\n\n{answer}\n")
+    figure = Path(layout.answer_figure) if len(table) else None
+    write_text(layout.landing, landing_page(Path(template).read_text(), paragraphs, figure))
+
+
+def landing_page(about: str, paragraphs: list[str], figure: Path | None) -> str:
+    """The report's first page (reStructuredText): the answer -- its figure, embedded, and
+    its sentences -- then ``about``, what the report is. The figure travels inside the text
+    (a data URI) because the page is the workflow description, which links no files."""
+    lines = ["The answer", "==========", ""]
+    if figure is not None:
+        # docutils refuses lines over 10,000 characters; a URI's lines are joined back.
+        uri = "data:image/png;base64," + base64.b64encode(figure.read_bytes()).decode()
+        lines += [".. image::", *("   " + uri[i : i + 76] for i in range(0, len(uri), 76))]
+        lines += ["   :width: 100%", ""]
+    for paragraph in paragraphs:
+        text = paragraph.replace("\\", "\\\\").replace("*", "\\*")
+        lines += ["\\" + text if text.startswith("(") else text, ""]  # "(2) ..." is no list
+    lines += ["About this report", "=================", "", about.strip(), ""]
+    return "\n".join(lines)
 
 
 def answer_figure(study: Study, layout: Layout) -> None:
