@@ -192,4 +192,5 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
 def _pruning_title(pruning: pd.DataFrame) -> str:
     dataset, model = pruning["dataset"].iloc[0], pruning["model"].iloc[0]
     scope = ", ".join(sorted(pruning["scope"].unique()))
-    return f"Pruning from checkpoints around the IT: {dataset} / {model} ({scope} magnitude)"
+    # Two lines: one line would not fit the one-metric figure (memorisation), 6.9 in wide.
+    return f"Pruning from checkpoints around the IT\n{dataset} / {model} ({scope} magnitude)"
