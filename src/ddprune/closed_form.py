@@ -261,8 +261,7 @@ def solve_run(
     The compression rows hold, per width, the dense model, the pruned ones (widths above
     ``keep``) and the baselines (small, small-ridge, null), so that each width's rows compare
     like with like. Where d follows the width (the well-specified sweep) the world grows with
-    p: the small model on its informative features is the dense model itself, so only the
-    dense model and the null predictor are recorded.
+    p, and only the dense model and the null predictor are recorded.
     """
     dense, compression = [], []
     shared = None if dims_follow_width(dataset, options) else _data(dataset, options, 0, seed)
@@ -270,14 +269,8 @@ def solve_run(
     for width in widths:
         data = shared or _data(dataset, options, width, seed)
         keep = resolve_keep(config, dataset, data)
-        if shared is None:  # d = p: the world grows with the model, nothing to prune it to
-            baselines = [
-                row
-                for row in baseline_rows(model, seed, data, labels, config, keep)
-                if row["variant"] == "null"
-            ]
-        elif baselines is None:  # they depend on the data only
-            baselines = baseline_rows(model, seed, data, labels, config, keep)
+        if baselines is None or shared is None:  # they depend on the data only
+            baselines = baseline_rows(model, seed, data, labels, config, keep, shared is None)
         problem = build_problem(model, width, seed, data, labels)
         theta = min_norm_solve(problem.phi_train, problem.y_train, config.rcond)
         measured = metrics(problem, theta)
@@ -331,27 +324,30 @@ def baseline_rows(
     labels: dict[str, NoisyLabels] | None,
     config: ClosedFormConfig,
     keep: int,
+    grown_world: bool = False,
 ) -> list[dict[str, Any]]:
     """The models that do not depend on p: least squares on ``keep`` features (for linear on
     gaussian-linear the informative ones: the largest Sigma_ii beta*_i^2 of the whole world;
-    else the first ``keep``, for rff a model of width ``keep``), the
-    same with a validated ridge penalty, and for regression the null predictor."""
+    else the first ``keep``, for rff a model of width ``keep``), the same with a validated
+    ridge penalty, and for regression the null predictor. In a ``grown_world`` (d = p) the
+    small model on the informative features is the dense model itself: only the null
+    predictor is recorded."""
     if model == "linear" and isinstance(data, GaussianLinear):
         problem = build_problem(model, data.design.d, seed, data, labels)
         kept = top(problem.oracle, keep)
     else:
         problem = build_problem(model, keep, seed, data, labels)
         kept = torch.arange(keep)
-    ridge, penalty = fit_ridge(problem, kept)
-    rows = [
-        {
-            "variant": "small",
-            "score": None,
-            **metrics(problem, fit_columns(problem, kept, config.rcond)),
-        },
-        {"variant": "small-ridge", "score": None, "penalty": penalty, **metrics(problem, ridge)},
-    ]
+    rows = []
     if problem.regression:
         zero = torch.zeros(problem.width, 1, dtype=torch.float64)
         rows.append({"variant": "null", "score": None, **metrics(problem, zero)})
-    return rows
+    if grown_world:
+        return rows
+    small = fit_columns(problem, kept, config.rcond)
+    ridge, penalty = fit_ridge(problem, kept)
+    return [
+        {"variant": "small", "score": None, **metrics(problem, small)},
+        {"variant": "small-ridge", "score": None, "penalty": penalty, **metrics(problem, ridge)},
+        *rows,
+    ]
