@@ -22,13 +22,12 @@ direction.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ddprune.analysis.inference import holm, sign_flip_p, smallest_p, t_interval
+from ddprune.analysis.inference import decided, holm, paired, smallest_p
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.foundations.tables import frame
 
@@ -162,7 +161,6 @@ def comparison_table(
     for key, group in values.groupby(["study", *FAMILY_KEYS], sort=True):
         for found in family_comparisons(group):
             d = found.pop("differences").to_numpy(dtype=float)
-            low, high = t_interval(d, level)
             is_primary = (found["comparison"], found["method"]) == (
                 primary.comparison,
                 primary.method,
@@ -172,12 +170,7 @@ def comparison_table(
                     **dict(zip(["study", *FAMILY_KEYS], key, strict=True)),
                     "question": QUESTIONS[found["comparison"]],
                     **found,
-                    "seeds": len(d),
-                    "mean": float(d.mean()),
-                    "sd": float(d.std(ddof=1)) if len(d) > 1 else math.nan,
-                    "low": low,
-                    "high": high,
-                    "p": sign_flip_p(d),
+                    **paired(d, level),
                     "smallest_p": smallest_p(len(d)),
                     "family": "primary" if is_primary else "secondary",
                 }
@@ -190,7 +183,6 @@ def comparison_table(
     secondary = table["family"] == "secondary"
     table.loc[secondary, "p_adjusted"] = holm(table.loc[secondary, "p"].tolist())
     table.loc[secondary, "family_size"] = int(secondary.sum())
-    excludes_zero = (table["high"] < 0) | (table["low"] > 0)
-    table["decided"] = (table["p_adjusted"] < alpha) & excludes_zero
+    table["decided"] = decided(table["p_adjusted"], table["low"], table["high"], alpha)
     table["alpha"] = alpha
     return frame(table.to_dict("records"), "comparisons")

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.inference import holm, sign_flip_p, t_interval
+from ddprune.analysis.inference import decided, holm, paired
 
 FAMILY = ["study", "dataset", "model", "noise", "noise_kind"]
 BASELINES = ("small", "small-ridge", "null")
@@ -60,19 +60,9 @@ def curve_table(compression: pd.DataFrame) -> pd.DataFrame:
 
 
 def _contrast(differences: pd.Series, level: float, **fields: Any) -> dict[str, Any]:
-    values = differences.dropna().to_numpy()
-    low, high = t_interval(values, level)
-    mean = float(values.mean()) if len(values) else math.nan
-    spread = float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    return {
-        **fields,
-        "mean": mean,
-        "standard_error": spread,
-        "low": low,
-        "high": high,
-        "p": sign_flip_p(values),
-        "seeds": len(values),
-    }
+    stats = paired(differences.dropna().to_numpy(), level)
+    spread = stats["sd"] / math.sqrt(stats["seeds"]) if stats["seeds"] else math.nan
+    return {**fields, **stats, "standard_error": spread}
 
 
 def family_claims(rows: pd.DataFrame, level: float) -> list[dict[str, Any]]:
@@ -153,9 +143,7 @@ def claim_table(compression: pd.DataFrame, alpha: float, level: float) -> pd.Dat
             continue
         claims["p_adjusted"] = holm(list(claims["p"]))
         claims["family_size"] = int(claims["p"].notna().sum())
-        claims["decided"] = (claims["p_adjusted"] < alpha) & (
-            (claims["low"] > 0) | (claims["high"] < 0)
-        )
+        claims["decided"] = decided(claims["p_adjusted"], claims["low"], claims["high"], alpha)
         claims["n_train"] = int(rows["n_train"].iloc[0])
         claims["keep"] = int(rows["keep"].iloc[0])
         frames.append(claims.assign(**dict(zip(FAMILY, key, strict=True))))

@@ -75,3 +75,24 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (len(finite) - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def paired(differences: np.ndarray, level: float = LEVEL) -> dict[str, float]:
+    """What every tested comparison reports of its per-seed differences: seeds, mean, sd,
+    the t interval (low, high) and the sign-flip p."""
+    d = np.asarray(differences, dtype=float)
+    low, high = t_interval(d, level)
+    return {
+        "seeds": len(d),
+        "mean": float(d.mean()) if len(d) else math.nan,
+        "sd": float(d.std(ddof=1)) if len(d) > 1 else math.nan,
+        "low": low,
+        "high": high,
+        "p": sign_flip_p(d),
+    }
+
+
+def decided(p_adjusted, low, high, alpha: float):
+    """A direction may be claimed: the corrected p is below ``alpha`` and the interval
+    excludes zero (elementwise for Series)."""
+    return (p_adjusted < alpha) & ((low > 0) | (high < 0))
