@@ -61,8 +61,12 @@ def curve_table(compression: pd.DataFrame) -> pd.DataFrame:
 
 def _contrast(differences: pd.Series, level: float, **fields: Any) -> dict[str, Any]:
     stats = paired(differences.dropna().to_numpy(), level)
-    spread = stats["sd"] / math.sqrt(stats["seeds"]) if stats["seeds"] else math.nan
-    return {**fields, **stats, "standard_error": spread}
+    sd = stats.pop("sd")  # the claims table reports the standard error instead
+    return {
+        **fields,
+        **stats,
+        "standard_error": sd / math.sqrt(stats["seeds"]) if stats["seeds"] else math.nan,
+    }
 
 
 def family_claims(rows: pd.DataFrame, level: float) -> list[dict[str, Any]]:

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LEVEL = 0.95
 EXACT_UP_TO = 20  # seeds; beyond this the sign flips are sampled (MONTE_CARLO draws)
@@ -92,7 +96,7 @@ def paired(differences: np.ndarray, level: float = LEVEL) -> dict[str, float]:
     }
 
 
-def decided(p_adjusted, low, high, alpha: float):
+def decided(p_adjusted: pd.Series, low: pd.Series, high: pd.Series, alpha: float) -> pd.Series:
     """A direction may be claimed: the corrected p is below ``alpha`` and the interval
     excludes zero (elementwise for Series)."""
     return (p_adjusted < alpha) & ((low > 0) | (high < 0))
