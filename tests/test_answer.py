@@ -21,6 +21,7 @@ from ddprune.analysis.answer_page import answer_figure, inference_table, page_ta
 from ddprune.analysis.comparisons import Primary, comparison_table
 from ddprune.analysis.inference import holm, sign_flip_p, smallest_p, t_interval
 from ddprune.foundations.tables import validate_table
+from ddprune.study.threshold_file import FamilyThreshold
 
 # Dense curves: test error 0.30, 0.10, 0.20 at 100, 1,000 and 10,000 parameters, each seed
 # shifted by 0.02 (seed - 1).
@@ -180,14 +181,25 @@ def pruning_table(budgets=(500, 50), seeds=3) -> pd.DataFrame:
     )
 
 
-FAMILY = {
-    "dataset": "d",
-    "model": "mlp",
-    "noise": 0.2,
-    "noise_kind": "incorrect-class",
-    "criteria": {"val_error_peak": {"status": "ok", "width": 20}},
-    "it": {"status": "ok", "width": 40, "bootstrap": {"status": "ok", "low": 20, "high": 40}},
-}
+FAMILY = FamilyThreshold.from_dict(
+    {
+        "dataset": "d",
+        "model": "mlp",
+        "noise": 0.2,
+        "noise_kind": "incorrect-class",
+        "widths": [10, 20, 40, 80],
+        "seeds": [0, 1, 2],
+        "criteria": {"val_error_peak": {"status": "ok", "width": 20}},
+        "notes": [],
+        "selection": [],
+        "it": {
+            "status": "ok",
+            "criterion": "val_error_peak",
+            "width": 40,
+            "bootstrap": {"status": "ok", "low": 20, "high": 40},
+        },
+    }
+)
 
 
 def values(dense=None, pruning=None, same_budget=None):

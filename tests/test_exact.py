@@ -21,7 +21,6 @@ from ddprune.foundations.tables import read_table
 from ddprune.jobs.dense import solve
 from ddprune.study import ConfigError, load_study
 from ddprune.study.hparams import ClosedFormConfig, ThresholdConfig
-from ddprune.study.paths import Layout
 
 ISOTROPIC = {"d": None, "n_train": 50, "n_test": 1, "sigma": 0.5, "signal_norm": 1.0}
 
@@ -68,16 +67,10 @@ def solve_to_tables(tmp_path, dataset, options, model, widths, seeds, closed_for
         "sweep": [{"dataset": dataset, "model": model, "widths": widths, "seeds": list(seeds)}],
         "closed_form": closed_form,
     }
-    layout = Layout(str(tmp_path))
-    wildcards = {"dataset": dataset, "model": model, "noise": "0.0"}
-    solve(load_study(config), layout, dataset, model, 0.0, "incorrect-class")
-    tables = {}
-    for name, pattern in (
-        ("dense", layout.solved_dense),
-        ("compression", layout.solved_compression),
-    ):
-        tables[name] = read_table(pattern.format(**wildcards), name)
-    return tables["dense"], tables["compression"]
+    dense, compression = tmp_path / "dense.parquet", tmp_path / "compression.parquet"
+    study = load_study(config)
+    solve(study, dataset, model, 0.0, "incorrect-class", [], dense, compression)
+    return read_table(dense, "dense"), read_table(compression, "compression")
 
 
 def test_the_threshold_rule_puts_the_it_at_p_equals_n(tmp_path):

@@ -22,7 +22,6 @@ from ddprune.study.runs import Run
 from ddprune.study.threshold_file import (
     ThresholdFileError,
     load_threshold,
-    selection_entry,
     write_threshold,
 )
 
@@ -272,14 +271,20 @@ def test_a_selection_naming_an_untrained_checkpoint_fails_clearly(tmp_path):
     write_table(frame(dense_table().to_dict("records"), "dense"), layout.dense, "dense")
     sweep = {"dataset": "digits", "model": "mlp", "widths": WIDTHS, "noise": [0.2]}
     study = load_study({"study": "s", "sweep": [{**sweep, "seeds": [0, 1, 2]}]})
+    files = {
+        "dense": layout.dense,
+        "output": layout.threshold,
+        "final": layout.final_checkpoint,
+        "checkpoints": layout.checkpoints,
+    }
     with pytest.raises(FileNotFoundError, match=r"15 checkpoint.*not trained.*width16/seed0/final"):
-        threshold(study, layout)
+        threshold(study, **files)
     assert not (tmp_path / "threshold.yaml").exists()
     for run in study.runs:
         path = tmp_path.joinpath(fill(layout.final_checkpoint, run))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
-    threshold(study, layout)
+    threshold(study, **files)
     assert "width: 32" in (tmp_path / "threshold.yaml").read_text()
 
 
@@ -349,8 +354,11 @@ def test_a_malformed_threshold_file_is_refused_naming_the_field(tmp_path):
     entry.update(checkpoint="final.pt", axis="width")
     path = tmp_path / "threshold.yaml"
     write_threshold(threshold_document(run, [entry]), path)
-    selected = selection_entry(load_threshold(path), run, 100)
+    document = load_threshold(path)
+    selected = document.entry(run, 100)
     assert (selected.role, selected.it_width, selected.checkpoint) == ("at", 40, "final.pt")
+    assert document.selected_runs() == [(run, 100)]
+    assert document.families[0].it.ok and document.of("digits", "mlp") == [document.families[0]]
 
     document = yaml.safe_load(path.read_text())
     family = document["families"][0]

@@ -59,14 +59,23 @@ def job_arguments(
         "prune": prune or {},
     }
     study, layout = load_study(config), Layout(str(directory))
-    if not Path(fill(layout.labels, run)).exists():
-        draw_labels(study, layout, run.dataset, run.noise, run.noise_kind, run.seed)
-    return {"study": study, "layout": layout, "run": run, "threads": 1}
+    labels = fill(layout.labels, run)
+    if not Path(labels).exists():
+        draw_labels(study, run.dataset, run.noise, run.noise_kind, run.seed, output=labels)
+    return {
+        "study": study,
+        "run": run,
+        "labels": labels,
+        "metrics": fill(layout.metrics, run),
+        "final": fill(layout.final_checkpoint, run),
+        "checkpoints": fill(layout.checkpoints, run),
+        "threads": 1,
+    }
 
 
-def run_file(arguments: dict, pattern: str) -> Path:
-    """The file of ``pattern`` (a layout attribute) of the arguments' run."""
-    return Path(fill(getattr(arguments["layout"], pattern), arguments["run"]))
+def run_file(arguments: dict, name: str) -> Path:
+    """The file the train job's argument ``name`` names."""
+    return Path(arguments[name])
 
 
 def metrics(arguments: dict) -> pd.DataFrame:
@@ -106,15 +115,16 @@ def test_training_stops_once_the_noisy_labels_are_fit(tmp_path):
 def _train_in_subprocess(arguments: dict) -> subprocess.Popen:
     """``jobs.train`` in a process of its own, to be killed with SIGKILL."""
     code = (
-        "import json, sys; from ddprune.jobs.dense import train; from ddprune.study.paths import "
-        "Layout; from ddprune.study import Run, Study; a = json.loads(sys.argv[1]); "
-        "train(Study(a['config']), Layout(a['root']), Run(**a['run']), threads=1)"
+        "import json, sys; from ddprune.jobs.dense import train; "
+        "from ddprune.study import Run, Study; a = json.loads(sys.argv[1]); "
+        "train(Study(a.pop('config')), Run(**a.pop('run')), **a)"
     )
     payload = {
+        **arguments,
         "config": arguments["study"].config,
-        "root": arguments["layout"].root,
         "run": arguments["run"].__dict__,
     }
+    del payload["study"]
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(payload, default=str)])
 
 
@@ -146,7 +156,7 @@ def test_a_job_killed_mid_run_resumes_to_the_same_numbers(tmp_path, train, platf
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    assert not run_file(killed, "final_checkpoint").exists(), "the job finished too soon"
+    assert not run_file(killed, "final").exists(), "the job finished too soon"
     stopped_at = max(p.name for p in checkpoints.glob("*.pt"))
     assert "0000400" not in stopped_at
 
@@ -171,7 +181,7 @@ def test_a_corrupted_checkpoint_gives_a_clear_error_or_a_restart(tmp_path, damag
     arguments = job_arguments(tmp_path)
     train_job(**arguments)
     reference = metrics(arguments)
-    run_file(arguments, "final_checkpoint").unlink()
+    run_file(arguments, "final").unlink()
     periodic = list_periodic(run_file(arguments, "checkpoints"))
     newest = periodic[max(periodic)]
     content = newest.read_bytes()
@@ -193,7 +203,7 @@ def test_a_diverged_run_is_recorded_and_the_job_succeeds(tmp_path):
     table = metrics(arguments)
     assert table["diverged"].tolist() == [False, True]  # stopped at the first evaluation
     assert table.iloc[-1][["train_loss", "train_error", "test_error"]].isna().all()
-    assert run_file(arguments, "final_checkpoint").exists()
+    assert run_file(arguments, "final").exists()
 
 
 def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
@@ -210,11 +220,24 @@ def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
         "axis": "epoch",
     }
     document = threshold_document(RUN, [entry])
-    layout = arguments["layout"]
-    threshold = Path(layout.threshold)
+    threshold = tmp_path / "threshold.yaml"
     threshold.write_text(yaml.safe_dump(document))
-    verify_selected(arguments["study"], layout, RUN, 20, threads=1)
-    row = read_table(fill(layout.verified, RUN, epoch=20), "selection").iloc[0]
+    files = {k: arguments[k] for k in ("threshold", "metrics", "labels") if k in arguments}
+
+    def verify(epoch: int, output: Path) -> None:
+        verify_selected(
+            arguments["study"],
+            RUN,
+            epoch,
+            threshold=threshold,
+            checkpoint=entry["checkpoint"],
+            output=output,
+            threads=1,
+            **files,
+        )
+
+    verify(20, tmp_path / "verified20.parquet")
+    row = read_table(tmp_path / "verified20.parquet", "selection").iloc[0]
     recorded = metrics(arguments).set_index("epoch").loc[20]
     assert row["epoch"] == 20 and row["axis"] == "epoch" and row["role"] == "at"
     assert row["test_error"] == pytest.approx(recorded["test_error"], abs=1e-7)
@@ -223,8 +246,8 @@ def test_a_selected_periodic_checkpoint_is_verified_against_its_epoch(tmp_path):
     entry["epoch"] = 30
     threshold.write_text(yaml.safe_dump(document))
     with pytest.raises(CheckpointError, match="does not reproduce"):
-        verify_selected(arguments["study"], layout, RUN, 30, threads=1)
-    assert not Path(fill(layout.verified, RUN, epoch=30)).exists()
+        verify(30, tmp_path / "verified30.parquet")
+    assert not (tmp_path / "verified30.parquet").exists()
 
 
 def test_the_inverse_sqrt_schedule_sets_the_rate_of_every_step(tmp_path):

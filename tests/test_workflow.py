@@ -475,18 +475,37 @@ from ddprune.study.paths import Layout
 from ddprune.study import load_study
 study = load_study(yaml.safe_load(Path(sys.argv[2]).read_text()))
 layout = Layout.of(study.name)
+family = lambda pattern: pattern.format(dataset="digits", model="mlp")
 metrics = sorted(str(p) for p in Path(layout.root, "train").rglob("metrics.parquet"))
 report.aggregate(metrics, layout.dense, "dense")
-threshold.threshold(study, layout)
+threshold.threshold(
+    study, layout.dense, layout.threshold, layout.final_checkpoint, layout.checkpoints
+)
+tables = {"dense": layout.dense, "threshold": layout.threshold, "pruning": layout.pruning}
 for kind in report.DRAW:
     if kind != "prune_vs_small":
-        report.figure(study, layout, kind, "digits", "mlp")
-report.dense_summary(study, layout, "digits", "mlp")
-report.answer(study, layout)
-report.answer_page(study, layout, sys.argv[3])
-report.answer_figure(study, layout)
-report.recovery_table(study, layout, "digits", "mlp")
-report.threshold_table(layout)
+        report.figure(study, kind, "digits", "mlp", tables, family(layout.figure(kind)))
+report.dense_summary(layout.dense, family(layout.family_table("dense_summary")), "digits", "mlp")
+report.answer(
+    study,
+    dense=layout.dense,
+    threshold=layout.threshold,
+    pruning=layout.pruning,
+    answer=layout.answer,
+    comparisons=layout.comparisons,
+)
+report.answer_page(
+    study,
+    report.AnswerTables.read(layout.answer, layout.comparisons, layout.threshold),
+    figure=layout.answer_figure,
+    template=sys.argv[3],
+    page=layout.answer_page,
+    landing=layout.landing,
+)
+report.answer_figure(layout.answer, layout.answer_figure)
+recovery = family(layout.family_table("recovery"))
+report.recovery_table(study, layout.answer, recovery, "digits", "mlp")
+report.threshold_table(layout.threshold, layout.threshold_table)
 assert "torch" not in sys.modules or not hasattr(sys.modules["torch"], "nn")
 """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(poisoned.parent), str(REPO / "src")])}

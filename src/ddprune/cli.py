@@ -30,7 +30,7 @@ from ddprune.foundations.tables import read_table
 from ddprune.study import ConfigError, load_study
 from ddprune.study.paths import RUN, Layout, fill
 from ddprune.study.runs import Study
-from ddprune.study.threshold_file import load_threshold, selected_runs
+from ddprune.study.threshold_file import load_threshold
 
 RECENT = 600  # seconds: a started job whose log changed more recently is called running
 # "epoch 400/3000, 12 s so far, at most 78 s left" (ddprune.foundations.logs.progress_line)
@@ -85,20 +85,16 @@ def status(study: Study, layout: Layout) -> str:
     if not Path(layout.threshold).is_file():
         lines.append("  threshold  waiting (and the pruning jobs it selects)")
         return "\n".join(lines)
-    families = load_threshold(layout.threshold)["families"]
+    document = load_threshold(layout.threshold)
     its = [
-        f"{f['dataset']}/{f['model']} noise {f['noise']}: "
-        + (
-            f"width {f['it']['width']} ({f['it']['criterion']})"
-            if f["it"]["status"] == "ok"
-            else "undefined"
-        )
-        for f in families
+        f"{f.dataset}/{f.model} noise {f.noise}: "
+        + (f"width {f.it.width} ({f.it.criterion})" if f.it.ok else "undefined")
+        for f in document.families
     ]
     lines.append("  threshold  done: IT " + "; ".join(its))
     jobs = [
         (run, epoch, method)
-        for run, epoch in selected_runs(load_threshold(layout.threshold))
+        for run, epoch in document.selected_runs()
         for method in study.prune.methods
     ]
     log = layout.log(f"prune/{RUN}/epoch{{epoch}}/{{method}}")
@@ -122,13 +118,20 @@ def status(study: Study, layout: Layout) -> str:
 def answer(study: Study, layout: Layout) -> str:
     """The answer page's paragraphs and its tested comparisons, as text."""
     from ddprune.analysis.answer_page import inference_table
-    from ddprune.jobs.report import answer_paragraphs
+    from ddprune.jobs.report import AnswerTables, answer_paragraphs
 
     if not Path(layout.comparisons).is_file():
         return f"{study.name}: no answer yet ({layout.comparisons} is missing; run snakemake)"
-    tested = read_table(layout.comparisons, "comparisons")
-    table = read_table(layout.answer, "answer")
-    text = "\n\n".join(answer_paragraphs(study, layout, table, tested))
+    solved = bool(study.solved_families)
+    tables = AnswerTables.read(
+        layout.answer,
+        layout.comparisons,
+        layout.threshold,
+        layout.compression if solved else None,
+        layout.compression_claims if solved else None,
+    )
+    text = "\n\n".join(answer_paragraphs(study, tables))
+    tested = tables.comparisons
     tests = inference_table(tested).to_string(index=False) if len(tested) else ""
     return f"{text}\n\n{tests}".rstrip()
 

@@ -9,47 +9,43 @@ rule answer:
         threshold=LAYOUT.threshold,
         pruning=pruning_table,
     output:
-        LAYOUT.answer,
-        LAYOUT.comparisons,
+        answer=LAYOUT.answer,
+        comparisons=LAYOUT.comparisons,
     log:
         LAYOUT.log("answer/table"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        job="answer",
-        prune=config["prune"],
-        tolerance=config["threshold"]["interpolation_tolerance"],
-        answer=config["answer"],
+        config=config_sections("prune", "threshold", "answer"),
     script:
-        "../scripts/study_report.py"
+        "../scripts/answer.py"
 
 
 rule answer_page:
     """The answer page: four questions in generated sentences, the tests, the numbers."""
     input:
-        LAYOUT.answer,
-        LAYOUT.comparisons,
-        LAYOUT.threshold,
-        compression_inputs,
+        unpack(compression_inputs),
+        answer=LAYOUT.answer,
+        comparisons=LAYOUT.comparisons,
+        threshold=LAYOUT.threshold,
         figure=LAYOUT.answer_figure,
         template=workflow.source_path("../report/workflow.rst"),
     output:
-        report(
+        page=report(
             LAYOUT.answer_page,
             caption="../report/answer.rst",
             category="0. Answer",
             labels={"item": "answer: sentences and numbers"},
         ),
-        LAYOUT.landing,
+        landing=LAYOUT.landing,
     log:
         LAYOUT.log("answer/page"),
     conda:
         "../../envs/ddprune.yaml"
     params:
-        job="answer_page",
-        primary=config["answer"]["primary"],
+        config=config_sections("prune", "answer"),
     script:
-        "../scripts/study_report.py"
+        "../scripts/answer_page.py"
 
 
 rule answer_figure:
@@ -67,10 +63,8 @@ rule answer_figure:
         LAYOUT.log("answer/figure"),
     conda:
         "../../envs/ddprune.yaml"
-    params:
-        job="answer_figure",
     script:
-        "../scripts/study_report.py"
+        "../scripts/answer_figure.py"
 
 
 rule noise_figure:
@@ -89,7 +83,6 @@ rule noise_figure:
     conda:
         "../../envs/ddprune.yaml"
     params:
-        job="noise_figure",
-        primary=config["answer"]["primary"],
+        config=config_sections("answer"),
     script:
-        "../scripts/study_report.py"
+        "../scripts/noise_figure.py"

@@ -27,12 +27,7 @@ from ddprune.catalog import (
     TRAINED_FIGURES,
     is_regression,
 )
-from ddprune.study.threshold_file import (
-    load_threshold,
-    rewind_checkpoint,
-    selected_checkpoint,
-    selected_runs,
-)
+from ddprune.study.threshold_file import load_threshold, rewind_checkpoint
 
 try:
     STUDY = load_study(config)
@@ -54,10 +49,10 @@ LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.study.paths)
 # `--resources gpu=G` runs G x platform.runs_per_gpu of them at a time (each claims its own
 # slot: ddprune.training.platform). Snakemake's resources are integers, so the GPU count the
 # user gives is turned into slots here; the SLURM executor sets no global limit to scale.
-GPUS_PER_JOB = 0 if config["platform"]["device"] == "cpu" else 1
+GPUS_PER_JOB = 0 if STUDY.platform.device == "cpu" else 1
 if workflow.global_resources.get("gpu").value is not None:
     workflow.global_resources["gpu"] = (
-        workflow.global_resources["gpu"].value * config["platform"]["runs_per_gpu"]
+        workflow.global_resources["gpu"].value * STUDY.platform.runs_per_gpu
     )
 
 
@@ -69,6 +64,19 @@ wildcard_constraints:
     seed=r"[0-9]+",
     epoch=r"[0-9]+",
     method=r"[a-z-]+",
+
+
+def config_sections(*names):
+    """The config sections whose values a job's numbers depend on, given to it as ``params``:
+    Snakemake reruns a job whose params changed (its ``params`` rerun trigger), so changing
+    a section reruns exactly the jobs that depend on it. (The platform section is never
+    among them: it does not change the numbers.)"""
+    return {name: STUDY.config[name] for name in names}
+
+
+def dataset_options(wildcards):
+    """A dataset's options (its files, sizes, split): a job's numbers depend on them."""
+    return STUDY.dataset_options(wildcards.dataset)
 
 
 def run_paths(pattern, runs=None):
@@ -99,19 +107,19 @@ def selected_paths(pattern, **values):
     document = load_threshold(checkpoints.threshold.get().output[0])
     return [
         pattern.format(**run.wildcards, epoch=epoch, **values)
-        for run, epoch in selected_runs(document)
+        for run, epoch in document.selected_runs()
     ]
 
 
 def pruned_paths(pattern):
     """``pattern`` for every (selected checkpoint, pruning method), once the selection is known."""
-    methods = config["prune"]["methods"]
+    methods = STUDY.prune.methods
     return [path for m in methods for path in selected_paths(pattern, method=m)]
 
 
 def pruning_table(wildcards):
     """The study's pruning table, when it prunes at all."""
-    return LAYOUT.pruning if config["prune"]["methods"] else []
+    return LAYOUT.pruning if STUDY.prune.methods else []
 
 
 def data_file(wildcards):
@@ -124,7 +132,7 @@ def rewind_checkpoint_file(wildcards):
     if not PRUNE_METHODS[wildcards.method].needs_rewind_checkpoint:
         return []
     run = Run.from_wildcards(wildcards)
-    return rewind_checkpoint(LAYOUT, run, config["prune"]["rewind_epoch"])
+    return rewind_checkpoint(LAYOUT, run, STUDY.prune.rewind_epoch)
 
 
 def landing_page():
@@ -148,10 +156,10 @@ def counts_table_file(wildcards):
 
 def selected_checkpoint_file(wildcards):
     """The checkpoint file that the threshold selection names for a (run, epoch)."""
-    threshold = checkpoints.threshold.get().output[0]
-    return selected_checkpoint(
-        threshold, Run.from_wildcards(wildcards), int(wildcards.epoch)
-    )
+    document = load_threshold(checkpoints.threshold.get().output[0])
+    return document.entry(
+        Run.from_wildcards(wildcards), int(wildcards.epoch)
+    ).checkpoint
 
 
 def model_families():
@@ -216,13 +224,13 @@ def closed_form_targets():
 def compression_inputs(wildcards):
     """What the answer page reads of the closed-form regimes (nothing without them)."""
     if not STUDY.solved_families:
-        return []
-    return [LAYOUT.compression, LAYOUT.compression_claims]
+        return {}
+    return {"compression": LAYOUT.compression, "claims": LAYOUT.compression_claims}
 
 
 def pruning_targets():
     """Pruning table, figures and recovery table, when the study prunes at all."""
-    if not config["prune"]["methods"]:
+    if not STUDY.prune.methods:
         return []
     patterns = [LAYOUT.figure(kind) for kind in PRUNING_FIGURES]
     patterns.append(LAYOUT.family_table("recovery"))

@@ -12,7 +12,7 @@ rule labels:
     conda:
         "../../envs/ddprune.yaml"
     params:
-        options=lambda wc: STUDY.dataset_options(wc.dataset),
+        options=dataset_options,
     script:
         "../scripts/draw_labels.py"
 
@@ -29,15 +29,14 @@ rule train:
         LAYOUT.log(f"train/{RUN}"),
     conda:
         "../../envs/ddprune.yaml"
-    threads: config["platform"]["threads"]
+    threads: STUDY.platform.threads
     resources:
         gpu=GPUS_PER_JOB,
     params:
-        # What the job reads from the config and depends on: a change reruns it. The
-        # platform section is left out on purpose: it never changes the numbers.
-        train=config["train"],
+        checkpoints=LAYOUT.checkpoints,  # periodic checkpoints and resume points
+        config=config_sections("train"),
         keep_epochs=STUDY.kept_epochs(),
-        options=lambda wc: STUDY.dataset_options(wc.dataset),
+        options=dataset_options,
     script:
         "../scripts/train.py"
 
@@ -60,8 +59,8 @@ rule solve:
             STUDY.widths(wc.dataset, wc.model, *parse_noise_wildcard(wc.noise), seed)
             for seed in STUDY.seeds(wc.dataset, wc.model, wc.noise)
         ],
-        options=lambda wc: STUDY.dataset_options(wc.dataset),
-        closed_form=config["closed_form"],
+        options=dataset_options,
+        config=config_sections("closed_form"),
     script:
         "../scripts/solve.py"
 
@@ -93,10 +92,9 @@ rule compression_claims:
     conda:
         "../../envs/ddprune.yaml"
     params:
-        job="compression_claims",
-        answer=config["answer"],
+        config=config_sections("answer"),
     script:
-        "../scripts/study_report.py"
+        "../scripts/compression_claims.py"
 
 
 rule aggregate_dense:

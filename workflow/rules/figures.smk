@@ -20,8 +20,7 @@ rule family_figure:
     conda:
         "../../envs/ddprune.yaml"
     params:
-        kind=lambda wildcards: wildcards.kind,
-        options=lambda wildcards: STUDY.dataset_options(wildcards.dataset),
+        options=dataset_options,
     script:
         "../scripts/figure.py"
 
@@ -88,8 +87,6 @@ rule pruning_figure:
         kind="|".join(PRUNING_FIGURES),
     conda:
         "../../envs/ddprune.yaml"
-    params:
-        kind=lambda wildcards: wildcards.kind,
     script:
         "../scripts/figure.py"
 
@@ -114,5 +111,7 @@ rule recovery_table:
         LAYOUT.log(f"tables/{FAMILY}/recovery"),
     conda:
         "../../envs/ddprune.yaml"
+    params:
+        config=config_sections("prune"),
     script:
         "../scripts/recovery_table.py"

@@ -16,13 +16,13 @@ rule prune:
         LAYOUT.log(f"prune/{RUN}/epoch{{epoch}}/{{method}}"),
     conda:
         "../../envs/ddprune.yaml"
-    threads: config["platform"]["threads"]
+    threads: STUDY.platform.threads
     resources:
         gpu=GPUS_PER_JOB,
     params:
-        train=config["train"],
-        prune=config["prune"],
-        options=lambda wc: STUDY.dataset_options(wc.dataset),
+        rounds=LAYOUT.rounds,  # each round's checkpoint and the resume point inside the next
+        config=config_sections("train", "prune"),
+        options=dataset_options,
     script:
         "../scripts/prune.py"
 

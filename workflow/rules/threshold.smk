@@ -12,7 +12,10 @@ checkpoint threshold:
     conda:
         "../../envs/ddprune.yaml"
     params:
-        config=config["threshold"],
+        # The patterns of the checkpoints it may select, not filled in here.
+        final=lambda wildcards: LAYOUT.final_checkpoint,
+        checkpoints=lambda wildcards: LAYOUT.checkpoints,
+        config=config_sections("threshold"),
     script:
         "../scripts/threshold.py"
 
@@ -31,12 +34,12 @@ rule verify_selected:
         LAYOUT.log(f"selected/{RUN}/epoch{{epoch}}"),
     conda:
         "../../envs/ddprune.yaml"
-    threads: config["platform"]["threads"]
+    threads: STUDY.platform.threads
     resources:
         gpu=GPUS_PER_JOB,
     params:
-        train=config["train"],
-        options=lambda wc: STUDY.dataset_options(wc.dataset),
+        config=config_sections("train"),
+        options=dataset_options,
     script:
         "../scripts/verify_selected.py"
 

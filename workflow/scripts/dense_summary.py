@@ -1,4 +1,6 @@
 from ddprune.jobs.report import dense_summary
 from ddprune.jobs.snakemake import start
 
-dense_summary(*start(snakemake), snakemake.wildcards.dataset, snakemake.wildcards.model)
+start(snakemake)
+wildcards = snakemake.wildcards
+dense_summary(snakemake.input[0], snakemake.output[0], wildcards.dataset, wildcards.model)

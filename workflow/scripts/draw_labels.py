@@ -4,8 +4,9 @@ from ddprune.study.runs import parse_noise_wildcard
 
 wildcards = snakemake.wildcards
 draw_labels(
-    *start(snakemake),
+    start(snakemake),
     wildcards.dataset,
     *parse_noise_wildcard(wildcards.noise),
     int(wildcards.seed),
+    output=snakemake.output[0],
 )

@@ -1,4 +1,5 @@
 from ddprune.jobs.report import threshold_table
 from ddprune.jobs.snakemake import start
 
-threshold_table(start(snakemake)[1])
+start(snakemake)
+threshold_table(snakemake.input[0], snakemake.output[0])

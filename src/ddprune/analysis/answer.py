@@ -18,9 +18,8 @@ Torch-free: the answer job reads Parquet and YAML only.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ import pandas as pd
 from ddprune.analysis.inference import LEVEL, t_interval
 from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
 from ddprune.foundations.tables import frame
+from ddprune.study.threshold_file import FamilyThreshold
 
 SOURCE_KEYS = [*FAMILY_KEYS, "axis", "role", "width", "source", "method"]
 ROLE_ORDER = ["before", "at", "after", "control"]
@@ -234,11 +234,11 @@ def trajectory_statistics(
     return values
 
 
-def _peak_params(curve: pd.DataFrame, family: dict[str, Any] | None) -> float | None:
+def _peak_params(curve: pd.DataFrame, family: FamilyThreshold | None) -> float | None:
     """Parameter count of the dense validation-error peak that the threshold stage found."""
     if family is None:
         return None
-    peak = family["criteria"]["val_error_peak"]
+    peak = family.criteria["val_error_peak"]
     at = curve[curve["width"] == peak.get("width")]
     return float(at["n_params"].iloc[0]) if peak["status"] == "ok" and len(at) else None
 
@@ -246,7 +246,7 @@ def _peak_params(curve: pd.DataFrame, family: dict[str, Any] | None) -> float | 
 def per_seed_values(
     dense: pd.DataFrame,
     pruning: pd.DataFrame,
-    families: list[dict[str, Any]],
+    families: Sequence[FamilyThreshold],
     tolerance: float,
     same_budget_epochs: dict[str, int] | None = None,
 ) -> pd.DataFrame:
@@ -263,7 +263,7 @@ def per_seed_values(
         key: rows
         for key, rows in dense[~dense["diverged"]].groupby([*FAMILY_KEYS, "width", "seed"])
     }
-    thresholds = {tuple(f[k] for k in FAMILY_KEYS): f for f in families}
+    thresholds = {f.key: f for f in families}
     rows = []
     for (study, *key, seed), trajectory in pruning.groupby(
         ["study", *SOURCE_KEYS, "seed"], sort=True

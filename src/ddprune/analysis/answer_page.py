@@ -6,7 +6,7 @@ and no sentence claims more than its corrected test decides."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -32,6 +32,7 @@ from ddprune.analysis.inference import LEVEL
 from ddprune.analysis.plotting import noise_labels, wrap_caption
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.catalog import DEFAULT_NOISE_KIND
+from ddprune.study.threshold_file import FamilyThreshold
 
 NONE = "n/a"  # a statistic that has no value for this source
 ORACLE_EPOCH = ("delta_best_epoch_oracle", 0)
@@ -53,10 +54,6 @@ METHOD = (
     "compared). The sparse IT is the first round whose noisy-label train error exceeds the "
     "interpolation tolerance; the peak round is the worst validation error up to the best round."
 )
-
-
-def _family_key(row: Any) -> tuple[str, str, float, str]:
-    return tuple(row[key] for key in FAMILY_KEYS)
 
 
 def _points(value: float, signed: bool = False) -> str:
@@ -288,12 +285,12 @@ def _question_walk(comparisons: pd.DataFrame, found: dict, method: str) -> str:
     )
 
 
-def _limits(family: dict[str, Any], comparisons: pd.DataFrame, seeds: int) -> str:
+def _limits(family: FamilyThreshold, comparisons: pd.DataFrame, seeds: int) -> str:
     """What the study cannot show, from its own numbers."""
     secondary = comparisons[comparisons["family"] == "secondary"]
     size = int(secondary["family_size"].max()) if len(secondary) else 0
     floor = min(1.0, size * 2.0 / 2.0**seeds) if size else math.nan
-    boot = family["it"].get("bootstrap", {})
+    boot = family.it.bootstrap
     interval = (
         f"its seed bootstrap puts the IT between widths {boot['low']} and {boot['high']}"
         if boot.get("status") == "ok"
@@ -312,9 +309,9 @@ def _limits(family: dict[str, Any], comparisons: pd.DataFrame, seeds: int) -> st
 def sentences(
     table: pd.DataFrame,
     comparisons: pd.DataFrame,
-    families: list[dict[str, Any]],
+    families: Sequence[FamilyThreshold],
     primary_method: str,
-    nothing: Callable[[dict[str, Any]], str],
+    nothing: Callable[[FamilyThreshold], str],
 ) -> list[str]:
     """The four questions per family (dataset, model, noise) of the threshold stage, in
     order, about the pre-registered primary method whatever the numbers say, then what the
@@ -322,7 +319,7 @@ def sentences(
     knows the study)."""
     out = []
     for family in families:
-        key = _family_key(family)
+        key = family.key
         kind = "" if key[3] == DEFAULT_NOISE_KIND else f"{key[3]} "
         head = f"{key[0]}/{key[1]}, {key[2]:.0%} {kind}noise: "
         rows = table[(table[FAMILY_KEYS] == list(key)).all(axis=1)]

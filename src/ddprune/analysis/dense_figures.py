@@ -38,6 +38,7 @@ from ddprune.analysis.plotting import (
     rings,
 )
 from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, epoch_means, final_rows
+from ddprune.study.threshold_file import FamilyThreshold
 
 METRICS = {
     "test_error": ("test error", "error"),
@@ -60,7 +61,9 @@ COLORS = {
 
 
 def double_descent(
-    dense: pd.DataFrame, families: list[dict] | None = None, theory: pd.DataFrame | None = None
+    dense: pd.DataFrame,
+    families: list[FamilyThreshold] | None = None,
+    theory: pd.DataFrame | None = None,
 ) -> ggplot:
     """Final test error, train error and test loss vs width (log axis), a column per noise.
 
@@ -121,7 +124,9 @@ INTERPOLATED = 1e-12
 
 
 def risk_curve(
-    dense: pd.DataFrame, families: list[dict] | None = None, theory: pd.DataFrame | None = None
+    dense: pd.DataFrame,
+    families: list[FamilyThreshold] | None = None,
+    theory: pd.DataFrame | None = None,
 ) -> ggplot:
     """Test and train mean squared error vs width, both axes logarithmic, with the IT lines
     and, where the closed form holds, ``theory`` (columns width, value) as a dashed curve."""
@@ -222,17 +227,17 @@ def prune_vs_small(compression: pd.DataFrame) -> ggplot:
     return figure + scale_y_log10(limits=(bottom, top), oob=squish)
 
 
-def _selected_points(families: list[dict], mean: pd.DataFrame) -> pd.DataFrame:
+def _selected_points(families: list[FamilyThreshold], mean: pd.DataFrame) -> pd.DataFrame:
     """The selected widths on the seed-mean test-error curve, with their roles."""
     selected = pd.DataFrame(
         [
             {
-                "noise_label": noise_label(family["noise"], family["noise_kind"]),
-                "width": e["width"],
-                "role": e["role"],
+                "noise_label": noise_label(family.noise, family.noise_kind),
+                "width": e.width,
+                "role": e.role,
             }
             for family in families
-            for e in family["selection"]
+            for e in family.selection
         ],
         columns=["noise_label", "width", "role"],
     ).drop_duplicates()
@@ -240,7 +245,7 @@ def _selected_points(families: list[dict], mean: pd.DataFrame) -> pd.DataFrame:
     return selected.merge(test_error, on=["noise_label", "width"])
 
 
-def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -> ggplot:
+def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | None = None) -> ggplot:
     """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
 
     Runs that stopped early keep their last value (``summaries.epoch_means``). With
@@ -264,14 +269,14 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[dict] | None = None) -
     marks = pd.DataFrame(
         [
             {
-                "noise_label": noise_label(f["noise"], f["noise_kind"]),
-                "width_label": str(e["width"]),
-                "epoch": e["epoch"],
-                "role": e["role"],
+                "noise_label": noise_label(f.noise, f.noise_kind),
+                "width_label": str(e.width),
+                "epoch": e.epoch,
+                "role": e.role,
             }
             for f in families or []
-            for e in f["selection"]
-            if e["axis"] == "epoch"
+            for e in f.selection
+            if e.axis == "epoch"
         ],
         columns=["noise_label", "width_label", "epoch", "role"],
     ).drop_duplicates()

@@ -21,6 +21,7 @@ from plotnine import (
 
 from ddprune.catalog import DEFAULT_NOISE_KIND
 from ddprune.foundations.atomic import atomic_path
+from ddprune.study.threshold_file import FamilyThreshold
 
 
 def log2_breaks(limits: tuple[float, float]) -> list[float]:
@@ -87,17 +88,17 @@ def noise_labels(table: pd.DataFrame) -> pd.Series:
     return pd.Series([noise_label(*pair) for pair in pairs], index=table.index, dtype=object)
 
 
-def it_lines(families: list[dict]) -> list:
+def it_lines(families: list[FamilyThreshold]) -> list:
     """A vertical line per IT criterion that has an answer, one line type per criterion."""
     markers = pd.DataFrame(
         [
             {
-                "noise_label": noise_label(family["noise"], family["noise_kind"]),
+                "noise_label": noise_label(family.noise, family.noise_kind),
                 "width": criterion["width"],
                 "criterion": CRITERION_LABELS[name],
             }
             for family in families
-            for name, criterion in family["criteria"].items()
+            for name, criterion in family.criteria.items()
             if criterion["status"] == "ok" and name in CRITERION_LABELS
         ],
         columns=["noise_label", "width", "criterion"],

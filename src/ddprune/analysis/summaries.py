@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from ddprune.analysis.criteria import CHOOSABLE
 from ddprune.foundations.atomic import write_text
+from ddprune.study.threshold_file import FamilyThreshold, ThresholdIT
 
 # A family shares one dense curve: the sweep over width of one (dataset, model, noise rate,
 # noise kind); a run is one width and seed of it.
@@ -138,21 +140,21 @@ def write_html(
     )
 
 
-def _agreement(it: dict, criteria: dict) -> str:
+def _agreement(it: ThresholdIT, criteria: Mapping[str, Mapping]) -> str:
     """Whether every criterion that may choose the IT has an answer within one grid step of
     it, and if not, which has none or lies further (the oracles do not count)."""
-    if it["status"] != "ok":
+    if not it.ok:
         return ""
     missing = [f"{name}: no answer" for name in CHOOSABLE if criteria[name]["status"] != "ok"]
     far = [
         f"{name}: {steps} grid steps away"
-        for name, steps in it["grid_steps_from_it"].items()
+        for name, steps in it.grid_steps_from_it.items()
         if steps > 1 and name in CHOOSABLE
     ]
     return "; ".join(["no", *missing, *far]) if missing or far else "yes, within one grid step"
 
 
-def threshold_table(families: list[dict]) -> pd.DataFrame:
+def threshold_table(families: Sequence[FamilyThreshold]) -> pd.DataFrame:
     """One row per family: the chosen IT, every criterion and the selection, for the report."""
 
     def describe(criterion: dict, *fields: str) -> str:
@@ -173,25 +175,23 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
 
     rows = []
     for family in families:
-        it, criteria = family["it"], family["criteria"]
-        boot = it.get("bootstrap", {})
+        it, criteria = family.it, family.criteria
         roles: dict[str, list[int]] = {}
-        for entry in family["selection"]:
-            if entry["axis"] != "width":
+        for entry in family.selection:
+            if entry.axis != "width":
                 continue
-            roles.setdefault(entry["role"], [])
-            if entry["width"] not in roles[entry["role"]]:
-                roles[entry["role"]].append(entry["width"])
+            roles.setdefault(entry.role, [])
+            if entry.width not in roles[entry.role]:
+                roles[entry.role].append(entry.width)
         rows.append(
             {
-                "dataset": family["dataset"],
-                "model": family["model"],
-                "noise": family["noise"],
-                "noise kind": family["noise_kind"],
-                "IT width": it.get("width", "undefined"),
-                "IT criterion": it["criterion"]
-                + (" (fallback)" if it.get("fallback_used") else ""),
-                "95% bootstrap": interval(boot),
+                "dataset": family.dataset,
+                "model": family.model,
+                "noise": family.noise,
+                "noise kind": family.noise_kind,
+                "IT width": it.width if it.ok else "undefined",
+                "IT criterion": it.criterion + (" (fallback)" if it.fallback_used else ""),
+                "95% bootstrap": interval(it.bootstrap),
                 "criteria agree": _agreement(it, criteria),
                 "validation-error peak": describe(
                     criteria["val_error_peak"], "width", "height", "prominence"
@@ -208,11 +208,11 @@ def threshold_table(families: list[dict]) -> pd.DataFrame:
                 "test-loss peak (oracle)": describe(
                     criteria["test_loss_peak"], "width", "height", "prominence"
                 ),
-                "epoch-wise peak": _epochwise_text(family.get("epochwise")),
+                "epoch-wise peak": _epochwise_text(family.epochwise),
                 "selected widths": "; ".join(
                     f"{r} {', '.join(map(str, w))}" for r, w in roles.items()
                 ),
-                "notes": "; ".join(family["notes"]),
+                "notes": "; ".join(family.notes),
             }
         )
     return pd.DataFrame(rows)

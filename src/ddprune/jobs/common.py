@@ -13,19 +13,19 @@ from ddprune.data.noise import NoisyLabels
 from ddprune.data.run_data import RunData, labels_from_table
 from ddprune.foundations.tables import read_table
 from ddprune.models import build_model
-from ddprune.study.paths import Layout, PathLike, fill
+from ddprune.study.paths import PathLike
 from ddprune.study.runs import Run, Study
 from ddprune.training.checkpoints import load_checkpoint
 
 
-def read_labels(path: PathLike) -> NoisyLabels:
+def read_labels(path: PathLike) -> dict[str, NoisyLabels]:
     return labels_from_table(read_table(path, "labels"))
 
 
-def run_data(study: Study, layout: Layout, run: Run, device: torch.device) -> RunData:
-    """The run's dataset with its recorded label noise, on ``device``."""
+def run_data(study: Study, run: Run, labels: PathLike, device: torch.device) -> RunData:
+    """The run's dataset with its recorded label noise (the ``labels`` table), on ``device``."""
     dataset = load_dataset(run.dataset, study.dataset_options(run.dataset))
-    return RunData.build(dataset, read_labels(fill(layout.labels, run)), device)
+    return RunData.build(dataset, read_labels(labels), device)
 
 
 def job_spec(study: Study, run: Run, data: RunData, **more: Any) -> dict[str, Any]:

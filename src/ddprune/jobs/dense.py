@@ -10,11 +10,11 @@ from dataclasses import asdict
 from ddprune.catalog import is_regression
 from ddprune.closed_form import solve_run
 from ddprune.data.datasets import load_dataset
-from ddprune.data.noise import draw_noise
-from ddprune.data.run_data import labels_table
-from ddprune.foundations.tables import frame, write_table
-from ddprune.jobs.common import job_spec, read_labels, run_data
-from ddprune.study.paths import Layout, fill
+from ddprune.data.noise import NoisyLabels, draw_noise
+from ddprune.data.run_data import labels_from_table, labels_table
+from ddprune.foundations.tables import frame, read_table, write_table
+from ddprune.jobs.common import job_spec, run_data
+from ddprune.study.paths import PathLike
 from ddprune.study.runs import Run, Study, noise_wildcard
 from ddprune.training.dense_run import train_run
 from ddprune.training.platform import configure
@@ -23,15 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def draw_labels(
-    study: Study, layout: Layout, dataset: str, noise: float, noise_kind: str, seed: int
+    study: Study, dataset: str, noise: float, noise_kind: str, seed: int, output: PathLike
 ) -> None:
     """Draw the label noise of (dataset, noise, noise kind, seed) once and record it."""
     data = load_dataset(dataset, study.dataset_options(dataset))
     labels = draw_noise(data, dataset, noise, seed, noise_kind)
     rows = labels_table(labels, study.name, dataset, noise, noise_kind, seed)
-    output = layout.labels.format(
-        dataset=dataset, noise=noise_wildcard(noise, noise_kind), seed=seed
-    )
     write_table(frame(rows, "labels"), output, "labels")
     log.info(
         "%s %s noise %s seed %d: %d of %d labels redrawn, %.4f changed",
@@ -45,10 +42,19 @@ def draw_labels(
     )
 
 
-def train(study: Study, layout: Layout, run: Run, threads: int | None = None) -> None:
-    """Train (or resume) one run; write its metric table and final checkpoint."""
+def train(
+    study: Study,
+    run: Run,
+    labels: PathLike,
+    metrics: PathLike,
+    final: PathLike,
+    checkpoints: PathLike,
+    threads: int | None = None,
+) -> None:
+    """Train (or resume) one run on its ``labels``; write its ``metrics`` table and ``final``
+    checkpoint (periodic checkpoints and resume points go to the ``checkpoints`` folder)."""
     config, platform = study.train, study.platform
-    data = run_data(study, layout, run, configure(platform, threads))
+    data = run_data(study, run, labels, configure(platform, threads))
     identity = {
         "study": study.name,
         **asdict(run),
@@ -67,36 +73,36 @@ def train(study: Study, layout: Layout, run: Run, threads: int | None = None) ->
         data,
         spec=job_spec(study, run, data),
         identity=identity,
-        checkpoint_dir=fill(layout.checkpoints, run),
-        final_path=fill(layout.final_checkpoint, run),
+        checkpoint_dir=checkpoints,
+        final_path=final,
         keep_epochs=tuple(study.kept_epochs()),
     )
-    write_table(frame(rows, "dense"), fill(layout.metrics, run), "dense")
+    write_table(frame(rows, "dense"), metrics, "dense")
 
 
 def solve(
     study: Study,
-    layout: Layout,
     dataset: str,
     model: str,
     noise: float,
     noise_kind: str,
+    labels: list[PathLike],
+    dense: PathLike,
+    compression: PathLike,
 ) -> None:
-    """Solve a closed-form model at every width and seed of one family; write its dense and
-    compression rows (one job per family: each solve takes milliseconds, a job seconds)."""
+    """Solve a closed-form model at every width and seed of one family on the seeds' label
+    tables (``labels``, none for regression); write its ``dense`` and ``compression`` rows
+    (one job per family: each solve takes milliseconds, a job seconds)."""
     options = study.dataset_options(dataset)
-    label = noise_wildcard(noise, noise_kind)
-    wildcards = {"dataset": dataset, "model": model, "noise": label}
     config = study.closed_form
     metric = "mean_squared_error" if is_regression(dataset, options) else "classification_error"
+    drawn = labels_by_seed(labels)
     dense_rows, compression_rows = [], []
-    for seed in study.seeds(dataset, model, label):
+    for seed in study.seeds(dataset, model, noise_wildcard(noise, noise_kind)):
         started = time.perf_counter()
-        labels = None
-        if metric == "classification_error":
-            labels = read_labels(layout.labels.format(**wildcards, seed=seed))
+        labels = drawn[seed] if metric == "classification_error" else None
         widths = study.widths(dataset, model, noise, noise_kind, seed)
-        dense, compression = solve_run(dataset, options, model, widths, seed, config, labels)
+        solved, compared = solve_run(dataset, options, model, widths, seed, config, labels)
         identity = {
             "study": study.name,
             "dataset": dataset,
@@ -108,16 +114,22 @@ def solve(
             "error_metric": metric,
         }
         elapsed = time.perf_counter() - started
-        for row in dense:
+        for row in solved:
             row.update(identity, epoch=0, step=0, lr=None, wall_seconds=elapsed)
             row.update(n_nonzero=row["n_params"], sparsity=0.0)
-        for row in compression:
+        for row in compared:
             row.update(identity)
         log.info("seed %d: %d widths in %.2f s", seed, len(widths), elapsed)
-        dense_rows += dense
-        compression_rows += compression
-    for rows, table, pattern in (
-        (dense_rows, "dense", layout.solved_dense),
-        (compression_rows, "compression", layout.solved_compression),
-    ):
-        write_table(frame(rows, table), pattern.format(**wildcards), table)
+        dense_rows += solved
+        compression_rows += compared
+    write_table(frame(dense_rows, "dense"), dense, "dense")
+    write_table(frame(compression_rows, "compression"), compression, "compression")
+
+
+def labels_by_seed(paths: list[PathLike]) -> dict[int, dict[str, NoisyLabels]]:
+    """The label tables of one family's seeds, keyed by the seed each table records."""
+    drawn = {}
+    for path in paths:
+        table = read_table(path, "labels")
+        drawn[int(table["seed"].iloc[0])] = labels_from_table(table)
+    return drawn

@@ -9,26 +9,41 @@ from pathlib import Path
 from ddprune.foundations.tables import frame, read_table, write_table
 from ddprune.jobs.common import job_spec, load_model, run_data
 from ddprune.pruning.rounds import PruneJob, prune_run
-from ddprune.study.paths import Layout, fill
+from ddprune.study.paths import PathLike
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
-from ddprune.study.threshold_file import load_threshold, rewind_checkpoint, selection_entry
+from ddprune.study.threshold_file import load_threshold
 from ddprune.training.checkpoints import load_checkpoint
 from ddprune.training.platform import configure
 
 
 def prune(
-    study: Study, layout: Layout, run: Run, epoch: int, method_name: str, threads: int | None = None
+    study: Study,
+    run: Run,
+    epoch: int,
+    method_name: str,
+    *,
+    threshold: PathLike,
+    checkpoint: PathLike,
+    labels: PathLike,
+    output: PathLike,
+    rounds: PathLike,
+    rewind: PathLike | None = None,
+    counts: PathLike | None = None,
+    threads: int | None = None,
 ) -> None:
-    """Prune one selected checkpoint by one method; write one row per round."""
+    """Prune ``checkpoint`` -- the ``threshold`` selection's entry for (run, epoch) -- by one
+    method; write one row per round to ``output``, each round's weights and masks to the
+    ``rounds`` folder. A rewinding method resets survivors to the ``rewind`` checkpoint; a
+    method that keeps another's per-layer counts reads them from that method's ``counts``
+    table of the same source."""
     method = PRUNE_METHODS[method_name]
-    selected = selection_entry(load_threshold(layout.threshold), run, epoch)
-    data = run_data(study, layout, run, configure(study.platform, threads))
-    model = load_model(run, data, selected.checkpoint)
-    rewind = None
+    selected = load_threshold(threshold).entry(run, epoch)
+    data = run_data(study, run, labels, configure(study.platform, threads))
+    model = load_model(run, data, checkpoint)
+    rewound = None
     if method.needs_rewind_checkpoint:
-        path = rewind_checkpoint(layout, run, study.prune.rewind_epoch)
-        rewind = load_checkpoint(path, map_location=data.x_train.device)["model"]
+        rewound = load_checkpoint(rewind, map_location=data.x_train.device)["model"]
     identity = {
         "study": study.name,
         **asdict(run),
@@ -43,13 +58,10 @@ def prune(
     }
     layer_counts = None
     if method.counts_from is not None:
-        matched = read_table(
-            fill(layout.rounds_table, run, epoch=epoch, method=method.counts_from), "pruning"
-        )
+        matched = read_table(counts, "pruning")
         layer_counts = {
             int(r.round): json.loads(r.layer_counts) for r in matched.itertuples() if r.round > 0
         }
-    directory = fill(layout.rounds, run, epoch=epoch, method=method.name)
     job = PruneJob(
         method=method,
         prune=study.prune,
@@ -61,12 +73,7 @@ def prune(
         spec=job_spec(
             study, run, data, epoch=epoch, method=method.name, prune=study.prune.as_dict()
         ),
-        directory=Path(directory),
+        directory=Path(rounds),
         layer_counts=layer_counts,
     )
-    rows = prune_run(model, data, job, rewind)
-    write_table(
-        frame(rows, "pruning"),
-        fill(layout.rounds_table, run, epoch=epoch, method=method.name),
-        "pruning",
-    )
+    write_table(frame(prune_run(model, data, job, rewound), "pruning"), output, "pruning")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from plotnine import ggplot
@@ -25,10 +24,10 @@ from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
 from ddprune.foundations.atomic import write_text
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
 from ddprune.study.hparams import PruneConfig
-from ddprune.study.paths import Layout, PathLike
+from ddprune.study.paths import PathLike
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Study
-from ddprune.study.threshold_file import load_threshold
+from ddprune.study.threshold_file import FamilyThreshold, ThresholdDocument, load_threshold
 
 NOTHING_PRUNED = (
     "Nothing was pruned: no checkpoint was selected, because the interpolation threshold is "
@@ -43,38 +42,36 @@ def aggregate(inputs: list[PathLike], output: PathLike, table: str) -> None:
 
 @dataclass(frozen=True)
 class Family:
-    """The rows of one (dataset, model) family in each of the study's tables, read on use."""
+    """The rows of one (dataset, model) family in the tables a figure draws from: ``files``
+    holds the rule's inputs by name (``dense``, ``threshold``, ``pruning``, ``compression``);
+    each is read once, when first used."""
 
     study: Study
-    layout: Layout
     dataset: str
     model: str
+    files: Mapping[str, PathLike]
 
-    def rows(self, path: str, table: str) -> pd.DataFrame:
+    def rows(self, table: str) -> pd.DataFrame:
         return summaries.select_family(
-            read_table(path, table), self.dataset, self.model, table, allow_empty=True
+            read_table(self.files[table], table), self.dataset, self.model, table, allow_empty=True
         )
-
-    def file(self, pattern: str) -> str:
-        return pattern.format(dataset=self.dataset, model=self.model)
 
     @functools.cached_property
     def dense(self) -> pd.DataFrame:
-        return self.rows(self.layout.dense, "dense")
+        return self.rows("dense")
 
     @functools.cached_property
     def pruning(self) -> pd.DataFrame:
-        return self.rows(self.layout.pruning, "pruning")
+        return self.rows("pruning")
 
     @functools.cached_property
     def compression(self) -> pd.DataFrame:
-        return self.rows(self.layout.compression, "compression")
+        return self.rows("compression")
 
     @functools.cached_property
-    def thresholds(self) -> list[dict[str, Any]]:
+    def thresholds(self) -> list[FamilyThreshold]:
         """The family's entries of threshold.yaml (one per noise level)."""
-        families = load_threshold(self.layout.threshold)["families"]
-        return [f for f in families if (f["dataset"], f["model"]) == (self.dataset, self.model)]
+        return load_threshold(self.files["threshold"]).of(self.dataset, self.model)
 
     def theory(self) -> pd.DataFrame | None:
         """The closed-form risk curve where it holds (None elsewhere)."""
@@ -95,53 +92,64 @@ DRAW: dict[str, Callable[[Family], ggplot]] = {
 }
 
 
-def figure(study: Study, layout: Layout, kind: str, dataset: str, model: str) -> None:
-    """Draw figure ``kind`` of one (dataset, model) family from the tables it needs."""
-    family = Family(study, layout, dataset, model)
+def figure(
+    study: Study,
+    kind: str,
+    dataset: str,
+    model: str,
+    inputs: Mapping[str, PathLike],
+    output: PathLike,
+) -> None:
+    """Draw figure ``kind`` of one (dataset, model) family from the tables it needs
+    (``inputs``, by table name) into ``output``."""
+    family = Family(study, dataset, model, inputs)
     if kind in PRUNING_FIGURES and family.pruning.empty:
         drawing = plotting.message(NOTHING_PRUNED)
     else:
         drawing = DRAW[kind](family)
-    plotting.save(drawing, family.file(layout.figure(kind)))
+    plotting.save(drawing, output)
 
 
-def dense_summary(study: Study, layout: Layout, dataset: str, model: str) -> None:
+def dense_summary(dense: PathLike, output: PathLike, dataset: str, model: str) -> None:
     """Write the seed-mean final metrics of one model family as an HTML table."""
-    family = Family(study, layout, dataset, model)
+    table = read_table(dense, "dense")
+    rows = summaries.select_family(table, dataset, model, "dense", allow_empty=True)
     summaries.write_html(
-        summaries.final_summary(family.dense),
-        family.file(layout.family_table("dense_summary")),
-        title=f"Dense sweep: {dataset} / {model}",
+        summaries.final_summary(rows), output, title=f"Dense sweep: {dataset} / {model}"
     )
 
 
-def answer(study: Study, layout: Layout) -> None:
-    """Every statistic of every pruned source, summarised over seeds (``answer.parquet``),
-    and the tested comparisons (``comparisons.parquet``), from the same per-seed values."""
+def answer(
+    study: Study,
+    *,
+    dense: PathLike,
+    threshold: PathLike,
+    pruning: PathLike | None,
+    answer: PathLike,
+    comparisons: PathLike,
+) -> None:
+    """Every statistic of every pruned source, summarised over seeds (``answer``), and the
+    tested comparisons (``comparisons``), from the same per-seed values; ``pruning`` is None
+    when the study prunes nothing."""
     prune, config = study.prune, study.answer
     values = per_seed_values(
-        read_table(layout.dense, "dense"),
-        read_table(layout.pruning, "pruning") if prune.methods else frame([], "pruning"),
-        load_threshold(layout.threshold)["families"],
+        read_table(dense, "dense"),
+        read_table(pruning, "pruning") if pruning else frame([], "pruning"),
+        load_threshold(threshold).families,
         study.threshold.interpolation_tolerance,
         same_budget_epochs(prune),
     )
-    write_table(answer_table(values, config.level), layout.answer, "answer")
+    write_table(answer_table(values, config.level), answer, "answer")
     primary = Primary(**config.primary)
     tested = comparison_table(values, primary, config.alpha, config.level)
-    write_table(tested, layout.comparisons, "comparisons")
+    write_table(tested, comparisons, "comparisons")
 
 
-def compression_claims(study: Study, layout: Layout) -> None:
-    """Chang et al.'s claims, tested per closed-form regime (``compression_claims.parquet``)."""
-    compression = read_table(layout.compression, "compression")
+def compression_claims(study: Study, compression: PathLike, output: PathLike) -> None:
+    """Chang et al.'s claims, tested per closed-form regime (``compression_claims``)."""
     config = study.answer
-    table = claims.claim_table(compression, config.alpha, config.level)
-    write_table(
-        frame(table.to_dict("records"), "compression_claims"),
-        layout.compression_claims,
-        "compression_claims",
-    )
+    table = claims.claim_table(read_table(compression, "compression"), config.alpha, config.level)
+    write_table(frame(table.to_dict("records"), "compression_claims"), output, "compression_claims")
 
 
 def same_budget_epochs(prune: PruneConfig) -> dict[str, int]:
@@ -155,60 +163,91 @@ def same_budget_epochs(prune: PruneConfig) -> dict[str, int]:
     }
 
 
-def _nothing_pruned(study: Study, family: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class AnswerTables:
+    """What the answer's page says, read once: the ``answer`` and ``comparisons`` tables,
+    the threshold document, and the closed-form regimes' ``compression`` rows and tested
+    ``claims`` (None in a study without closed-form models)."""
+
+    answer: pd.DataFrame
+    comparisons: pd.DataFrame
+    threshold: ThresholdDocument
+    compression: pd.DataFrame | None = None
+    claims: pd.DataFrame | None = None
+
+    @classmethod
+    def read(
+        cls,
+        answer: PathLike,
+        comparisons: PathLike,
+        threshold: PathLike,
+        compression: PathLike | None = None,
+        claims: PathLike | None = None,
+    ) -> AnswerTables:
+        return cls(
+            answer=read_table(answer, "answer"),
+            comparisons=read_table(comparisons, "comparisons"),
+            threshold=load_threshold(threshold),
+            compression=read_table(compression, "compression") if compression else None,
+            claims=read_table(claims, "compression_claims") if claims else None,
+        )
+
+
+def _nothing_pruned(study: Study, family: FamilyThreshold) -> str:
     """Why a family of the threshold stage has no pruned trajectory."""
     if not study.prune.methods:
         return "nothing was pruned: prune.methods is empty."
-    if family["it"]["status"] != "ok":
+    if not family.it.ok:
         return NOTHING_PRUNED
     return "no source was pruned below its size (are prune.budgets all above it?)."
 
 
-def answer_paragraphs(
-    study: Study, layout: Layout, table: pd.DataFrame, tested: pd.DataFrame
-) -> list[str]:
+def answer_paragraphs(study: Study, tables: AnswerTables) -> list[str]:
     """The answer's four questions per (dataset, model, noise), generated from its ``answer``
     and ``comparisons`` tables, then how to read them: the page's text, also what
     ``ddprune answer`` prints."""
-    families = load_threshold(layout.threshold)["families"]
-    trained = [f for f in families if f["model"] not in CLOSED_FORM_MODELS]
+    trained = [f for f in tables.threshold.families if f.model not in CLOSED_FORM_MODELS]
     paragraphs = []
     if trained:
         primary = study.answer.primary["method"]
         nothing = functools.partial(_nothing_pruned, study)
-        paragraphs += [*sentences(table, tested, trained, primary, nothing), DECIDED, METHOD]
-    if study.solved_families:
-        paragraphs += claims.sentences(
-            read_table(layout.compression, "compression"),
-            read_table(layout.compression_claims, "compression_claims"),
-        )
+        found = sentences(tables.answer, tables.comparisons, trained, primary, nothing)
+        paragraphs += [*found, DECIDED, METHOD]
+    if tables.claims is not None:
+        paragraphs += claims.sentences(tables.compression, tables.claims)
         paragraphs.append(claims.METHOD)
     return paragraphs
 
 
-def answer_page(study: Study, layout: Layout, template: PathLike) -> None:
+def answer_page(
+    study: Study,
+    tables: AnswerTables,
+    *,
+    figure: PathLike,
+    template: PathLike,
+    page: PathLike,
+    landing: PathLike,
+) -> None:
     """The answer first: four questions per (dataset, model, noise), then the tests and the
-    numbers they come from; and the report's first page, the workflow description
-    (``template``, a Jinja/rst file the report renders) followed by the same sentences, so
-    that a reader lands on the answer."""
-    table = read_table(layout.answer, "answer")
-    tested = read_table(layout.comparisons, "comparisons")
-    paragraphs = answer_paragraphs(study, layout, table, tested)
+    numbers they come from (``page``); and the report's first page (``landing``), the
+    workflow description (``template``, a Jinja/rst file the report renders) after the same
+    sentences and the answer's ``figure``, so that a reader lands on the answer."""
+    table, tested = tables.answer, tables.comparisons
+    paragraphs = answer_paragraphs(study, tables)
     more = []
     if len(table):
         more.append(("Every source and method, in points", page_table(table, study.prune.budgets)))
-    if study.solved_families:
-        tested_claims = read_table(layout.compression_claims, "compression_claims")
-        more.append(("Chang et al.'s claims: every contrast", claims.page_table(tested_claims)))
+    if tables.claims is not None:
+        more.append(("Chang et al.'s claims: every contrast", claims.page_table(tables.claims)))
     summaries.write_html(
         inference_table(tested) if len(tested) else pd.DataFrame(),
-        layout.answer_page,
+        page,
         title=f"The answer: pruning around the interpolation threshold ({study.name})",
         paragraphs=paragraphs,
         more=more,
     )
-    figure = Path(layout.answer_figure) if len(table) else None
-    write_text(layout.landing, landing_page(Path(template).read_text(), paragraphs, figure))
+    shown = Path(figure) if len(table) else None
+    write_text(landing, landing_page(Path(template).read_text(), paragraphs, shown))
 
 
 def landing_page(about: str, paragraphs: list[str], figure: Path | None) -> str:
@@ -228,42 +267,43 @@ def landing_page(about: str, paragraphs: list[str], figure: Path | None) -> str:
     return "\n".join(lines)
 
 
-def answer_figure(study: Study, layout: Layout) -> None:
+def answer_figure(answer: PathLike, output: PathLike) -> None:
     """Δ and the backwards-walk gap with their intervals, a panel per family and noise."""
-    table = read_table(layout.answer, "answer")
+    table = read_table(answer, "answer")
     drawing = answer_drawing(table) if len(table) else plotting.message(NOTHING_PRUNED)
-    plotting.save(drawing, layout.answer_figure)
+    plotting.save(drawing, output)
 
 
-def noise_figure(study: Study, layout: Layout) -> None:
+def noise_figure(study: Study, comparisons: PathLike, output: PathLike) -> None:
     """The primary method's Δ at the IT against each dense baseline, by noise level."""
-    tested = read_table(layout.comparisons, "comparisons")
+    tested = read_table(comparisons, "comparisons")
     method = study.answer.primary["method"]
     mine = tested[tested["method"] == method] if len(tested) else tested
     drawing = by_noise_drawing(mine, method) if len(mine) else plotting.message(NOTHING_PRUNED)
-    plotting.save(drawing, layout.noise_figure)
+    plotting.save(drawing, output)
 
 
-def recovery_table(study: Study, layout: Layout, dataset: str, model: str) -> None:
+def recovery_table(
+    study: Study, answer: PathLike, output: PathLike, dataset: str, model: str
+) -> None:
     """Does pruning help each source checkpoint of one family? The answer's rows, in points."""
     table = summaries.select_family(
-        read_table(layout.answer, "answer"), dataset, model, "answer", allow_empty=True
+        read_table(answer, "answer"), dataset, model, "answer", allow_empty=True
     )
     summaries.write_html(
         page_table(table, study.prune.budgets)
         if len(table)
         else pd.DataFrame({"": [NOTHING_PRUNED]}),
-        layout.family_table("recovery").format(dataset=dataset, model=model),
+        output,
         title=f"Recovery after pruning: {dataset} / {model}",
         paragraphs=[METHOD],
     )
 
 
-def threshold_table(layout: Layout) -> None:
+def threshold_table(threshold: PathLike, output: PathLike) -> None:
     """The thresholds of every family as an HTML table for the report."""
-    families = load_threshold(layout.threshold)["families"]
     summaries.write_html(
-        summaries.threshold_table(families),
-        layout.threshold_table,
+        summaries.threshold_table(load_threshold(threshold).families),
+        output,
         title="Interpolation thresholds and selected checkpoints",
     )

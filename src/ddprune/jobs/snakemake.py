@@ -7,17 +7,23 @@ import sys
 from typing import Any
 
 from ddprune.foundations.logs import log_to_file
-from ddprune.study.paths import Layout
 from ddprune.study.runs import Study
 
 
-def start(snakemake: Any) -> tuple[Study, Layout]:
+def start(snakemake: Any) -> Study:
     """Log to the job's log file; return the study (its config validated, defaults filled
-    in, by the Snakefile) and where its files are."""
+    in, by the Snakefile). The job's files are the rule's: scripts pass them on by name."""
     log_to_file(snakemake.log[0])
     sys.excepthook = name_damaged_files(sys.excepthook)
-    study = Study(snakemake.config)
-    return study, Layout.of(study.name)
+    return Study(snakemake.config)
+
+
+def optional(files: Any) -> str | None:
+    """A named input that an input function may leave empty (a method that does not rewind
+    has no rewind checkpoint): its one file, or None."""
+    if isinstance(files, str):
+        return files
+    return files[0] if len(files) else None
 
 
 def name_damaged_files(hook: Any) -> Any:

@@ -11,27 +11,31 @@ from typing import Any
 from ddprune.analysis.detection import CheckpointFiles, detect, to_yaml_ready
 from ddprune.catalog import CLOSED_FORM_MODELS
 from ddprune.foundations.tables import read_table
-from ddprune.study.paths import Layout, fill
+from ddprune.study.paths import PathLike, fill
 from ddprune.study.runs import Run, Study
-from ddprune.study.threshold_file import periodic_checkpoints, write_threshold
+from ddprune.study.threshold_file import list_periodic, write_threshold
 
 log = logging.getLogger(__name__)
 
 
-def threshold(study: Study, layout: Layout) -> None:
-    """Find the IT of every family and select the checkpoints around it (threshold.yaml)."""
-    dense = read_table(layout.dense, "dense")
+def threshold(
+    study: Study, dense: PathLike, output: PathLike, final: str, checkpoints: str
+) -> None:
+    """Find the IT of every family of the ``dense`` table and select the checkpoints around
+    it (``output``, threshold.yaml). ``final`` and ``checkpoints`` are the patterns (with run
+    wildcards) of a run's final checkpoint and of its folder of periodic ones."""
+    table = read_table(dense, "dense")
 
-    def final(run: dict[str, Any]) -> str:
-        return fill(layout.final_checkpoint, Run(**run))
+    def final_file(run: dict[str, Any]) -> str:
+        return fill(final, Run(**run))
 
     def periodic(run: dict[str, Any]) -> dict[int, str]:
-        found = periodic_checkpoints(layout, Run(**run))
+        found = list_periodic(fill(checkpoints, Run(**run)))
         return {epoch: os.fspath(path) for epoch, path in found.items()}
 
     config = study.threshold
-    files = CheckpointFiles(final, periodic)
-    families = detect(dense, config, files, frozenset(CLOSED_FORM_MODELS))
+    files = CheckpointFiles(final_file, periodic)
+    families = detect(table, config, files, frozenset(CLOSED_FORM_MODELS))
     missing = [
         entry["checkpoint"]
         for family in families
@@ -60,4 +64,4 @@ def threshold(study: Study, layout: Layout) -> None:
         "config": config.as_dict(),
         "families": to_yaml_ready(families),
     }
-    write_threshold(document, layout.threshold)
+    write_threshold(document, output)

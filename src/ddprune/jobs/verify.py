@@ -9,9 +9,9 @@ from dataclasses import asdict
 from ddprune.foundations.tables import frame, read_table, write_table
 from ddprune.jobs.common import load_model, run_data
 from ddprune.models import count_parameters
-from ddprune.study.paths import Layout, fill
+from ddprune.study.paths import PathLike
 from ddprune.study.runs import Run, Study
-from ddprune.study.threshold_file import load_threshold, selection_entry
+from ddprune.study.threshold_file import load_threshold
 from ddprune.training.checkpoints import CheckpointError
 from ddprune.training.components import autocast, make_feed
 from ddprune.training.evaluation import VERIFIED, disagreements, evaluate
@@ -19,24 +19,32 @@ from ddprune.training.platform import accelerate, configure
 
 
 def verify_selected(
-    study: Study, layout: Layout, run: Run, epoch: int, threads: int | None = None
+    study: Study,
+    run: Run,
+    epoch: int,
+    *,
+    threshold: PathLike,
+    checkpoint: PathLike,
+    metrics: PathLike,
+    labels: PathLike,
+    output: PathLike,
+    threads: int | None = None,
 ) -> None:
-    """Reload a selected checkpoint and check that it reproduces its recorded metrics.
+    """Reload a selected ``checkpoint`` and check that it reproduces the run's recorded
+    ``metrics`` at ``epoch``; write its row of the selection table to ``output``.
 
     Pruning starts from these files, so a checkpoint that does not reproduce the dense table
     (a changed dataset split, a corrupted file) stops the study here, loudly.
     """
-    selected = selection_entry(load_threshold(layout.threshold), run, epoch)
-    checkpoint = selected.checkpoint
+    selected = load_threshold(threshold).entry(run, epoch)
     platform, config = study.platform, study.train
-    data = run_data(study, layout, run, configure(platform, threads))
+    data = run_data(study, run, labels, configure(platform, threads))
     model = load_model(run, data, checkpoint)
     measured = evaluate(accelerate(platform, model), data, make_feed(config, data, platform))
-    metrics_path = fill(layout.metrics, run)
-    metrics = read_table(metrics_path, "dense")
-    at_epoch = metrics[metrics["epoch"] == epoch]
+    recorded = read_table(metrics, "dense")
+    at_epoch = recorded[recorded["epoch"] == epoch]
     if at_epoch.empty:
-        raise ValueError(f"{metrics_path} has no evaluation at epoch {epoch} to verify against")
+        raise ValueError(f"{metrics} has no evaluation at epoch {epoch} to verify against")
     off = disagreements(measured, at_epoch.iloc[0].to_dict(), data.x_train.device, autocast(config))
     if off:
         raise CheckpointError(
@@ -55,4 +63,4 @@ def verify_selected(
         "n_params": count_parameters(model),
         **{k: measured[k] for k in [*VERIFIED, "val_loss", "memorization"]},
     }
-    write_table(frame([row], "selection"), fill(layout.verified, run, epoch=epoch), "selection")
+    write_table(frame([row], "selection"), output, "selection")

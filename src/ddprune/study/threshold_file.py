@@ -8,7 +8,8 @@ Torch-free, because the Snakefile reads both to plan the pruning jobs.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,28 +65,85 @@ def write_threshold(document: dict[str, Any], path: PathLike) -> None:
     write_text(path, yaml.safe_dump(check_threshold(document, path), sort_keys=False))
 
 
-def load_threshold(path: PathLike) -> dict[str, Any]:
-    """threshold.yaml, checked against its schema (it drives the DAG: the Snakefile plans
-    the pruning jobs from it, and every pruning job reads its entry)."""
-    try:
-        document = yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError as error:
-        raise ThresholdFileError(
-            f"{os.fspath(path)} is not readable YAML ({error}); rebuild it with: "
-            "snakemake --forcerun threshold --cores N"
-        ) from None
-    return check_threshold(document, path)
+@dataclass(frozen=True)
+class Entry:
+    """One selected checkpoint, pruned by every method: a (width, seed) run at ``epoch``, its
+    ``role`` around the IT, ``offset`` grid steps from it along ``axis`` (width or epoch)."""
+
+    width: int
+    seed: int
+    role: str
+    offset: int
+    epoch: int
+    checkpoint: str
+    axis: str
 
 
-def _family_run(family: dict[str, Any], entry: dict[str, Any]) -> Run:
-    return Run(
-        family["dataset"],
-        family["model"],
-        entry["width"],
-        family["noise"],
-        entry["seed"],
-        family["noise_kind"],
-    )
+@dataclass(frozen=True)
+class ThresholdIT:
+    """The IT of one family: ``status`` ok with the ``width`` its ``criterion`` gives, or
+    undefined with the ``reason``; ``bootstrap`` is the seed bootstrap's interval (a mapping
+    with ``status``, ``low``, ``high``), empty where none was computed."""
+
+    status: str
+    criterion: str
+    width: int | None = None
+    fallback_used: bool = False
+    reason: str | None = None
+    n_params: int | None = None
+    criteria_agree: bool | None = None
+    grid_steps_from_it: Mapping[str, int] = field(default_factory=dict)
+    bootstrap: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class FamilyThreshold:
+    """Everything the threshold stage found for one (dataset, model, noise, noise kind)
+    family. ``criteria`` maps each IT criterion's name to what it found (a mapping with
+    ``status`` and, when ok, ``width``; its other numbers depend on the criterion);
+    ``epochwise`` is the epoch-wise peak of one width, where the config asks for it."""
+
+    dataset: str
+    model: str
+    noise: float
+    noise_kind: str
+    widths: tuple[int, ...]
+    seeds: tuple[int, ...]
+    n_train: int | None
+    criteria: Mapping[str, Mapping[str, Any]]
+    notes: tuple[str, ...]
+    selection: tuple[Entry, ...]
+    it: ThresholdIT
+    epochwise: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, family: Mapping[str, Any]) -> FamilyThreshold:
+        return cls(
+            dataset=family["dataset"],
+            model=family["model"],
+            noise=float(family["noise"]),
+            noise_kind=family["noise_kind"],
+            widths=tuple(family["widths"]),
+            seeds=tuple(family["seeds"]),
+            n_train=family.get("n_train"),
+            criteria=family["criteria"],
+            notes=tuple(family["notes"]),
+            selection=tuple(Entry(**entry) for entry in family["selection"]),
+            it=ThresholdIT(**family["it"]),
+            epochwise=family.get("epochwise"),
+        )
+
+    @property
+    def key(self) -> tuple[str, str, float, str]:
+        """(dataset, model, noise, noise kind): the family's identifying columns in tables."""
+        return self.dataset, self.model, self.noise, self.noise_kind
+
+    def run(self, entry: Entry) -> Run:
+        return Run(self.dataset, self.model, entry.width, self.noise, entry.seed, self.noise_kind)
 
 
 @dataclass(frozen=True)
@@ -103,33 +161,58 @@ class Selected:
     it_criterion: str
 
 
-def selected_runs(document: dict[str, Any]) -> list[tuple[Run, int]]:
-    """Every (run, epoch) that the threshold rule selected, in a stable order."""
-    return sorted(
-        (_family_run(family, entry), entry["epoch"])
-        for family in document["families"]
-        for entry in family["selection"]
+@dataclass(frozen=True)
+class ThresholdDocument:
+    """threshold.yaml as records: the study, the threshold config that produced it, and
+    every family's IT and selection."""
+
+    study: str
+    config: Mapping[str, Any]
+    families: tuple[FamilyThreshold, ...]
+
+    def of(self, dataset: str, model: str) -> list[FamilyThreshold]:
+        """The entries of one (dataset, model) family (one per noise level and kind)."""
+        return [f for f in self.families if (f.dataset, f.model) == (dataset, model)]
+
+    def selected_runs(self) -> list[tuple[Run, int]]:
+        """Every (run, epoch) that the threshold rule selected, in a stable order."""
+        return sorted(
+            (family.run(entry), entry.epoch)
+            for family in self.families
+            for entry in family.selection
+        )
+
+    def entry(self, run: Run, epoch: int) -> Selected:
+        """The selection entry of (run, epoch), with the IT of its family."""
+        for family in self.families:
+            for entry in family.selection:
+                if (family.run(entry), entry.epoch) == (run, epoch):
+                    return Selected(
+                        run=run,
+                        epoch=epoch,
+                        role=entry.role,
+                        offset=entry.offset,
+                        axis=entry.axis,
+                        checkpoint=entry.checkpoint,
+                        it_width=family.it.width,
+                        it_criterion=family.it.criterion,
+                    )
+        raise KeyError(f"{run} at epoch {epoch} is not in the threshold selection")
+
+
+def load_threshold(path: PathLike) -> ThresholdDocument:
+    """threshold.yaml, checked against its schema, as records (it drives the DAG: the
+    Snakefile plans the pruning jobs from it, and every pruning job reads its entry)."""
+    try:
+        document = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as error:
+        raise ThresholdFileError(
+            f"{os.fspath(path)} is not readable YAML ({error}); rebuild it with: "
+            "snakemake --forcerun threshold --cores N"
+        ) from None
+    checked = check_threshold(document, path)
+    return ThresholdDocument(
+        study=checked["study"],
+        config=checked["config"],
+        families=tuple(FamilyThreshold.from_dict(f) for f in checked["families"]),
     )
-
-
-def selection_entry(document: dict[str, Any], run: Run, epoch: int) -> Selected:
-    """The selection entry of (run, epoch), with the IT of its family."""
-    for family in document["families"]:
-        for entry in family["selection"]:
-            if (_family_run(family, entry), entry["epoch"]) == (run, epoch):
-                return Selected(
-                    run=run,
-                    epoch=epoch,
-                    role=entry["role"],
-                    offset=entry["offset"],
-                    axis=entry["axis"],
-                    checkpoint=entry["checkpoint"],
-                    it_width=family["it"]["width"],
-                    it_criterion=family["it"]["criterion"],
-                )
-    raise KeyError(f"{run} at epoch {epoch} is not in the threshold selection")
-
-
-def selected_checkpoint(threshold_path: PathLike, run: Run, epoch: int) -> str:
-    """The checkpoint file that the selection names for (run, epoch)."""
-    return selection_entry(load_threshold(threshold_path), run, epoch).checkpoint
