@@ -7,6 +7,7 @@ from snakemake.utils import update_config
 
 from conftest import CONFIG_SCHEMA, REPO
 from ddprune.study import ConfigError, Run, load_study
+from ddprune.study.pruning_methods import PRUNE_METHODS
 
 
 def default_config():
@@ -219,3 +220,29 @@ def test_a_schedule_that_another_overrides_is_named(caplog):
     with caplog.at_level("WARNING", logger="ddprune.study.config"):
         load_study(config, CONFIG_SCHEMA)
     assert "prune.fraction is ignored: prune.budgets is set" in caplog.text
+
+
+def test_lists_that_are_registries_are_filled_in_from_them():
+    """``x-registry`` in the schema: a registered record is accepted without a schema edit,
+    and an unknown name is refused naming the registered ones."""
+    schema = yaml.safe_load(CONFIG_SCHEMA.read_text())
+    prune, answer = schema["properties"]["prune"], schema["properties"]["answer"]
+    threshold = schema["properties"]["threshold"]["properties"]
+    assert prune["properties"]["methods"]["items"] == {"x-registry": "pruning-methods"}
+    assert answer["properties"]["primary"]["properties"]["method"]["x-registry"]
+    assert threshold["criterion"]["x-registry"] == threshold["fallback"]["x-registry"]
+    config = default_config()
+    config["threshold"] = {"criterion": "test_error_peak", "fallback": "nothing"}
+    config["prune"] = {"methods": ["imp-rewind", "magic"]}
+    with pytest.raises(ConfigError) as error:
+        load_study(config, CONFIG_SCHEMA)
+    message = str(error.value)
+    for fragment in (
+        "threshold.criterion: 'test_error_peak' is not allowed; allowed values: "
+        "['val_error_peak', 'val_loss_peak', 'interpolation']",
+        "threshold.fallback: 'nothing' is not allowed; allowed values: "
+        "['val_error_peak', 'val_loss_peak', 'interpolation', 'none']",
+        "prune.methods[1]: 'magic' is not allowed; allowed values: ",
+    ):
+        assert fragment in message, message
+    assert all(name in message for name in PRUNE_METHODS.names())

@@ -10,16 +10,19 @@ import pytest
 import yaml
 
 from conftest import threshold_document
-from ddprune.analysis.criteria import find_peak, interpolation_point
-from ddprune.analysis.detection import CheckpointFiles, detect
+from ddprune.analysis.criteria import SEARCHES, find_peak, interpolation_point
+from ddprune.analysis.detection import CheckpointFiles, detect, to_yaml_ready
+from ddprune.analysis.plotting import it_lines
 from ddprune.analysis.summaries import html_number, threshold_table, write_html
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.threshold import threshold
 from ddprune.study import load_study
 from ddprune.study.hparams import ThresholdConfig
+from ddprune.study.it_criteria import IT_CRITERIA, ITCriterion
 from ddprune.study.paths import Layout, fill
 from ddprune.study.runs import Run
 from ddprune.study.threshold_file import (
+    FamilyThreshold,
     ThresholdFileError,
     load_threshold,
     write_threshold,
@@ -124,7 +127,7 @@ def test_known_peak_crossing_and_selection():
     steps = {"val_error_peak": 0, "interpolation": 0, "test_error_peak": 0}  # with the oracle
     assert it["grid_steps_from_it"] == steps
     assert not it["criteria_agree"]  # the test-loss peak has no answer
-    (row,) = threshold_table([family]).to_dict("records")
+    (row,) = threshold_table([FamilyThreshold.from_dict(family)]).to_dict("records")
     assert row["criteria agree"] == "no; val_loss_peak: no answer"
     roles = {(s["width"], s["role"]) for s in family["selection"]}
     assert roles == {(16, "before"), (32, "at"), (64, "after"), (8, "control"), (256, "control")}
@@ -400,3 +403,31 @@ def test_report_tables_print_whole_numbers_without_decimals(tmp_path):
     cells = [html_number(v) for v in table.iloc[0]]
     assert cells == ["0", "600", "38,410", "0.2681"]
     assert all(f"<td>{cell}</td>" in (tmp_path / "t.html").read_text() for cell in cells)
+
+
+def test_a_new_criterion_is_one_record_and_one_search(monkeypatch, tmp_path):
+    """A toy criterion -- the widest width whose validation error is above the curve's mean
+    -- added as a record and a search function: the config accepts it, the threshold stage
+    reports and chooses by it, threshold.yaml keeps it, the report shows it."""
+
+    def above_mean(widths, values, criterion, config):
+        above = [w for w, v in zip(widths, values, strict=True) if v > values.mean()]
+        return {"status": "ok", "width": above[-1]} if above else {"status": "none", "reason": ""}
+
+    toy = ITCriterion("toy", "val_error", "above-mean", "toy line", ("width",), "dotdash")
+    monkeypatch.setitem(IT_CRITERIA._entries, "toy", toy)
+    monkeypatch.setitem(SEARCHES, "above-mean", above_mean)
+
+    sweep = {"dataset": "digits", "model": "mlp", "widths": WIDTHS, "seeds": [0, 1, 2]}
+    study = load_study({"study": "s", "sweep": [sweep], "threshold": {"criterion": "toy"}})
+    family = analyse(dense_table(), **study.threshold.as_dict())
+    assert family["criteria"]["toy"]["width"] == 32  # 0.50, 0.30, 0.30 above the mean 0.25
+    assert family["it"]["criterion"] == "toy" and family["it"]["width"] == 32
+    document = {"study": "s", "config": {}, "families": to_yaml_ready([family])}
+    write_threshold(document, tmp_path / "threshold.yaml")
+    (loaded,) = load_threshold(tmp_path / "threshold.yaml").families
+    assert loaded.it.criterion == "toy" and loaded.criteria["toy"]["width"] == 32
+    (row,) = threshold_table([loaded]).to_dict("records")
+    assert row["toy line"].startswith("width 32")
+    (lines, _) = it_lines([loaded])
+    assert "toy line" in set(lines.data["criterion"])

@@ -27,6 +27,7 @@ import pandas as pd
 from ddprune.analysis.inference import LEVEL, t_interval
 from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
 from ddprune.foundations.tables import frame
+from ddprune.study.it_criteria import VALIDATION_ERROR_PEAK
 from ddprune.study.threshold_file import FamilyThreshold
 
 SOURCE_KEYS = [*FAMILY_KEYS, "axis", "role", "width", "source", "method"]
@@ -169,6 +170,28 @@ def early_stopped(dense_run: pd.DataFrame) -> pd.Series:
     return ordered.loc[ordered["val_error"].idxmin()]
 
 
+def _against_dense_run(
+    dense_run: pd.DataFrame, best_error: float, oracle: float, same_budget_epoch: int | None
+) -> list[tuple[str, int, float]]:
+    """The best pruned round against the source's dense run stopped early on validation, at
+    its test-chosen epoch (an oracle), and at the round's training budget where it has one."""
+    stopped = early_stopped(dense_run)
+    values = [
+        ("early_stop_epoch", 0, float(stopped["epoch"])),
+        ("dense_early_stopped_error", 0, float(stopped["test_error"])),
+        ("delta_early_stopped", 0, best_error - float(stopped["test_error"])),
+        ("delta_best_epoch_oracle", 0, oracle - float(dense_run["test_error"].min())),
+    ]
+    same = dense_run[dense_run["epoch"] == same_budget_epoch]
+    if len(same):
+        error = float(same["test_error"].iloc[0])
+        values += [
+            ("dense_same_budget_error", 0, error),
+            ("delta_same_budget", 0, best_error - error),
+        ]
+    return values
+
+
 def trajectory_statistics(
     trajectory: pd.DataFrame,
     curve: pd.DataFrame,
@@ -207,20 +230,7 @@ def trajectory_statistics(
         ("delta_best_oracle", 0, oracle - dense_error),
     ]
     if dense_run is not None and len(dense_run):
-        stopped = early_stopped(dense_run)
-        values += [
-            ("early_stop_epoch", 0, float(stopped["epoch"])),
-            ("dense_early_stopped_error", 0, float(stopped["test_error"])),
-            ("delta_early_stopped", 0, best_error - float(stopped["test_error"])),
-            ("delta_best_epoch_oracle", 0, oracle - float(dense_run["test_error"].min())),
-        ]
-        same = dense_run[dense_run["epoch"] == same_budget_epoch]
-        if len(same):
-            error = float(same["test_error"].iloc[0])
-            values += [
-                ("dense_same_budget_error", 0, error),
-                ("delta_same_budget", 0, best_error - error),
-            ]
+        values += _against_dense_run(dense_run, best_error, oracle, same_budget_epoch)
     for budget, error in zip(pruned["n_prunable_nonzero"], pruned["test_error"], strict=True):
         values += [
             ("test_error_at_budget", int(budget), float(error)),
@@ -238,7 +248,7 @@ def _peak_params(curve: pd.DataFrame, family: FamilyThreshold | None) -> float |
     """Parameter count of the dense validation-error peak that the threshold stage found."""
     if family is None:
         return None
-    peak = family.criteria["val_error_peak"]
+    peak = family.criteria[VALIDATION_ERROR_PEAK]
     at = curve[curve["width"] == peak.get("width")]
     return float(at["n_params"].iloc[0]) if peak["status"] == "ok" and len(at) else None
 

@@ -119,23 +119,32 @@ def family_claims(rows: pd.DataFrame, level: float) -> list[dict[str, Any]]:
                     width=0,
                 )
             )
-    for name in ["dense", *[e for e in pruned_like if e.startswith("pruned")]]:
-        below = [w for w in risk[name].columns if w < n_train]
-        if not below or max(widths) <= n_train:
-            continue
-        chosen = int(val[name][below].mean().idxmin())  # on validation, never on test
-        widest = max(risk[name].columns)
-        out.append(
-            _contrast(
-                risk[(name, widest)] - risk[(name, chosen)],
-                level,
-                claim="b",
-                estimator=name,
-                against=f"{name} at p = {chosen}",
-                width=widest,
-            )
-        )
+    if max(widths) > n_train:
+        for name in ["dense", *[e for e in pruned_like if e.startswith("pruned")]]:
+            out += _claim_b(risk[name], val[name], name, n_train, level)
     return out
+
+
+def _claim_b(
+    risk: pd.DataFrame, val: pd.DataFrame, name: str, n_train: int, level: float
+) -> list[dict[str, Any]]:
+    """Claim (b) for one estimator (its risk and validation error, seed x width): its widest
+    model against its best underparameterised one, chosen on validation (never on test)."""
+    below = [w for w in risk.columns if w < n_train]
+    if not below:
+        return []
+    chosen = int(val[below].mean().idxmin())
+    widest = max(risk.columns)
+    return [
+        _contrast(
+            risk[widest] - risk[chosen],
+            level,
+            claim="b",
+            estimator=name,
+            against=f"{name} at p = {chosen}",
+            width=widest,
+        )
+    ]
 
 
 def claim_table(compression: pd.DataFrame, alpha: float, level: float) -> pd.DataFrame:

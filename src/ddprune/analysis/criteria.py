@@ -1,22 +1,13 @@
-"""The criteria of the interpolation threshold (IT), each with its own status, on the seed
-means of one family's final metrics -- and a seed bootstrap of the chosen one.
+"""The IT criteria (records in :mod:`ddprune.study.it_criteria`) evaluated on the seed means
+of one family's final metrics, each with its own status -- and a seed bootstrap of them all.
 
-* ``val_error_peak`` -- the largest seed-mean validation error *after the first local
-  minimum* (the second peak, not the error of tiny models), with its height and prominence;
-* ``val_loss_peak`` -- the same on validation cross-entropy, which with label noise often
-  keeps rising with width while the error already descends again;
-* ``interpolation`` -- the smallest width whose seed-mean training error on the noisy labels
-  is at or below a tolerance.
-
-Only these can choose the IT (:data:`CHOOSABLE`): the pruning stage's comparisons are then
-measured on a test set that chose nothing. ``test_error_peak`` and ``test_loss_peak`` -- the
-same searches on the test curves -- are reported beside them as *oracles* (what a choice on
-test would have been), never used. A quantity that does not exist gets a status and a reason
-(no second peak, never interpolates, a single width, ...), never a made-up number.
+A quantity that does not exist gets a status and a reason (no second peak, never
+interpolates, a single width, ...), never a made-up number.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,16 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ddprune.study.hparams import ThresholdConfig
-
-METRIC_OF = {
-    "val_error_peak": "val_error",
-    "val_loss_peak": "val_loss",
-    "test_error_peak": "test_error",
-    "test_loss_peak": "test_loss",
-}
-CHOOSABLE = ("val_error_peak", "val_loss_peak", "interpolation")
-ORACLES = ("test_error_peak", "test_loss_peak")  # reported, never chosen by
-CRITERIA = CHOOSABLE + ORACLES
+from ddprune.study.it_criteria import ITCriterion, it_criteria
 
 
 def kind_of(metric: str) -> str:
@@ -125,7 +107,7 @@ def interpolation_point(
 class FamilyCurves:
     """Final metrics of one (dataset, model, noise) family as width x seed matrices."""
 
-    METRICS = ("val_error", "val_loss", "test_error", "test_loss", "train_error")
+    METRICS = tuple(dict.fromkeys(c.metric for c in it_criteria()))
 
     widths: list[int]
     seeds: list[int]
@@ -174,6 +156,19 @@ class FamilyCurves:
             return total / count
 
 
+Search = Callable[[list[int], np.ndarray, ITCriterion, ThresholdConfig], dict[str, Any]]
+
+# How a criterion reads its curve (``ITCriterion.search``): a new way is one function here.
+SEARCHES: dict[str, Search] = {
+    "peak": lambda widths, values, criterion, config: find_peak(
+        widths, values, config.min_prominence[kind_of(criterion.metric)], config.smoothing
+    ),
+    "crossing": lambda widths, values, criterion, config: interpolation_point(
+        widths, values, config.interpolation_tolerance
+    ),
+}
+
+
 def criteria(
     curves: FamilyCurves, config: ThresholdConfig, weights: np.ndarray | None = None
 ) -> dict[str, dict]:
@@ -181,16 +176,16 @@ def criteria(
     keep = np.isfinite(curves.mean("test_error", weights))
     widths = [w for w, k in zip(curves.widths, keep, strict=True) if k]
     result = {}
-    for name, metric in METRIC_OF.items():
-        values = curves.mean(metric, weights)[keep]
-        result[name] = (
-            find_peak(widths, values, config.min_prominence[kind_of(metric)], config.smoothing)
+    for criterion in it_criteria():
+        values = curves.mean(criterion.metric, weights)[keep]
+        result[criterion.name] = (
+            SEARCHES[criterion.search](widths, values, criterion, config)
             if np.isfinite(values).all()
-            else {"status": "no_data", "reason": f"no {metric} (the data have no such split)"}
+            else {
+                "status": "no_data",
+                "reason": f"no {criterion.metric} (the data have no such split)",
+            }
         )
-    result["interpolation"] = interpolation_point(
-        widths, curves.mean("train_error", weights)[keep], config.interpolation_tolerance
-    )
     return result
 
 
@@ -211,18 +206,19 @@ def bootstrap(curves: FamilyCurves, config: ThresholdConfig) -> dict[str, dict[s
     the same resamples at the cost of one: where the criteria disagree, their intervals show
     whether the disagreement is larger than the seeds' spread.
     """
+    names = [c.name for c in it_criteria()]
     if config.bootstrap == 0 or len(curves.seeds) < 2:
         skipped = {"status": "skipped", "reason": "needs at least 2 seeds and bootstrap > 0"}
-        return {"it": skipped, **{name: skipped for name in CRITERIA}}
+        return {"it": skipped, **{name: skipped for name in names}}
     rng = np.random.default_rng(config.bootstrap_seed)
-    found: dict[str, list[int]] = {"it": [], **{name: [] for name in CRITERIA}}
+    found: dict[str, list[int]] = {"it": [], **{name: [] for name in names}}
     for _ in range(config.bootstrap):
         weights = np.bincount(
             rng.integers(0, len(curves.seeds), len(curves.seeds)), minlength=len(curves.seeds)
         ).astype(float)
         found_criteria = criteria(curves, config, weights)
         chosen, _ = choose(found_criteria, config)
-        for name in (name for name in CRITERIA if found_criteria[name]["status"] == "ok"):
+        for name in (name for name in names if found_criteria[name]["status"] == "ok"):
             found[name].append(curves.widths.index(found_criteria[name]["width"]))
         if chosen is not None:
             found["it"].append(curves.widths.index(found_criteria[chosen]["width"]))

@@ -1,21 +1,12 @@
 """Where is the interpolation threshold (IT)? Every criterion, a choice, and what to prune.
 
-The criteria disagree in practice, so each is reported with its own status:
-
-* ``val_error_peak`` -- the largest seed-mean validation error *after the first local
-  minimum* (the second peak, not the error of tiny models), with its height and prominence;
-* ``val_loss_peak`` -- the same on validation cross-entropy, which with label noise often
-  keeps rising with width while the error already descends again;
-* ``interpolation`` -- the smallest width whose seed-mean training error on the noisy labels
-  is at or below a tolerance, also in parameters and parameters per training sample;
-* ``test_error_peak``, ``test_loss_peak`` -- the same peaks on the test curves: oracles,
-  reported to show what a choice on test would have been, never chosen by.
-
-A quantity that does not exist gets a status and a reason (no second peak, never
-interpolates, a single width, ...), never a made-up number. The IT used downstream is the
-configured criterion, falling back to the interpolation point when it has no answer; a seed
-bootstrap gives an interval for it, and the selection names the checkpoints to prune with
-their roles: ``before``, ``at``, ``after`` the IT, and far-away ``control`` widths.
+The criteria (:mod:`ddprune.study.it_criteria`) disagree in practice, so each is reported
+with its own status, its width in parameters (and, for the interpolation point, parameters
+per training sample) and a seed-bootstrap interval. The IT used downstream is the configured
+criterion, falling back to another when it has no answer; the selection names the
+checkpoints to prune with their roles: ``before``, ``at``, ``after`` the IT, and far-away
+``control`` widths -- and, where the config asks, the epochs around one width's epoch-wise
+peak.
 """
 
 from __future__ import annotations
@@ -28,17 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.criteria import (
-    CHOOSABLE,
-    METRIC_OF,
-    FamilyCurves,
-    bootstrap,
-    choose,
-    criteria,
-    find_peak,
-)
+from ddprune.analysis.criteria import FamilyCurves, bootstrap, choose, criteria, find_peak
 from ddprune.analysis.summaries import FAMILY_KEYS, epoch_means, final_rows
 from ddprune.study.hparams import ThresholdConfig
+from ddprune.study.it_criteria import IT_CRITERIA, VALIDATION_ERROR_PEAK, choosable_names
 
 
 @dataclass(frozen=True)
@@ -67,7 +51,7 @@ def _select(
             chosen[widths[at + offset]] = (role, offset)
     notes = []
     control_width = {
-        "first_minimum": criteria["val_error_peak"].get("first_minimum_width"),
+        "first_minimum": criteria[VALIDATION_ERROR_PEAK].get("first_minimum_width"),
         "smallest": widths[0],
         "largest": widths[-1],
     }
@@ -160,7 +144,7 @@ def analyse_family(
     family: dict[str, Any],
 ) -> dict[str, Any]:
     """Every criterion and the IT, each with its bootstrap interval, and the selection, for
-    one family.
+    one family: criteria, then the choice, then the model-wise and epoch-wise selections.
 
     ``rows`` holds every evaluation of the family's runs; ``family`` its dataset, model,
     noise and noise kind (to name checkpoint files). Without ``files`` (models solved in
@@ -168,18 +152,7 @@ def analyse_family(
     """
     final = final_rows(rows)
     curves = FamilyCurves.from_final(final)
-    found = criteria(curves, config)
-    for name in METRIC_OF:
-        if "width" in found[name]:
-            found[name]["n_params"] = curves.n_params[found[name]["width"]]
-    if found["interpolation"]["status"] == "ok":
-        width = found["interpolation"]["width"]
-        found["interpolation"]["n_params"] = curves.n_params[width]
-        if curves.n_train:
-            found["interpolation"]["params_per_sample"] = curves.n_params[width] / curves.n_train
-    intervals = bootstrap(curves, config)
-    for name, criterion in found.items():
-        criterion["bootstrap"] = intervals[name]
+    found, interval = _found_criteria(curves, config)
     result: dict[str, Any] = {
         "widths": curves.widths,
         "seeds": curves.seeds,
@@ -187,68 +160,108 @@ def analyse_family(
         "criteria": found,
         "notes": curves.notes,
         "selection": [],
+        "it": _chosen_it(curves, found, config, interval),
     }
+    if files is None:
+        result["notes"].append("closed-form model: no checkpoints to select")
+        return result
+
+    def final_file(width: int, seed: int) -> str:
+        return files.final({**family, "width": width, "seed": seed})
+
+    def periodic(width: int, seed: int) -> dict[int, str]:
+        return files.periodic({**family, "width": width, "seed": seed})
+
+    it_width = result["it"].get("width")
+    if it_width is not None:
+        epochs = {(int(r.width), int(r.seed)): int(r.epoch) for r in final.itertuples()}
+        result["selection"], notes = _select(curves, found, it_width, config, final_file, epochs)
+        result["notes"] += notes
+    _add_epochwise(result, rows, it_width, config, periodic)
+    return result
+
+
+def _found_criteria(
+    curves: FamilyCurves, config: ThresholdConfig
+) -> tuple[dict[str, dict], dict[str, Any]]:
+    """Every criterion with the parameter count at its width (and parameters per training
+    sample, where its record shows them) and its bootstrap interval; and the bootstrap
+    interval of the IT itself (from the same resamples)."""
+    found = criteria(curves, config)
+    for name, criterion in found.items():
+        if "width" not in criterion:
+            continue
+        criterion["n_params"] = curves.n_params[criterion["width"]]
+        if "params_per_sample" in IT_CRITERIA[name].details and curves.n_train:
+            criterion["params_per_sample"] = criterion["n_params"] / curves.n_train
+    intervals = bootstrap(curves, config)
+    for name, criterion in found.items():
+        criterion["bootstrap"] = intervals[name]
+    return found, intervals["it"]
+
+
+def _chosen_it(
+    curves: FamilyCurves, found: dict[str, dict], config: ThresholdConfig, interval: dict
+) -> dict[str, Any]:
+    """The IT: the configured criterion's width (or its fallback's), how far every other
+    criterion lies from it, or why it is undefined."""
     chosen, fallback_used = choose(found, config)
-    it_width = found[chosen]["width"] if chosen else None
     if chosen is None:
-        result["it"] = {
+        return {
             "status": "undefined",
             "criterion": config.criterion,
             "reason": f"{config.criterion}: {found[config.criterion]['reason']}; "
             f"fallback {config.fallback} has no answer either",
         }
-    else:
-        grid = curves.valid_widths
-        steps = {
-            name: abs(grid.index(c["width"]) - grid.index(it_width))
-            for name, c in found.items()
-            if c["status"] == "ok"
-        }
-        result["it"] = {
-            "status": "ok",
-            "criterion": chosen,
-            "fallback_used": fallback_used,
-            "width": it_width,
-            "n_params": curves.n_params[it_width],
-            "grid_steps_from_it": steps,
-            # Every criterion that may choose has an answer, within one grid step of the IT.
-            "criteria_agree": all(steps.get(name, 2) <= 1 for name in CHOOSABLE),
-            "bootstrap": intervals["it"],
-        }
-    if files is None:
-        result["notes"].append("closed-form model: no checkpoints to select")
-        return result
-    if chosen is not None:
-        epochs = {(int(r.width), int(r.seed)): int(r.epoch) for r in final.itertuples()}
+    it_width = found[chosen]["width"]
+    grid = curves.valid_widths
+    steps = {
+        name: abs(grid.index(c["width"]) - grid.index(it_width))
+        for name, c in found.items()
+        if c["status"] == "ok"
+    }
+    return {
+        "status": "ok",
+        "criterion": chosen,
+        "fallback_used": fallback_used,
+        "width": it_width,
+        "n_params": curves.n_params[it_width],
+        "grid_steps_from_it": steps,
+        # Every criterion that may choose has an answer, within one grid step of the IT.
+        "criteria_agree": all(steps.get(name, 2) <= 1 for name in choosable_names()),
+        "bootstrap": interval,
+    }
 
-        def final_path(width, seed):
-            return files.final({**family, "width": width, "seed": seed})
 
-        result["selection"], notes = _select(curves, found, it_width, config, final_path, epochs)
-        result["notes"] += notes
+def _add_epochwise(
+    result: dict[str, Any],
+    rows: pd.DataFrame,
+    it_width: int | None,
+    config: ThresholdConfig,
+    periodic: Callable[[int, int], dict[int, str]],
+) -> None:
+    """The epoch-wise peak of the width the config names (``it``: the IT's) and the
+    checkpoints around it, added to ``result``'s selection unless already selected."""
     epoch_width = config.epochwise.get("width")
     if epoch_width == "it":
+        if it_width is None:
+            result["epochwise"] = {"status": "undefined", "reason": "the IT is undefined"}
+            return
         epoch_width = it_width
-    if epoch_width is not None:
-
-        def periodic(width, seed):
-            return files.periodic({**family, "width": width, "seed": seed})
-
-        result["epochwise"], selection, notes = _epochwise(rows, epoch_width, config, periodic)
-        taken = {(e["width"], e["seed"], e["epoch"]) for e in result["selection"]}
-        for entry in selection:
-            key = (entry["width"], entry["seed"], entry["epoch"])
-            if key in taken:
-                notes.append(
-                    f"epoch-wise {entry['role']} width {key[0]} seed {key[1]} epoch "
-                    f"{key[2]} is already selected model-wise"
-                )
-            else:
-                result["selection"].append(entry)
-        result["notes"] += notes
-    elif config.epochwise.get("width") == "it":
-        result["epochwise"] = {"status": "undefined", "reason": "the IT is undefined"}
-    return result
+    if epoch_width is None:
+        return
+    result["epochwise"], selection, notes = _epochwise(rows, epoch_width, config, periodic)
+    taken = {(e["width"], e["seed"], e["epoch"]) for e in result["selection"]}
+    for entry in selection:
+        key = (entry["width"], entry["seed"], entry["epoch"])
+        if key in taken:
+            notes.append(
+                f"epoch-wise {entry['role']} width {key[0]} seed {key[1]} epoch "
+                f"{key[2]} is already selected model-wise"
+            )
+        else:
+            result["selection"].append(entry)
+    result["notes"] += notes
 
 
 def detect(

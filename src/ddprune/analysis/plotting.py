@@ -21,6 +21,7 @@ from plotnine import (
 
 from ddprune.catalog import DEFAULT_NOISE_KIND
 from ddprune.foundations.atomic import atomic_path
+from ddprune.study.it_criteria import IT_CRITERIA, it_criteria
 from ddprune.study.threshold_file import FamilyThreshold
 
 
@@ -38,20 +39,6 @@ def integer_labels(breaks: list[float]) -> list[str]:
 
 # The criteria that may choose the IT (the test curves' oracle peaks are in the threshold
 # table, not drawn: a line there would read as a choice).
-CRITERION_LABELS = {
-    "val_error_peak": "validation-error peak",
-    "val_loss_peak": "validation-loss peak",
-    "interpolation": "interpolation point",
-}
-
-
-LINETYPES = {
-    "validation-error peak": "solid",
-    "validation-loss peak": "dashed",
-    "interpolation point": "dotted",
-}
-
-
 SHAPES = {"before": "v", "at": "o", "after": "^", "control": "s"}
 
 
@@ -95,11 +82,11 @@ def it_lines(families: list[FamilyThreshold]) -> list:
             {
                 "noise_label": noise_label(family.noise, family.noise_kind),
                 "width": criterion["width"],
-                "criterion": CRITERION_LABELS[name],
+                "criterion": IT_CRITERIA[name].label,
             }
             for family in families
             for name, criterion in family.criteria.items()
-            if criterion["status"] == "ok" and name in CRITERION_LABELS
+            if criterion["status"] == "ok" and IT_CRITERIA[name].linetype
         ],
         columns=["noise_label", "width", "criterion"],
     )
@@ -107,7 +94,7 @@ def it_lines(families: list[FamilyThreshold]) -> list:
         return []
     return [
         geom_vline(aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"),
-        scale_linetype_manual(values=LINETYPES),
+        scale_linetype_manual(values={c.label: c.linetype for c in it_criteria() if c.linetype}),
     ]
 
 

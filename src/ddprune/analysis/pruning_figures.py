@@ -3,6 +3,8 @@ on the dense curve (does pruning walk double descent backwards?)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from mizani.transforms import trans_new
@@ -123,15 +125,9 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
     )
 
 
-def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
-    """Dense test error vs parameters with every pruned trajectory on the same axes.
-
-    The dense curve (black, the seeds' min-max band in grey) is the seed mean of the curves
-    the walk gap compares each seed's rounds with (:func:`ddprune.analysis.answer.dense_curves`:
-    diverged runs left out); each pruned trajectory is plotted against its non-zero
-    parameters, so a trajectory that follows the black curve walks double descent backwards.
-    """
-    pruning, colors = _sources(pruning)
+def _dense_band(dense: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """The seed-mean dense test error per width with the seeds' range, once per method (a
+    facet row each)."""
     curve = (
         dense_curves(dense)
         .groupby([*FAMILY_KEYS, "width"], as_index=False)
@@ -142,7 +138,19 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
             high=("test_error", "max"),
         )
     )
-    curve = curve.merge(pd.DataFrame({"method": pruning["method"].unique()}), how="cross")
+    return curve.merge(pd.DataFrame({"method": methods}), how="cross")
+
+
+def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
+    """Dense test error vs parameters with every pruned trajectory on the same axes.
+
+    The dense curve (black, the seeds' min-max band in grey) is the seed mean of the curves
+    the walk gap compares each seed's rounds with (:func:`ddprune.analysis.answer.dense_curves`:
+    diverged runs left out); each pruned trajectory is plotted against its non-zero
+    parameters, so a trajectory that follows the black curve walks double descent backwards.
+    """
+    pruning, colors = _sources(pruning)
+    curve = _dense_band(dense, pruning["method"].unique())
     keys = ["method", "noise", "noise_kind", "source", "round"]
     walk = pruning.groupby(keys, observed=True, as_index=False)[["n_nonzero", "test_error"]].mean()
     for table in (curve, walk):

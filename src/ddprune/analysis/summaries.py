@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ddprune.analysis.criteria import CHOOSABLE
 from ddprune.foundations.atomic import write_text
+from ddprune.study.it_criteria import choosable_names, it_criteria
 from ddprune.study.threshold_file import FamilyThreshold, ThresholdIT
 
 # A family shares one dense curve: the sweep over width of one (dataset, model, noise rate,
@@ -145,11 +145,12 @@ def _agreement(it: ThresholdIT, criteria: Mapping[str, Mapping]) -> str:
     it, and if not, which has none or lies further (the oracles do not count)."""
     if not it.ok:
         return ""
-    missing = [f"{name}: no answer" for name in CHOOSABLE if criteria[name]["status"] != "ok"]
+    choosable = choosable_names()
+    missing = [f"{name}: no answer" for name in choosable if criteria[name]["status"] != "ok"]
     far = [
         f"{name}: {steps} grid steps away"
         for name, steps in it.grid_steps_from_it.items()
-        if steps > 1 and name in CHOOSABLE
+        if steps > 1 and name in choosable
     ]
     return "; ".join(["no", *missing, *far]) if missing or far else "yes, within one grid step"
 
@@ -193,21 +194,10 @@ def threshold_table(families: Sequence[FamilyThreshold]) -> pd.DataFrame:
                 "IT criterion": it.criterion + (" (fallback)" if it.fallback_used else ""),
                 "95% bootstrap": interval(it.bootstrap),
                 "criteria agree": _agreement(it, criteria),
-                "validation-error peak": describe(
-                    criteria["val_error_peak"], "width", "height", "prominence"
-                ),
-                "validation-loss peak": describe(
-                    criteria["val_loss_peak"], "width", "height", "prominence"
-                ),
-                "interpolation": describe(
-                    criteria["interpolation"], "width", "n_params", "params_per_sample"
-                ),
-                "test-error peak (oracle)": describe(
-                    criteria["test_error_peak"], "width", "height", "prominence"
-                ),
-                "test-loss peak (oracle)": describe(
-                    criteria["test_loss_peak"], "width", "height", "prominence"
-                ),
+                **{
+                    c.column: describe(criteria[c.name], *c.details)
+                    for c in sorted(it_criteria(), key=lambda c: not c.choosable)
+                },
                 "epoch-wise peak": _epochwise_text(family.epochwise),
                 "selected widths": "; ".join(
                     f"{r} {', '.join(map(str, w))}" for r, w in roles.items()

@@ -28,6 +28,10 @@ class Registry(Generic[Entry]):
     def names(self) -> list[str]:
         return sorted(self._entries)
 
+    def values(self) -> list[Entry]:
+        """Every entry, in the order they were registered."""
+        return list(self._entries.values())
+
     def __getitem__(self, name: str) -> Entry:
         if name not in self._entries:
             raise KeyError(f"unknown {self.kind} {name!r}; registered: {self.names()}")

@@ -5,7 +5,9 @@
 message that names every offending field and what is allowed. The schema is the single
 source of defaults and allowed values: the records of the sections
 (:mod:`ddprune.study.hparams`) take their defaults from it, and rules that span fields (a
-neighbourhood within the sweep, rounds that leave a weight) are checked here.
+neighbourhood within the sweep, rounds that leave a weight) are checked here. Where a list of
+allowed values is one of the package's registries, the schema names it (``x-registry``) and
+the registry's names are filled in here, so that a new record needs no edit of the schema.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ddprune.catalog import (
     source,
 )
 from ddprune.foundations.schemas import FillingValidator, describe, load_schema, schema_file
+from ddprune.study.it_criteria import choosable_names
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run, Study
 
@@ -38,8 +41,27 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message names each field and what is allowed."""
 
 
+# The registries a config-schema list may name (``x-registry: <name>``): their names are the
+# allowed values, beside any ``enum`` given with it (``none``, say).
+REGISTRIES = {"it-criteria": choosable_names, "pruning-methods": PRUNE_METHODS.names}
+
+
 def _schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    return load_schema(path or schema_file("config"))
+    """The config schema with every ``x-registry`` turned into an ``enum`` of the registry's
+    names at the time of the call (a record registered later is accepted too)."""
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, list):
+            return [resolve(child) for child in node]
+        if not isinstance(node, dict):
+            return node
+        resolved = {key: resolve(child) for key, child in node.items()}
+        if "x-registry" in resolved:
+            names = REGISTRIES[resolved["x-registry"]]()
+            resolved["enum"] = [*names, *resolved.get("enum", [])]
+        return resolved
+
+    return resolve(load_schema(path or schema_file("config")))
 
 
 def validate_config(

@@ -34,7 +34,7 @@ Methods (He et al. 2022; Frankle & Carbin 2019; Renda et al. 2020):
 Torch-free, so that planning (which checkpoints a job needs) reads the same records that
 pruning runs by; the scores live in :mod:`ddprune.pruning.scores`, the other axes'
 behaviour in :mod:`ddprune.pruning.rounds`. A new method is one more record; the config
-schema's list is kept equal to this registry by a test.
+schema names this registry (``x-registry: pruning-methods``), so it accepts the new name.
 """
 
 from __future__ import annotations

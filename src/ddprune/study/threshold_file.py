@@ -17,6 +17,7 @@ import yaml
 
 from ddprune.foundations.atomic import write_text
 from ddprune.foundations.schemas import load_schema, problems, schema_file
+from ddprune.study.it_criteria import choosable_names, it_criteria
 from ddprune.study.paths import PERIODIC, Layout, PathLike, fill, matching
 from ddprune.study.runs import Run
 
@@ -50,7 +51,9 @@ class ThresholdFileError(ValueError):
 def check_threshold(document: Any, where: PathLike) -> dict[str, Any]:
     """``document`` if it matches ``workflow/schemas/threshold.schema.yaml``, else a
     ThresholdFileError listing every problem."""
-    found = problems(document, load_schema(schema_file("threshold")))
+    found = problems(document, load_schema(schema_file("threshold"))) or _criteria_problems(
+        document
+    )
     if found:
         lines = "\n".join(f"  - {problem}" for problem in found)
         raise ThresholdFileError(
@@ -58,6 +61,24 @@ def check_threshold(document: Any, where: PathLike) -> dict[str, Any]:
             f"{lines}\nrebuild it with: snakemake --forcerun threshold --cores N"
         )
     return document
+
+
+def _criteria_problems(document: dict[str, Any]) -> list[str]:
+    """The criteria of every family are the registered ones, and the IT's may choose."""
+    names, choosable = [c.name for c in it_criteria()], choosable_names()
+    found = []
+    for index, family in enumerate(document["families"]):
+        if sorted(family["criteria"]) != sorted(names):
+            found.append(
+                f"families[{index}].criteria: {sorted(family['criteria'])}; allowed: "
+                f"exactly the registered IT criteria {names}"
+            )
+        if family["it"]["criterion"] not in choosable:
+            found.append(
+                f"families[{index}].it.criterion: {family['it']['criterion']!r} is not "
+                f"allowed; allowed values: {choosable}"
+            )
+    return found
 
 
 def write_threshold(document: dict[str, Any], path: PathLike) -> None:

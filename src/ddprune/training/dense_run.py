@@ -36,6 +36,29 @@ from ddprune.training.session import SaveFiles, Session
 log = logging.getLogger(__name__)
 
 
+def _start(
+    run: Run,
+    config: TrainConfig,
+    platform: Platform,
+    data: RunData,
+    spec: dict[str, Any],
+    checkpoint_dir: str | os.PathLike,
+) -> tuple[Session, list[dict[str, Any]]]:
+    """The run's model (initialised from its seed), optimizer and data order -- resumed from
+    its newest checkpoint saved under the same ``spec``, if any -- and the rows so far."""
+    device = data.x_train.device
+    torch.manual_seed(derive_seed("init", run.seed))
+    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
+    order = torch.Generator().manual_seed(derive_seed("data-order", run.seed))
+    session = Session(model, make_optimizer(config, model), order)
+    state = resume_state(
+        list_resumable(checkpoint_dir), spec, device, on_bad_checkpoint=platform.on_bad_checkpoint
+    )
+    if state:
+        session.resume(state)
+    return session, state["rows"] if state else []
+
+
 def train_run(
     run: Run,
     config: TrainConfig,
@@ -54,18 +77,8 @@ def train_run(
     see :func:`~ddprune.training.checkpoints.resume_state`. They are kept every
     ``checkpoint_every`` epochs, at epoch 0 and at ``keep_epochs`` (rewind points of IMP).
     """
-    device = data.x_train.device
-    torch.manual_seed(derive_seed("init", run.seed))
-    model = build_model(run.model, run.width, data.input_shape, data.num_classes).to(device)
-    net, feed = accelerate(platform, model), make_feed(config, data, platform)
-    order = torch.Generator().manual_seed(derive_seed("data-order", run.seed))
-    session = Session(model, make_optimizer(config, model), order)
-    state = resume_state(
-        list_resumable(checkpoint_dir), spec, device, on_bad_checkpoint=platform.on_bad_checkpoint
-    )
-    rows: list[dict[str, Any]] = state["rows"] if state else []
-    if state:
-        session.resume(state)
+    session, rows = _start(run, config, platform, data, spec, checkpoint_dir)
+    net, feed = accelerate(platform, session.model), make_feed(config, data, platform)
 
     def snapshot(session: Session) -> dict[str, Any]:
         return {"spec": spec, "rows": rows, **session.state()}
@@ -88,7 +101,7 @@ def train_run(
         data,
         config,
         feed,
-        order,
+        session.order,
         checkpoint_schedule(config, platform),
         session.progress,
         max_epochs=config.max_epochs,
