@@ -114,3 +114,5 @@ def test_the_schema_offers_the_noise_kinds_the_code_draws():
     noise_kind = schema["properties"]["sweep"]["items"]["properties"]["noise_kind"]
     assert tuple(noise_kind["enum"]) == NOISE_KINDS
     assert noise_kind["default"] == DEFAULT_NOISE_KIND
+    shared = yaml.safe_load((CONFIG_SCHEMA.parent / "columns.yaml").read_text())["columns"]
+    assert tuple(shared["noise_kind"]["allowed"]) == NOISE_KINDS  # every table's noise_kind

@@ -16,12 +16,14 @@ from ddprune.data.datasets import Dataset, load_dataset
 from ddprune.data.feed import Feed
 from ddprune.data.noise import draw_noise
 from ddprune.data.run_data import RunData
+from ddprune.foundations.tables import TableSchema
 from ddprune.models import build_model
 from ddprune.pruning import scores as scores_module
 from ddprune.pruning.masks import MaskedWeights, prunable_weights
 from ddprune.pruning.rounds import PruneJob, retraining_rates
 from ddprune.pruning.rounds import prune_run as run_job
 from ddprune.pruning.scores import SCORES, Sources, choose_masks, layer_counts, magnitude, select
+from ddprune.study import load_study
 from ddprune.study.hparams import Platform, PruneConfig, TrainConfig, keep_count
 from ddprune.study.pruning_methods import PRUNE_METHODS, PruneMethod
 from ddprune.training import session as session_module
@@ -299,6 +301,13 @@ def test_a_new_score_is_one_function_and_one_record(data, tmp_path, monkeypatch)
         inputs = weight.shape[-1]
         assert int(weight.count_nonzero()) <= weight.numel() // 2
         assert not weight[..., inputs // 2 + 1 :].any()  # only the first inputs survive
+    # The config accepts the registered method by name; the tables keep no list of methods.
+    monkeypatch.setitem(PRUNE_METHODS._entries, toy.name, toy)
+    sweep = {"dataset": "digits", "model": "mlp", "widths": [8], "seeds": [0]}
+    methods = {"prune": {"methods": [toy.name]}, "answer": {"primary": {"method": toy.name}}}
+    study = load_study({"study": "s", "sweep": [sweep], **methods})
+    assert study.prune.methods == (toy.name,)
+    assert "allowed" not in TableSchema.named("pruning").columns["method"]
 
 
 def test_oneshot_to_s_equals_one_imp_round_to_s(data, tmp_path):

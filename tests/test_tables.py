@@ -1,8 +1,16 @@
 import pandas as pd
 import pytest
 
+from conftest import SCHEMAS
 from ddprune.foundations.atomic import atomic_path
-from ddprune.foundations.tables import SchemaError, frame, read_table, validate_table, write_table
+from ddprune.foundations.tables import (
+    SchemaError,
+    TableSchema,
+    frame,
+    read_table,
+    validate_table,
+    write_table,
+)
 
 
 def label_rows(n=4):
@@ -108,3 +116,16 @@ def test_a_damaged_table_names_its_file_and_the_console_says_how_to_rebuild_it(t
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 1
     assert f"ddprune: to rebuild it, delete {path} and run snakemake again" in result.stderr
+
+
+def test_identifying_columns_are_defined_once_and_may_only_reword_their_description(tmp_path):
+    names = [p.name.removesuffix(".schema.yaml") for p in SCHEMAS.glob("*.schema.yaml")]
+    tables = [TableSchema.named(n) for n in names if n not in {"config", "threshold"}]
+    kinds = [t.columns["noise_kind"] for t in tables if "noise_kind" in t.columns]
+    assert len(kinds) == 8 and all(k["allowed"] == kinds[0]["allowed"] for k in kinds)
+    (tmp_path / "columns.yaml").write_text((SCHEMAS / "columns.yaml").read_text())
+    (tmp_path / "t.schema.yaml").write_text(
+        "title: t\ncolumns:\n  seed: {like: seed, minimum: 5}\n"
+    )
+    with pytest.raises(SchemaError, match="may override only its description"):
+        TableSchema.load(tmp_path / "t.schema.yaml")

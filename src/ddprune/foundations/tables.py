@@ -58,6 +58,9 @@ class TableSchema:
     @classmethod
     def load(cls, path: str | os.PathLike) -> TableSchema:
         spec = yaml.safe_load(Path(path).read_text())
+        spec["columns"] = {
+            column: _shared(rules, path) for column, rules in spec["columns"].items()
+        }
         for column, rules in spec["columns"].items():
             if rules.get("dtype") not in _DTYPE_CHECKS:
                 raise SchemaError(
@@ -65,6 +68,26 @@ class TableSchema:
                     f"allowed: {sorted(_DTYPE_CHECKS)}"
                 )
         return cls(name=spec["title"], columns=spec["columns"], key=tuple(spec.get("key", ())))
+
+
+def _shared(rules: dict[str, Any], path: str | os.PathLike) -> dict[str, Any]:
+    """A column's rules; ``{like: <name>}`` takes the shared definition of ``<name>`` from
+    ``columns.yaml`` beside the schema (the identifying columns of every table), whose
+    description the column may override."""
+    if "like" not in rules:
+        return rules
+    shared = _shared_columns(os.fspath(Path(path).parent / "columns.yaml"))
+    if rules["like"] not in shared or set(rules) - {"like", "description"}:
+        raise SchemaError(
+            f"{path}: {rules} must name a column of columns.yaml ({sorted(shared)}) and may "
+            "override only its description"
+        )
+    return {**shared[rules["like"]], **{k: v for k, v in rules.items() if k != "like"}}
+
+
+@functools.cache
+def _shared_columns(path: str) -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(Path(path).read_text())["columns"]
 
 
 @functools.cache
