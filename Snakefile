@@ -18,6 +18,7 @@ report: landing_page()
 
 
 include: "workflow/rules/dense.smk"
+include: "workflow/rules/closed_form.smk"
 include: "workflow/rules/threshold.smk"
 include: "workflow/rules/prune.smk"
 include: "workflow/rules/figures.smk"

@@ -8,14 +8,14 @@ import torch
 
 from conftest import CONFIG_SCHEMA
 from ddprune.analysis.detection import CheckpointFiles, detect
-from ddprune.analysis.theory import risk_isotropic
-from ddprune.closed_form import (
+from ddprune.closed_form.solver import (
     build_problem,
     metrics,
     min_norm_solve,
     sampled_test_risk,
     solve_run,
 )
+from ddprune.closed_form.theory import risk_isotropic
 from ddprune.data.datasets import load_dataset
 from ddprune.foundations.tables import read_table
 from ddprune.jobs.dense import solve

@@ -16,7 +16,7 @@ from ddprune.catalog import (
     TRAINED_FIGURES,
     TRAINING_POOLS,
 )
-from ddprune.closed_form import solver_names
+from ddprune.closed_form.solver import solver_names
 from ddprune.data import builtin
 from ddprune.data.datasets import dataset_names, load_dataset
 from ddprune.jobs.report import DRAW

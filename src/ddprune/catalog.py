@@ -3,8 +3,8 @@
 Snakemake imports the study module and the Snakefile's helpers for every command -- dry
 runs, reports, lint -- to validate the config and plan the DAG; importing torch there
 costs seconds per command and nothing in planning needs it. The registries that build
-these things (:mod:`ddprune.closed_form`, :mod:`ddprune.data.datasets`) are checked against this
-catalogue by the tests, so the two cannot drift apart.
+these things (:mod:`ddprune.closed_form.solver`, :mod:`ddprune.data.datasets`) are checked
+against this catalogue by the tests, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-CLOSED_FORM_MODELS = ("linear", "rff")  # solved per family, not trained (ddprune.closed_form)
+CLOSED_FORM_MODELS = (
+    "linear",
+    "rff",
+)  # solved per family, not trained (ddprune.closed_form.solver)
 REGRESSION_DATASETS = ("gaussian-linear",)  # real-valued targets: no classes, no label noise
 # How noisy labels are drawn (ddprune.data.noise); the first is the default, which paths and
 # seeds leave unnamed so that studies from before the choice existed keep theirs.

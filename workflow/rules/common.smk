@@ -94,14 +94,6 @@ def dense_tables():
     return trained + solved
 
 
-def solve_labels(wildcards):
-    """The label-noise tables a closed-form job fits, one per seed (none for regression)."""
-    if is_regression(wildcards.dataset, STUDY.dataset_options(wildcards.dataset)):
-        return []
-    seeds = STUDY.seeds(wildcards.dataset, wildcards.model, wildcards.noise)
-    return [rules.labels.output[0].format(**wildcards, seed=seed) for seed in seeds]
-
-
 def selected_paths(pattern, **values):
     """``pattern`` (run wildcards, epoch and ``values``) for every selected checkpoint."""
     document = load_threshold(checkpoints.threshold.get().output[0])
@@ -209,6 +201,28 @@ def all_targets():
     ]
 
 
+def pruning_targets():
+    """Pruning table, figures and recovery table, when the study prunes at all."""
+    if not STUDY.prune.methods:
+        return []
+    patterns = [LAYOUT.figure(kind) for kind in PRUNING_FIGURES]
+    patterns.append(LAYOUT.family_table("recovery"))
+    return [LAYOUT.pruning] + [
+        path for pattern in patterns for path in family_paths(pattern, "trained")
+    ]
+
+
+# The closed-form route (closed_form.smk).
+
+
+def solve_labels(wildcards):
+    """The label-noise tables a closed-form job fits, one per seed (none for regression)."""
+    if is_regression(wildcards.dataset, STUDY.dataset_options(wildcards.dataset)):
+        return []
+    seeds = STUDY.seeds(wildcards.dataset, wildcards.model, wildcards.noise)
+    return [rules.labels.output[0].format(**wildcards, seed=seed) for seed in seeds]
+
+
 def closed_form_targets():
     """The prune-large-vs-train-small table and figures, when closed-form models run."""
     if not STUDY.solved_families:
@@ -226,14 +240,3 @@ def compression_inputs(wildcards):
     if not STUDY.solved_families:
         return {}
     return {"compression": LAYOUT.compression, "claims": LAYOUT.compression_claims}
-
-
-def pruning_targets():
-    """Pruning table, figures and recovery table, when the study prunes at all."""
-    if not STUDY.prune.methods:
-        return []
-    patterns = [LAYOUT.figure(kind) for kind in PRUNING_FIGURES]
-    patterns.append(LAYOUT.family_table("recovery"))
-    return [LAYOUT.pruning] + [
-        path for pattern in patterns for path in family_paths(pattern, "trained")
-    ]

@@ -1,4 +1,5 @@
-"""Dense training: draw the label noise, train every run, aggregate the sweep."""
+"""Dense training: draw the label noise, train every run, aggregate the sweep (trained runs
+and the closed-form families of closed_form.smk alike)."""
 
 
 rule labels:
@@ -39,62 +40,6 @@ rule train:
         options=dataset_options,
     script:
         "../scripts/train.py"
-
-
-rule solve:
-    """Solve the closed-form models of one family at every width and seed."""
-    input:
-        labels=solve_labels,
-        data=data_file,
-    output:
-        dense=LAYOUT.solved_dense,
-        compression=LAYOUT.solved_compression,
-    log:
-        LAYOUT.log(f"solve/{FAMILY}/noise{{noise}}"),
-    conda:
-        "../../envs/ddprune.yaml"
-    params:
-        seeds=lambda wc: STUDY.seeds(wc.dataset, wc.model, wc.noise),
-        widths=lambda wc: [
-            STUDY.widths(wc.dataset, wc.model, *parse_noise_wildcard(wc.noise), seed)
-            for seed in STUDY.seeds(wc.dataset, wc.model, wc.noise)
-        ],
-        options=dataset_options,
-        config=config_sections("closed_form"),
-    script:
-        "../scripts/solve.py"
-
-
-rule aggregate_compression:
-    """Concatenate the closed-form prune-vs-small rows."""
-    input:
-        [LAYOUT.solved_compression.format(**w) for w in STUDY.solved_families],
-    output:
-        LAYOUT.compression,
-    log:
-        LAYOUT.log("aggregate_compression"),
-    conda:
-        "../../envs/ddprune.yaml"
-    params:
-        table="compression",
-    script:
-        "../scripts/aggregate.py"
-
-
-rule compression_claims:
-    """Test Chang et al.'s claims on each closed-form regime (paired by seed, Holm)."""
-    input:
-        LAYOUT.compression,
-    output:
-        LAYOUT.compression_claims,
-    log:
-        LAYOUT.log("compression_claims"),
-    conda:
-        "../../envs/ddprune.yaml"
-    params:
-        config=config_sections("answer"),
-    script:
-        "../scripts/compression_claims.py"
 
 
 rule aggregate_dense:

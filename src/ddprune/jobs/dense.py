@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 
 from ddprune.catalog import is_regression
-from ddprune.closed_form import solve_run
+from ddprune.closed_form.solver import solve_run
 from ddprune.data.datasets import load_dataset
 from ddprune.data.noise import NoisyLabels, draw_noise
 from ddprune.data.run_data import labels_from_table, labels_table

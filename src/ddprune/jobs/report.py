@@ -12,15 +12,16 @@ from pathlib import Path
 import pandas as pd
 from plotnine import ggplot
 
-from ddprune.analysis import compression_claims as claims
 from ddprune.analysis import dense_figures, plotting, pruning_figures, summaries
 from ddprune.analysis.answer import answer_table, per_seed_values
 from ddprune.analysis.answer_page import DECIDED, METHOD, inference_table, page_table, sentences
 from ddprune.analysis.answer_page import answer_figure as answer_drawing
 from ddprune.analysis.answer_page import by_noise as by_noise_drawing
 from ddprune.analysis.comparisons import Primary, comparison_table
-from ddprune.analysis.theory import theory_curve
 from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
+from ddprune.closed_form import claims
+from ddprune.closed_form.figures import prune_vs_small
+from ddprune.closed_form.theory import theory_curve
 from ddprune.foundations.atomic import write_text
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
 from ddprune.study.hparams import PruneConfig
@@ -83,7 +84,7 @@ class Family:
 DRAW: dict[str, Callable[[Family], ggplot]] = {
     "double_descent": lambda f: dense_figures.double_descent(f.dense, f.thresholds, f.theory()),
     "epochwise_heatmap": lambda f: dense_figures.epochwise_heatmap(f.dense, f.thresholds),
-    "prune_vs_small": lambda f: dense_figures.prune_vs_small(f.compression),
+    "prune_vs_small": lambda f: prune_vs_small(f.compression),
     "sparse_double_descent": lambda f: pruning_figures.pruning_curves(
         f.pruning, ["test_error", "train_error"]
     ),
