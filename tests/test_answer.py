@@ -10,16 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddprune.analysis.answer import (
+from ddprune.analysis.answer.comparisons import Primary, comparison_table
+from ddprune.analysis.answer.inference import holm, sign_flip_p, smallest_p, t_interval
+from ddprune.analysis.answer.page import inference_table, page_table, sentences
+from ddprune.analysis.answer.statistics import (
     answer_table,
     curve_at,
     per_seed_values,
     sparse_threshold,
     walk_score,
 )
-from ddprune.analysis.answer_page import answer_figure, inference_table, page_table, sentences
-from ddprune.analysis.comparisons import Primary, comparison_table
-from ddprune.analysis.inference import holm, sign_flip_p, smallest_p, t_interval
+from ddprune.analysis.figures.answer import answer_figure
 from ddprune.foundations.tables import validate_table
 from ddprune.study.threshold_file import FamilyThreshold
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import CONFIG_SCHEMA
-from ddprune.analysis.detection import CheckpointFiles, detect
+from ddprune.analysis.threshold.detection import CheckpointFiles, detect
 from ddprune.closed_form.solver import (
     build_problem,
     metrics,

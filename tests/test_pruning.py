@@ -553,7 +553,7 @@ def test_budget_schedules_hit_their_budgets_exactly(data, tmp_path, method, scop
 def test_the_pruning_figure_title_fits_the_narrowest_figure():
     """The one-metric figure (memorisation) is 6.9 inches wide: about 9 title characters an
     inch fit, so no title line may be longer than 62 (one line of 76 was clipped)."""
-    from ddprune.analysis.pruning_figures import _pruning_title
+    from ddprune.analysis.figures.pruning import _pruning_title
 
     rows = pd.DataFrame({"dataset": ["fashion-mnist"], "model": ["resnet18k"], "scope": ["global"]})
     assert all(len(line) <= 62 for line in _pruning_title(rows).splitlines())

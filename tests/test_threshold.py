@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from conftest import threshold_document
-from ddprune.analysis.criteria import SEARCHES, find_peak, interpolation_point
-from ddprune.analysis.detection import CheckpointFiles, detect, to_yaml_ready
-from ddprune.analysis.plotting import it_lines
+from ddprune.analysis.figures.plotting import it_lines
 from ddprune.analysis.summaries import html_number, threshold_table, write_html
+from ddprune.analysis.threshold.criteria import SEARCHES, find_peak, interpolation_point
+from ddprune.analysis.threshold.detection import CheckpointFiles, detect, to_yaml_ready
 from ddprune.foundations.tables import frame, write_table
 from ddprune.jobs.threshold import threshold
 from ddprune.study import load_study

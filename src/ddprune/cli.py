@@ -117,7 +117,7 @@ def status(study: Study, layout: Layout) -> str:
 
 def answer(study: Study, layout: Layout) -> str:
     """The answer page's paragraphs and its tested comparisons, as text."""
-    from ddprune.analysis.answer_page import inference_table
+    from ddprune.analysis.answer.page import inference_table
     from ddprune.jobs.report import AnswerTables, answer_paragraphs
 
     if not Path(layout.comparisons).is_file():
@@ -165,8 +165,8 @@ def compare(first: Path, second: Path, figure: str | None = None) -> str:
                 f"{'decided' if row['decided'] else 'not decided'} ({row['seeds']} seeds)"
             )
     if figure:
-        from ddprune.analysis import plotting
-        from ddprune.analysis.dense_figures import compared_curves
+        from ddprune.analysis.figures import plotting
+        from ddprune.analysis.figures.dense import compared_curves
 
         plotting.save(compared_curves(pd.concat(curves, ignore_index=True)), figure)
         lines.append(f"figure: {figure}")

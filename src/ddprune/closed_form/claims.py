@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.inference import decided, holm, paired
+from ddprune.analysis.answer.inference import decided, holm, paired
 
 FAMILY = ["study", "dataset", "model", "noise", "noise_kind"]
 BASELINES = ("small", "small-ridge", "null")

@@ -12,12 +12,15 @@ from pathlib import Path
 import pandas as pd
 from plotnine import ggplot
 
-from ddprune.analysis import dense_figures, plotting, pruning_figures, summaries
-from ddprune.analysis.answer import answer_table, per_seed_values
-from ddprune.analysis.answer_page import DECIDED, METHOD, inference_table, page_table, sentences
-from ddprune.analysis.answer_page import answer_figure as answer_drawing
-from ddprune.analysis.answer_page import by_noise as by_noise_drawing
-from ddprune.analysis.comparisons import Primary, comparison_table
+from ddprune.analysis import summaries
+from ddprune.analysis.answer.comparisons import Primary, comparison_table
+from ddprune.analysis.answer.page import DECIDED, METHOD, inference_table, page_table, sentences
+from ddprune.analysis.answer.statistics import answer_table, per_seed_values
+from ddprune.analysis.figures import dense as dense_figures
+from ddprune.analysis.figures import plotting
+from ddprune.analysis.figures import pruning as pruning_figures
+from ddprune.analysis.figures.answer import answer_figure as answer_drawing
+from ddprune.analysis.figures.answer import by_noise as by_noise_drawing
 from ddprune.catalog import CLOSED_FORM_MODELS, PRUNING_FIGURES
 from ddprune.closed_form import claims
 from ddprune.closed_form.figures import prune_vs_small

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ddprune.analysis.detection import CheckpointFiles, detect, to_yaml_ready
+from ddprune.analysis.threshold.detection import CheckpointFiles, detect, to_yaml_ready
 from ddprune.catalog import CLOSED_FORM_MODELS
 from ddprune.foundations.tables import read_table
 from ddprune.study.paths import PathLike, fill

@@ -6,7 +6,7 @@ A criterion names
 
 * the seed-mean curve it reads (``metric``): a validation or test curve, or the training
   error on the noisy labels;
-* how it reads it (``search``, a name in :data:`ddprune.analysis.criteria.SEARCHES`):
+* how it reads it (``search``, a name in :data:`ddprune.analysis.threshold.criteria.SEARCHES`):
   ``peak``, the largest value *after the first local minimum* (the second peak, not the
   error of tiny models), with its height and prominence; ``crossing``, the smallest width
   whose value is at or below ``threshold.interpolation_tolerance``;

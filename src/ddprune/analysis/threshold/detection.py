@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.criteria import FamilyCurves, bootstrap, choose, criteria, find_peak
 from ddprune.analysis.summaries import FAMILY_KEYS, epoch_means, final_rows
+from ddprune.analysis.threshold.criteria import FamilyCurves, bootstrap, choose, criteria, find_peak
 from ddprune.study.hparams import ThresholdConfig
 from ddprune.study.it_criteria import IT_CRITERIA, VALIDATION_ERROR_PEAK, choosable_names
 

@@ -3,8 +3,8 @@ that is, and whether the pruned models walk the dense double-descent curve backw
 
 Every statistic is first measured on each pruned *trajectory* (one source checkpoint, one
 method, one seed: its rounds in order), then summarised over seeds with the paired t interval
-(:mod:`ddprune.analysis.inference`); :mod:`ddprune.analysis.comparisons` builds the tested
-contrasts from the same per-seed values.
+(:mod:`ddprune.analysis.answer.inference`); :mod:`ddprune.analysis.answer.comparisons`
+builds the tested contrasts from the same per-seed values.
 
 Every choice is made on validation error: the best pruned round, the dense run's
 early-stopping epoch, the peak round. Test error is read at the chosen points only. The two
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.inference import LEVEL, t_interval
+from ddprune.analysis.answer.inference import LEVEL, t_interval
 from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
 from ddprune.foundations.tables import frame
 from ddprune.study.it_criteria import VALIDATION_ERROR_PEAK

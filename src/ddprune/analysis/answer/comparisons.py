@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from ddprune.analysis.inference import decided, holm, paired, smallest_p
+from ddprune.analysis.answer.inference import decided, holm, paired, smallest_p
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.foundations.tables import frame
 

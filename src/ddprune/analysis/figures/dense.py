@@ -23,7 +23,7 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.plotting import (
+from ddprune.analysis.figures.plotting import (
     integer_labels,
     it_lines,
     log2_breaks,

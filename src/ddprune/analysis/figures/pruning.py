@@ -23,8 +23,8 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.answer import dense_curves
-from ddprune.analysis.plotting import message, noise_labels, panels
+from ddprune.analysis.answer.statistics import dense_curves
+from ddprune.analysis.figures.plotting import message, noise_labels, panels
 from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, final_rows
 
 ROLE_COLORS = {"before": "#1f77b4", "at": "#d62728", "after": "#ff7f0e"}
@@ -145,8 +145,9 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
     """Dense test error vs parameters with every pruned trajectory on the same axes.
 
     The dense curve (black, the seeds' min-max band in grey) is the seed mean of the curves
-    the walk gap compares each seed's rounds with (:func:`ddprune.analysis.answer.dense_curves`:
-    diverged runs left out); each pruned trajectory is plotted against its non-zero
+    the walk gap compares each seed's rounds with
+    (:func:`ddprune.analysis.answer.statistics.dense_curves`: diverged runs left out); each
+    pruned trajectory is plotted against its non-zero
     parameters, so a trajectory that follows the black curve walks double descent backwards.
     """
     pruning, colors = _sources(pruning)
