@@ -87,3 +87,19 @@ def test_a_long_jobs_log_line_says_how_far_it_is_and_how_long_it_may_take():
     )
     assert progress_line(3, 17, 600.0, "round") == "round 3/17, 10 min so far, at most 47 min left"
     assert progress_line(17, 17, 9000.0, "round") == "round 17/17, 2.5 h so far"
+
+
+def test_help_options_and_a_missing_study_say_what_they_mean(in_tiny, capsys):
+    """--help ends its sentence; --config is Snakemake's overrides, never an abbreviation of
+    --configfile; compare names the folder that is not a finished study and what it lacks."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "and two studies side by side." in capsys.readouterr().out
+    code, out = run(capsys, "status", "--configfile", str(TINY), "--config", "study=other")
+    assert code == 0 and out.splitlines()[0] == "other (results/other)", out
+    code, out = run(capsys, "status", "--config", "prune.epochs")
+    assert code == 2 and "--config 'prune.epochs': expected KEY=VALUE" in out
+    code, out = run(capsys, "compare", "results/tiny", "results/nothere")
+    assert code == 2, out
+    assert "results/nothere is not a finished study's results folder" in out
+    assert "no dense.parquet and no comparisons.parquet" in out

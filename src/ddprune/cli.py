@@ -1,15 +1,16 @@
 """The ``ddprune`` command (also ``python -m ddprune``): a study's progress and answer in the
 terminal, and two studies side by side.
 
-    ddprune status  [--configfile F]         per stage: done, started (with the epoch or round
-                                              its log last reported) and waiting
-    ddprune answer  [--configfile F]         the answer page's sentences and its tests
+    ddprune status  [--configfile F] [--config K=V ...]   per stage: done, started (with the
+                                              epoch or round its log last reported), waiting
+    ddprune answer  [--configfile F] [--config K=V ...]   the answer's sentences and tests
     ddprune compare RESULTS_A RESULTS_B [--figure F]
                                               two studies' dense curves and primary comparisons
 
 ``--configfile`` names the study as Snakemake does: it is merged over ``config.yaml`` of the
-working directory. Torch-free: it reads the config, Parquet, YAML and logs, and never runs a
-job.
+working directory, and ``--config KEY=VALUE ...`` overrides as Snakemake's does (a YAML
+value, merged mapping by mapping: ``--config prune='{epochs: 10}'``). Torch-free: it reads
+the config, Parquet, YAML and logs, and never runs a job.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ RECENT = 600  # seconds: a started job whose log changed more recently is called
 PROGRESS = re.compile(r"(?:epoch|round) \d+(?:/\d+, [^(:]*[^(: ])?")
 
 
-def merged_config(configfile: str | None, base: str = "config.yaml") -> dict[str, Any]:
-    """``base`` with ``configfile`` merged over it, mapping by mapping, as Snakemake merges."""
+def merged_config(
+    configfile: str | None, base: str = "config.yaml", overrides: Sequence[str] = ()
+) -> dict[str, Any]:
+    """``base`` with ``configfile`` merged over it, mapping by mapping, then the ``KEY=VALUE``
+    ``overrides`` (YAML values), as Snakemake merges its ``--configfile`` and ``--config``."""
 
     def merge(into: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
         for key, value in more.items():
@@ -51,6 +55,11 @@ def merged_config(configfile: str | None, base: str = "config.yaml") -> dict[str
     config = yaml.safe_load(Path(base).read_text()) if Path(base).is_file() else {}
     if configfile:
         merge(config, yaml.safe_load(Path(configfile).read_text()) or {})
+    for override in overrides:
+        key, equals, value = override.partition("=")
+        if not equals or not key:
+            raise ConfigError(f"--config {override!r}: expected KEY=VALUE, e.g. seed=1")
+        merge(config, {key: yaml.safe_load(value)})
     return config
 
 
@@ -145,6 +154,16 @@ def dense_curves(results: Path) -> pd.DataFrame:
 
 def compare(first: Path, second: Path, figure: str | None = None) -> str:
     """Two studies' dense curves side by side and each one's primary comparisons."""
+    for folder in (first, second):
+        missing = [
+            n for n in ("dense.parquet", "comparisons.parquet") if not (folder / n).is_file()
+        ]
+        if missing:
+            raise FileNotFoundError(
+                f"{folder} is not a finished study's results folder: it has no "
+                f"{' and no '.join(missing)} (give results/<study> of a study that snakemake "
+                "has run to the end)"
+            )
     names = [first.name, second.name] if first.name != second.name else ["A", "B"]
     paths = (first, second)
     curves = [
@@ -173,21 +192,32 @@ def compare(first: Path, second: Path, figure: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _study(configfile: str | None) -> tuple[Study, Layout]:
-    study = load_study(merged_config(configfile))
+def _study(configfile: str | None, overrides: Sequence[str]) -> tuple[Study, Layout]:
+    study = load_study(merged_config(configfile, overrides=overrides))
     return study, Layout.of(study.name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ddprune", description=__doc__.split("\n")[0])
+    # The docstring's first sentence; no abbreviated options (--config is not --configfile).
+    about = __doc__.split("\n\n")[0].replace("\n", " ")
+    parser = argparse.ArgumentParser(prog="ddprune", description=about, allow_abbrev=False)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (
         ("status", "per stage: jobs done, started (with their last epoch or round), waiting"),
         ("answer", "the answer's sentences and tested comparisons"),
     ):
-        command = commands.add_parser(name, help=helptext)
+        command = commands.add_parser(name, help=helptext, allow_abbrev=False)
         command.add_argument("--configfile", help="merged over config.yaml, as for snakemake")
-    both = commands.add_parser("compare", help="two studies' dense curves and primary answers")
+        command.add_argument(
+            "--config",
+            nargs="+",
+            default=[],
+            metavar="KEY=VALUE",
+            help="overrides, as for snakemake (a YAML value: prune='{epochs: 10}')",
+        )
+    both = commands.add_parser(
+        "compare", help="two studies' dense curves and primary answers", allow_abbrev=False
+    )
     both.add_argument("first", type=Path, help="a study's results folder, results/<study>")
     both.add_argument("second", type=Path)
     both.add_argument("--figure", help="also draw both dense curves into this file (.png/.svg)")
@@ -196,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compare":
             print(compare(args.first, args.second, args.figure))
         else:
-            print({"status": status, "answer": answer}[args.command](*_study(args.configfile)))
+            chosen = {"status": status, "answer": answer}[args.command]
+            print(chosen(*_study(args.configfile, args.config)))
     except (ConfigError, FileNotFoundError) as error:
         print(f"ddprune {args.command}: {error}", file=sys.stderr)
         return 2
