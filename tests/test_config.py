@@ -98,6 +98,10 @@ DELETE = object()
         (edit(["threshold", "epochwise", "width"], 7), ["epochwise.width", "not a trained width"]),
         (edit(["threshold", "epochwise", "neighbours"], 100), ["epochwise.neighbours", "0 to 60"]),
         (edit(["train", "max_epochs"], 10**12), ["train.max_epochs", "maximum"]),
+        (
+            edit(["train", "eval_every"], 10**6),
+            ["train.eval_every: 1000000 is more than train.max_epochs", "allowed: 1 to 3000"],
+        ),
         (edit(["prune", "epochs"], 10**12), ["prune.epochs", "maximum"]),
         (edit(["sweep", 0, "widths"], [2, 10**12]), ["sweep[0].widths[1]", "maximum"]),
         (edit(["prune", "budgets"], [100, 200]), ["prune.budgets", "decrease strictly"]),

@@ -14,7 +14,7 @@ import torch
 
 from ddprune.foundations.atomic import OutputError
 from ddprune.foundations.tables import TableSchema, read_table, write_table
-from ddprune.training.checkpoints import load_checkpoint, save_checkpoint
+from ddprune.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 
 SCHEMA = TableSchema(
     name="numbers", columns={"value": {"dtype": "float64"}}, key=()
@@ -77,3 +77,19 @@ def test_results_are_readable_as_the_umask_allows(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "table.parquet").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize(
+    "damage", [lambda b: b[: len(b) // 2], lambda b: bytes(range(256)) * 8], ids=["cut", "bytes"]
+)
+def test_a_damaged_checkpoint_is_named_without_torchs_unsafe_advice(tmp_path, damage):
+    """A file that fails to load as plain tensors must not be loaded with weights_only=False:
+    the message names the file and says nothing of that option."""
+    path = tmp_path / "final.pt"
+    save_checkpoint({"weights": torch.zeros(1000)}, path)
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    message = str(error.value)
+    assert f"checkpoint {path} is unreadable" in message and error.value.path == str(path)
+    assert "weights_only" not in message and "pickled" not in message

@@ -78,14 +78,21 @@ def load_array_file(
             )
     else:
         x_train, x_test, y_train, y_test = _split(path, x_train, y_train, test_size, split_seed)
-    num_classes = int(max(y_train.max(), y_test.max())) + 1
+    largest = int(max(y_train.max(), y_test.max()))
+    if largest >= len(y_train):  # every class needs a training sample: C <= n_train
+        raise DataFileError(
+            f"{file}: the largest label is {largest}, but the training split has only "
+            f"{len(y_train)} samples; labels must be 0..C-1 with every class in the training split"
+        )
+    num_classes = largest + 1
     if num_classes < 2:
         raise DataFileError(f"{file}: labels hold {num_classes} class; at least 2 are needed")
-    missing = sorted(set(range(num_classes)) - set(np.unique(y_train).tolist()))
-    if missing:
+    missing = np.setdiff1d(np.arange(num_classes), y_train)
+    if len(missing):
         raise DataFileError(
-            f"{file}: class(es) {missing} of 0..{num_classes - 1} have no training sample; "
-            "labels must be 0..C-1 with every class in the training split"
+            f"{file}: {len(missing)} of the classes 0..{num_classes - 1} have no training "
+            f"sample (the first: {missing[:5].tolist()}); labels must be 0..C-1 with every "
+            "class in the training split"
         )
     return Dataset.from_arrays(
         name, x_train, y_train, x_test, y_test, num_classes, sha256=file_sha256(path)
@@ -97,7 +104,10 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except Exception as error:  # numpy raises several types for damaged archives
-        raise DataFileError(f"{path}: not a readable .npz archive ({error})") from error
+        # numpy calls any file that is not a zip "pickled data"; say what was expected.
+        raise DataFileError(
+            f"{path}: not a readable .npz archive (a zip of arrays, as numpy.savez writes)"
+        ) from error
     required = {"x_train", "y_train"}
     if not required <= arrays.keys():
         raise DataFileError(
@@ -163,8 +173,10 @@ def _read_parquet(
 
 def _features(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
     x = arrays[key]
-    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise DataFileError(f"{path}: {key} has dtype {x.dtype}; features must be numeric")
+    if np.issubdtype(x.dtype, np.complexfloating) or not (
+        np.issubdtype(x.dtype, np.number) or x.dtype == bool
+    ):
+        raise DataFileError(f"{path}: {key} has dtype {x.dtype}; features must be real numbers")
     if x.ndim not in (2, 3, 4):
         raise DataFileError(
             f"{path}: {key} has shape {x.shape}; allowed: NxD (vectors), NxHxW or NxCxHxW (images)"
@@ -173,10 +185,16 @@ def _features(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray
         raise DataFileError(f"{path}: {key} holds no samples")
     if x.dtype == np.uint8 and x.ndim in (3, 4):  # pixels
         return x[:, None] if x.ndim == 3 else x
-    x = x.astype(np.float32)
     bad = int(np.count_nonzero(~np.isfinite(x)))
     if bad:
         raise DataFileError(f"{path}: {key} holds {bad} non-finite value(s) (NaN or inf)")
+    huge = int(np.count_nonzero(np.abs(x) > np.finfo(np.float32).max))
+    if huge:
+        raise DataFileError(
+            f"{path}: {key} holds {huge} value(s) beyond float32's range (|x| > 3.4e38), "
+            "which the models compute in"
+        )
+    x = x.astype(np.float32)
     return x[:, None] if x.ndim == 3 else x  # NxHxW images get their one channel
 
 
@@ -184,7 +202,7 @@ def _labels(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
     y = np.asarray(arrays[key])
     if y.ndim != 1:
         raise DataFileError(f"{path}: {key} has shape {y.shape}; labels must be one per sample")
-    if not np.issubdtype(y.dtype, np.number):
+    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
         raise DataFileError(f"{path}: {key} has dtype {y.dtype}; labels must be integers")
     if np.issubdtype(y.dtype, np.floating):
         fractional = y[~np.isfinite(y) | (y != np.round(y))]
@@ -215,8 +233,10 @@ def _split(
 
     classes, counts = np.unique(y, return_counts=True)
     if (counts < 2).any():
+        single = classes[counts < 2]
         raise DataFileError(
-            f"{path}: class(es) {classes[counts < 2].tolist()} have a single sample; a "
+            f"{path}: {len(single)} class(es) have a single sample (the first: "
+            f"{single[:5].tolist()}); a "
             "stratified train/test split needs at least 2 per class (or give x_test, y_test)"
         )
     try:

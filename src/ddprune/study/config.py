@@ -345,6 +345,13 @@ def _check_threshold(config: dict[str, Any]) -> list[str]:
             f"threshold.epochwise.width: {epochwise['width']} is not a trained width; "
             f"allowed: {widths}, 'it' or null"
         )
+    if train["eval_every"] > train["max_epochs"]:  # the real problem, not the neighbours
+        return [
+            *problems,
+            f"train.eval_every: {train['eval_every']} is more than train.max_epochs "
+            f"({train['max_epochs']}): a run would be evaluated only at its start; allowed: "
+            f"1 to {train['max_epochs']}",
+        ]
     evaluations = train["max_epochs"] // train["eval_every"] + 1
     if epochwise["width"] is not None and epochwise["neighbours"] >= evaluations:
         problems.append(

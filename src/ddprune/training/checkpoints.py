@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +58,20 @@ def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> None:
         tmp.write_bytes(buffer.getbuffer())
 
 
+def _reason(error: Exception) -> str:
+    """Why torch could not read a file, without torch's advice to load it with
+    ``weights_only=False`` -- unsafe for a file that failed to load as plain tensors."""
+    if isinstance(error, pickle.UnpicklingError) or "weights_only" in str(error):
+        return "its bytes are not the tensors and plain values a ddprune checkpoint holds"
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises several types for truncated or foreign files
         raise CheckpointError(
-            f"checkpoint {path} is unreadable (truncated or corrupted?): {error}", path
+            f"checkpoint {path} is unreadable (truncated or corrupted?): {_reason(error)}", path
         ) from error
     if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
         raise CheckpointError(
