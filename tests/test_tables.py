@@ -115,7 +115,7 @@ def test_a_damaged_table_names_its_file_and_the_console_says_how_to_rebuild_it(t
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 1
-    assert f"ddprune: to rebuild it, delete {path} and run snakemake again" in result.stderr
+    assert f"rm {path} && snakemake --cores N {path} -- then run the study again" in (result.stderr)
 
 
 def test_identifying_columns_are_defined_once_and_may_only_reword_their_description(tmp_path):

@@ -6,6 +6,7 @@ import hashlib
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,30 @@ def test_rerun_is_a_no_op(tiny_study):
     result = snakemake(tiny_study, "--cores", "2", "--dry-run")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_the_repair_hint_for_a_damaged_checkpoint_repairs_the_study(tiny_study, tmp_path):
+    """A selected run's final checkpoint damaged: its pruning jobs fail naming it, and the
+    console's hint -- delete it, name it as a target, run the study again -- rebuilds it and
+    everything downstream, to the same numbers."""
+    study = tmp_path / "study"
+    shutil.copytree(tiny_study / "results", study / "results")
+    results = study / "results/tiny"
+    before = read_table(results / "pruning.parquet", "pruning").drop(columns="wall_seconds")
+    entry = yaml.safe_load((results / "threshold.yaml").read_text())["families"][0]
+    damaged = entry["selection"][0]["checkpoint"]
+    (study / damaged).write_bytes(b"not a checkpoint")
+    for table in results.glob("prune/**/rounds.parquet"):
+        table.unlink()  # the pruning jobs must read it again
+    failed = snakemake(study, "--cores", "2")
+    assert failed.returncode != 0
+    assert f"rm {damaged} && snakemake --cores N {damaged}" in failed.stderr
+    (study / damaged).unlink()
+    assert snakemake(study, "--cores", "2", damaged).returncode == 0
+    result = snakemake(study, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = read_table(results / "pruning.parquet", "pruning").drop(columns="wall_seconds")
+    pd.testing.assert_frame_equal(after, before)
 
 
 def test_bad_config_fails_before_any_job_and_keeps_results(tiny_study, tmp_path):

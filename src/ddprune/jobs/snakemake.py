@@ -29,14 +29,17 @@ def optional(files: Any) -> str | None:
 def name_damaged_files(hook: Any) -> Any:
     """``hook`` (which writes the traceback to the job's log), preceded, for an error about a
     damaged file, by a line on the console -- where Snakemake itself only says "message:
-    None" -- naming the file and how to rebuild it."""
+    None" -- naming the file and how to rebuild it. (Deleting it alone is not enough:
+    Snakemake does not rebuild a missing file whose consumers are up to date; naming it as a
+    target does, and the study's next run sees its consumers outdated.)"""
 
     def excepthook(kind, error, trace) -> None:
         path = getattr(error, "path", None)
         if path:
             print(
-                f"ddprune: {error}\nddprune: to rebuild it, delete {path} and run snakemake "
-                "again: the rule that writes it runs again.",
+                f"ddprune: {error}\nddprune: to rebuild it, delete it and name it as a target "
+                f"-- rm {path} && snakemake --cores N {path} -- then run the study again: "
+                "what depends on it reruns (add the --configfile you use to both).",
                 file=sys.__stderr__,
             )
         hook(kind, error, trace)
