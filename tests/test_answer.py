@@ -3,6 +3,7 @@ construction."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -203,6 +204,9 @@ FAMILY = FamilyThreshold.from_dict(
 )
 
 
+BOOT_40 = {"status": "ok", "low": 40, "high": 40}
+
+
 def values(dense=None, pruning=None, same_budget=None):
     return per_seed_values(
         dense_table() if dense is None else dense,
@@ -333,6 +337,11 @@ def test_the_page_says_what_the_numbers_say_and_no_more():
     decided = comparison_table(study_values(), Primary("imp-rewind", "final"), 0.05, 0.95)
     text = sentences(answer_table(study_values()), decided, [FAMILY], "imp-rewind", str)
     assert "tested alone at alpha 0.05): yes, lower." in text[0]
+    # No "between widths 40 and 40"; a comparison that is not at budgets averages none.
+    sure = dataclasses.replace(FAMILY, it=dataclasses.replace(FAMILY.it, bootstrap=BOOT_40))
+    text = sentences(answer_table(values()), tested, [sure], "imp-rewind", str)
+    assert "puts the IT at width 40 in 95% of resamples" in text[4]
+    assert set(inference_table(tested)["budgets averaged"]) <= {"n/a"} | set(range(1, 99))
 
 
 def test_a_study_with_nothing_pruned_says_why():

@@ -125,7 +125,7 @@ def inference_table(comparisons: pd.DataFrame) -> pd.DataFrame:
                 "method": r["method"],
                 "source": r["source"],
                 "against": r["against"],
-                "budgets averaged": r["budgets"],
+                "budgets averaged": r["budgets"] or NONE,  # 0: not a comparison at budgets
                 "seeds": r["seeds"],
                 "Δ [interval]": _interval(r),
                 "sign-flip p": _p(r["p"]),
@@ -218,6 +218,10 @@ def _question_dense(
     return text
 
 
+def _over_budgets(count: int) -> str:
+    return "at its one shared budget" if count == 1 else f"mean over {count} budgets"
+
+
 def _question_start(comparisons: pd.DataFrame, method: str) -> str:
     """Question 3: the IT against the other sources at equal budgets, and weights vs mask."""
     head = "(3) Is the IT a worse starting point than its neighbours and the controls? "
@@ -228,7 +232,7 @@ def _question_start(comparisons: pd.DataFrame, method: str) -> str:
         text = head + (
             f"At equal budgets with {method}, the IT model's test error minus that of "
             + "; ".join(
-                f"{r['against']} {_interval(r)} (mean over {r['budgets']} budgets; "
+                f"{r['against']} {_interval(r)} ({_over_budgets(r['budgets'])}; "
                 f"{_short(r, 'IT better', 'IT worse')})"
                 for _, r in sources.iterrows()
             )
@@ -276,11 +280,12 @@ def _limits(family: FamilyThreshold, comparisons: pd.DataFrame, seeds: int) -> s
     size = int(secondary["family_size"].max()) if len(secondary) else 0
     floor = min(1.0, size * 2.0 / 2.0**seeds) if size else math.nan
     boot = family.it.bootstrap
-    interval = (
-        f"its seed bootstrap puts the IT between widths {boot['low']} and {boot['high']}"
-        if boot.get("status") == "ok"
-        else "the IT has no bootstrap interval"
-    )
+    if boot.get("status") != "ok":
+        interval = "the IT has no bootstrap interval"
+    elif boot["low"] == boot["high"]:
+        interval = f"its seed bootstrap puts the IT at width {boot['low']} in 95% of resamples"
+    else:
+        interval = f"its seed bootstrap puts the IT between widths {boot['low']} and {boot['high']}"
     return (
         f"What this cannot show: one dataset, model and noise level per paragraph; {seeds} "
         f"seeds, so no comparison can reach a p below {2.0 / 2.0**seeds:.3g}, and a secondary "
