@@ -15,7 +15,7 @@ from plotnine import (
     ggplot,
     labs,
     position_dodge,
-    scale_shape_manual,
+    scale_fill_manual,
     theme,
     theme_bw,
 )
@@ -88,19 +88,22 @@ def by_noise(comparisons: pd.DataFrame, method: str) -> ggplot:
     for column in ("mean", "low", "high"):
         rows[column] = 100 * rows[column]
     dodge = position_dodge(width=0.4)
+    # One noise level is no curve against noise: the title says which level it is.
+    over = "against label noise" if len(levels) > 1 else f"at {levels[0]:.0%} label noise"
     return (
         ggplot(rows, aes("noise_level", "mean", color="against"))
         + geom_hline(yintercept=0, linetype="dashed", color="grey")
         + geom_errorbar(aes(ymin="low", ymax="high"), width=0.25, position=dodge)
-        + geom_point(aes(shape="decided"), size=3, position=dodge, fill="white")
-        + scale_shape_manual(values={"decided": "o", "not decided": "D"})
+        # Circles everywhere (the colour legend draws circles too), filled where decided.
+        + geom_point(aes(fill="decided"), shape="o", size=3, position=dodge)
+        + scale_fill_manual(values={"decided": "#333333", "not decided": "white"})
         + facet_wrap("family_label")
         + labs(
             x="label noise",
             y="Δ test error (points)",
             color="",
-            shape="",
-            title=f"Δ against label noise: the IT model, {method}",
+            fill="",
+            title=f"Δ {over}: the IT model, {method}",
         )
         + theme_bw()
         + theme(figure_size=(8.5, 4.5))
