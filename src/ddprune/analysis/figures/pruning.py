@@ -114,10 +114,15 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
         + scale_color_manual(values=colors)
         + facet_grid("method ~ metric", scales="free_y")
         + labs(
-            x="prunable weights remaining (log scale; sparsity grows to the right)",
+            x="prunable weights remaining\n(log scale; sparsity grows to the right)",
             y="",
             color="source checkpoint",
-            title=_pruning_title(pruning),
+            title=_pruning_title(
+                pruning,
+                "Memorisation of the noisy labels while pruning"
+                if metrics == ["memorization"]
+                else "Pruning from checkpoints around the IT",
+            ),
             caption="\n".join(filter(None, notes)),
         )
         + theme_bw()
@@ -198,8 +203,11 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
     )
 
 
-def _pruning_title(pruning: pd.DataFrame) -> str:
+def _pruning_title(pruning: pd.DataFrame, what: str) -> str:
+    """``what`` the figure shows, then the family and the scope over which masks are chosen
+    (not "magnitude": a random method's row chooses at random)."""
     dataset, model = pruning["dataset"].iloc[0], pruning["model"].iloc[0]
-    scope = ", ".join(sorted(pruning["scope"].unique()))
+    words = {"global": "over all layers", "layer": "per layer"}
+    scope = ", ".join(words.get(s, s) for s in sorted(pruning["scope"].unique()))
     # Two lines: one line would not fit the one-metric figure (memorisation), 6.9 in wide.
-    return f"Pruning from checkpoints around the IT\n{dataset} / {model} ({scope} magnitude)"
+    return f"{what}\n{dataset} / {model}, masks chosen {scope}"
