@@ -32,7 +32,13 @@ from ddprune.analysis.figures.plotting import (
     panels,
     rings,
 )
-from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, epoch_means, final_rows
+from ddprune.analysis.summaries import (
+    FAMILY_KEYS,
+    diverged_caption,
+    epoch_means,
+    final_rows,
+    without_diverged_runs,
+)
 from ddprune.study.threshold_file import FamilyThreshold
 
 METRICS = {
@@ -186,10 +192,20 @@ def _selected_points(families: list[FamilyThreshold], mean: pd.DataFrame) -> pd.
 def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | None = None) -> ggplot:
     """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
 
-    Runs that stopped early keep their last value (``summaries.epoch_means``). With
+    A run that stopped early keeps its last value (``summaries.epoch_means``) while another
+    seed of its width trains on; once every run of a width has stopped, its column ends
+    (blank above), rather than being drawn as if trained to the last epoch. With
     ``families`` the checkpoints selected epoch-wise are marked.
     """
     table = epoch_means(dense)
+    trained = (
+        without_diverged_runs(dense)
+        .groupby(["noise", "noise_kind", "width"], as_index=False)["epoch"]
+        .max()
+        .rename(columns={"epoch": "last_epoch"})
+    )
+    table = table.merge(trained, on=["noise", "noise_kind", "width"])
+    table = table[table["epoch"] <= table["last_epoch"]]
     epochs = sorted(table["epoch"].unique())
     # geom_tile reads a column named "width" as the tile width: keep the model width elsewhere.
     table = table.rename(columns={"width": "model_width"})
@@ -221,14 +237,18 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | Non
     if not marks.empty:
         marks["width_label"] = pd.Categorical(marks["width_label"], [str(w) for w in widths])
         figure += rings("width_label", "epoch", marks, color="#00c0ff")
+    # Untrained models (~90% error) would take the whole colour range; saturate above the
+    # 90th percentile so that differences between trained models stay visible, and say so.
+    low, top = float(table["test_error"].min()), float(table["test_error"].quantile(0.9))
+    breaks = np.linspace(low, top, 5).tolist()
     return (
         figure
-        # Untrained models (~90% error) would take the whole colour range; saturate above the
-        # 90th percentile so that differences between trained models stay visible.
         + scale_fill_cmap(
             "magma",
-            limits=(table["test_error"].min(), table["test_error"].quantile(0.9)),
+            limits=(low, top),
             oob=squish,
+            breaks=breaks,
+            labels=[f"{b:.2f}" for b in breaks[:-1]] + [f"≥ {top:.2f}"],
         )
         + facet_wrap("~noise_label")
         + labs(
@@ -237,7 +257,16 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | Non
             fill="test error",
             shape="selected",
             title=f"Epoch-wise test error: {dataset} / {model} (seed mean)",
-            caption=diverged_caption(final_rows(dense)),
+            caption="\n".join(
+                filter(
+                    None,
+                    [
+                        "Blank above a column: every run of that width had stopped (it fit "
+                        "its noisy training labels).",
+                        diverged_caption(final_rows(dense)),
+                    ],
+                )
+            ),
         )
         + theme_bw()
         + theme(figure_size=(3 + 4 * panels(table), 5))
