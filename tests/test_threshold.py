@@ -431,3 +431,14 @@ def test_a_new_criterion_is_one_record_and_one_search(monkeypatch, tmp_path):
     assert row["toy line"].startswith("width 32")
     (lines, _) = it_lines([loaded])
     assert "toy line" in set(lines.data["criterion"])
+
+
+def test_criteria_at_the_same_width_are_drawn_side_by_side():
+    """A dotted line on a solid one vanishes: lines at one width are spread around it."""
+    family = analyse(dense_table())
+    assert family["criteria"]["interpolation"]["width"] == 32 == family["it"]["width"]
+    document = to_yaml_ready([family])
+    (lines, _) = it_lines([FamilyThreshold.from_dict(document[0])])
+    at_32 = lines.data[lines.data["width"] == 32]
+    assert len(at_32) == 2 and at_32["x"].nunique() == 2
+    assert np.prod(at_32["x"]) == pytest.approx(32 * 32)  # centred on 32 (log scale)

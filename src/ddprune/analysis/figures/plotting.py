@@ -76,7 +76,8 @@ def noise_labels(table: pd.DataFrame) -> pd.Series:
 
 
 def it_lines(families: list[FamilyThreshold]) -> list:
-    """A vertical line per IT criterion that has an answer, one line type per criterion."""
+    """A vertical line per IT criterion that has an answer, one line type per criterion
+    (on a log width axis)."""
     markers = pd.DataFrame(
         [
             {
@@ -92,8 +93,13 @@ def it_lines(families: list[FamilyThreshold]) -> list:
     )
     if markers.empty:
         return []
+    # Criteria that agree would draw one line over another (a dotted line vanishes on a solid
+    # one): side by side instead, 4% apart on the log width axis, centred on their width.
+    group = markers.groupby(["noise_label", "width"])["criterion"]
+    rank, count = group.cumcount(), group.transform("size")
+    markers["x"] = markers["width"] * 1.04 ** (rank - (count - 1) / 2)
     return [
-        geom_vline(aes(xintercept="width", linetype="criterion"), data=markers, color="#444444"),
+        geom_vline(aes(xintercept="x", linetype="criterion"), data=markers, color="#444444"),
         scale_linetype_manual(values={c.label: c.linetype for c in it_criteria() if c.linetype}),
     ]
 
