@@ -103,3 +103,18 @@ def test_help_options_and_a_missing_study_say_what_they_mean(in_tiny, capsys):
     assert code == 2, out
     assert "results/nothere is not a finished study's results folder" in out
     assert "no dense.parquet and no comparisons.parquet" in out
+
+
+def test_a_report_of_a_study_that_has_not_run_names_the_ones_that_have(tmp_path):
+    """`snakemake --report` without the study's --configfile: say so, naming the studies
+    whose answers are on disk (issue: a hundred 'Missing metadata' lines, then one file)."""
+    from ddprune.study.paths import Layout, unfinished_study
+
+    done = tmp_path / "results/quick/tables/answer.html"
+    done.parent.mkdir(parents=True)
+    done.write_text("<html></html>")
+    message = unfinished_study(Layout(str(tmp_path / "results/digits-mlp")))
+    assert "study 'digits-mlp', which has no answer yet" in message
+    assert "studies with results here: quick -- pass the --configfile" in message
+    assert unfinished_study(Layout(str(tmp_path / "results/quick"))) is None
+    assert "no study has finished here" in unfinished_study(Layout(str(tmp_path / "x/y")))

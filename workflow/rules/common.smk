@@ -15,7 +15,7 @@ os.environ.update(
 from snakemake.exceptions import WorkflowError
 
 # Planning never imports torch (seconds per command): these modules are torch-free.
-from ddprune.study.paths import FAMILY, RUN, Layout, fill
+from ddprune.study.paths import FAMILY, RUN, Layout, fill, unfinished_study
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study import ConfigError, Run, load_study, require_data
 from ddprune.study.runs import NOISE_PATTERN, parse_noise_wildcard
@@ -45,6 +45,11 @@ onstart:
 
 
 LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.study.paths)
+# `snakemake --report` of a study that has not run (usually: a missing --configfile) would
+# print a hundred "Missing metadata" lines and then name one missing file; say why instead.
+reporting = any(a == "--report" or a.startswith("--report=") for a in sys.argv)
+if reporting and unfinished_study(LAYOUT):
+    raise WorkflowError(unfinished_study(LAYOUT))
 # Jobs that train or evaluate networks hold a GPU slot when there may be a GPU, so that
 # `--resources gpu=G` runs G x platform.runs_per_gpu of them at a time (each claims its own
 # slot: ddprune.training.platform). Snakemake's resources are integers, so the GPU count the

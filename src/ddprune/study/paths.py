@@ -153,6 +153,25 @@ class Layout:
         return f"{self.root}/tables/thresholds.html"
 
 
+def unfinished_study(layout: Layout) -> str | None:
+    """Why a report of ``layout``'s study cannot be built (None: its answer page exists):
+    which study the config names, and the studies whose results are on disk -- the usual
+    cause is a missing ``--configfile``."""
+    if Path(layout.answer_page).is_file():
+        return None
+    results = Path(layout.root).parent
+    finished = sorted(
+        p.parent.parent.name for p in results.glob("*/tables/answer.html") if p.is_file()
+    )
+    hint = (
+        f"studies with results here: {', '.join(finished)} -- pass the --configfile you ran "
+        "it with (configs/<study>.yaml), as for snakemake"
+        if finished
+        else "no study has finished here: run it first (snakemake --cores N)"
+    )
+    return f"the report is of study {Path(layout.root).name!r}, which has no answer yet; {hint}"
+
+
 def fill(pattern: str, run: Run, **values: object) -> str:
     """``pattern`` for ``run`` (and any other wildcards, such as ``epoch`` and ``method``)."""
     return pattern.format(**run.wildcards, **{k: str(v) for k, v in values.items()})
