@@ -556,4 +556,10 @@ def test_the_pruning_figure_title_fits_the_narrowest_figure():
     from ddprune.analysis.figures.pruning import _pruning_title
 
     rows = pd.DataFrame({"dataset": ["fashion-mnist"], "model": ["resnet18k"], "scope": ["global"]})
-    assert all(len(line) <= 62 for line in _pruning_title(rows).splitlines())
+    for what in (
+        "Pruning from checkpoints around the IT",
+        "Memorisation of the noisy labels while pruning",
+    ):
+        title = _pruning_title(rows, what)
+        assert title.endswith("masks chosen over all layers")
+        assert all(len(line) <= 62 for line in title.splitlines())
