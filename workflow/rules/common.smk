@@ -18,6 +18,7 @@ from snakemake.exceptions import WorkflowError
 from ddprune.study.paths import FAMILY, RUN, Layout, fill, unfinished_study
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study import ConfigError, Run, load_study, require_data
+from ddprune.study.config import profile_placeholders
 from ddprune.study.runs import NOISE_PATTERN, parse_noise_wildcard
 from ddprune.catalog import (
     CLOSED_FORM_MODELS,
@@ -48,8 +49,14 @@ LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.study.paths)
 # `snakemake --report` of a study that has not run (usually: a missing --configfile) would
 # print a hundred "Missing metadata" lines and then name one missing file; say why instead.
 reporting = any(a == "--report" or a.startswith("--report=") for a in sys.argv)
-if reporting and unfinished_study(LAYOUT):
-    raise WorkflowError(unfinished_study(LAYOUT))
+if reporting and (why := unfinished_study(LAYOUT)):
+    raise WorkflowError(why)
+for placeholder in profile_placeholders(sys.argv, os.environ):
+    print(
+        f"ddprune: the profile still holds a placeholder, {placeholder}; edit it "
+        "(docs/slurm.md, step 1): SLURM refuses such jobs",
+        file=sys.stderr,
+    )
 # Jobs that train or evaluate networks hold a GPU slot when there may be a GPU, so that
 # `--resources gpu=G` runs G x platform.runs_per_gpu of them at a time (each claims its own
 # slot: ddprune.training.platform). Snakemake's resources are integers, so the GPU count the

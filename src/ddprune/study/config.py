@@ -20,6 +20,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
+
 from ddprune.catalog import (
     CLOSED_FORM_MODELS,
     TRAINING_POOLS,
@@ -397,6 +399,32 @@ def require_data(config: Mapping[str, Any]) -> None:
                 require_files(source(name, options), options.get("root", "data"))
             except DataMissingError as error:
                 raise ConfigError(f"missing data:\n  - datasets.{name}: {error}") from None
+
+
+def profile_placeholders(argv: list[str], environ: Mapping[str, str]) -> list[str]:
+    """The values still marked ``EDIT-...`` in the Snakemake profile of this command line
+    (``--profile DIR``, ``--profile=DIR`` or ``$SNAKEMAKE_PROFILE``), as ``key: value``; a
+    dry run with them plans hundreds of jobs that no cluster would accept."""
+    found = [environ.get("SNAKEMAKE_PROFILE")]
+    for index, argument in enumerate(argv):
+        if argument == "--profile" and index + 1 < len(argv):
+            found.append(argv[index + 1])
+        elif argument.startswith("--profile="):
+            found.append(argument.split("=", 1)[1])
+    placeholders = []
+    for profile in filter(None, found):
+        path = os.path.join(profile, "config.yaml")
+        if not os.path.isfile(path):
+            continue  # a profile found by name in Snakemake's search path: not read here
+        with open(path) as text:
+            settings = yaml.safe_load(text) or {}
+        resources = settings.get("default-resources") or {}
+        placeholders += [
+            f"{path}: default-resources: {key}: {value}"
+            for key, value in resources.items()
+            if str(value).startswith("EDIT")
+        ]
+    return placeholders
 
 
 def load_study(config: Mapping[str, Any], schema_path: str | os.PathLike | None = None) -> Study:
