@@ -7,6 +7,7 @@ from snakemake.utils import update_config
 
 from conftest import CONFIG_SCHEMA, REPO
 from ddprune.study import ConfigError, Run, load_study
+from ddprune.study.config import profile_placeholders
 from ddprune.study.pruning_methods import PRUNE_METHODS
 
 
@@ -250,3 +251,27 @@ def test_lists_that_are_registries_are_filled_in_from_them():
     ):
         assert fragment in message, message
     assert all(name in message for name in PRUNE_METHODS.names())
+
+
+def test_a_profile_with_its_placeholders_in_place_is_named_on_the_console(tmp_path):
+    """Planning with the SLURM profile (in every test run: no cluster needed): the shipped
+    profile, unedited, names both placeholders, however it is given; edited,
+    nothing."""
+    profile = str(REPO / "profiles" / "slurm")
+    shipped = Path(profile, "config.yaml").read_text()
+    for argv, environ in (
+        (["snakemake", "--profile", profile, "-n"], {}),
+        (["snakemake", f"--profile={profile}"], {}),
+        (["snakemake", "-n"], {"SNAKEMAKE_PROFILE": profile}),
+    ):
+        found = profile_placeholders(argv, environ)
+        assert [line.split(": ", 2)[2] for line in found] == [
+            "slurm_account: EDIT-your-account",
+            "slurm_partition: EDIT-your-partition",
+        ]
+    edited = tmp_path / "slurm"
+    edited.mkdir()
+    text = shipped.replace("EDIT-your-account", "lab").replace("EDIT-your", "gpu")
+    (edited / "config.yaml").write_text(text)
+    assert profile_placeholders(["snakemake", "--profile", str(edited)], {}) == []
+    assert profile_placeholders(["snakemake", "-n"], {}) == []

@@ -20,7 +20,6 @@ import yaml
 from slurm_cluster import jobs, single_node_cluster, why_unavailable
 
 from conftest import REPO, TINY, snakemake, snakemake_command
-from ddprune.study.config import profile_placeholders
 
 pytestmark = [
     pytest.mark.workflow,
@@ -39,28 +38,6 @@ def test_profile_marks_what_a_user_edits_and_sizes_gpu_jobs_by_attempt():
         assert resources["gpu"] == 1 and "attempt" in resources["mem_mb"]
         assert profile["set-threads"][rule] == resources["cpus_per_task"]
     assert profile["retries"] >= 1 and profile["rerun-incomplete"] and profile["keep-going"]
-
-
-def test_a_profile_with_its_placeholders_in_place_is_named_on_the_console(tmp_path):
-    """The shipped profile, unedited, names both placeholders, however it is given; edited,
-    nothing."""
-    profile = str(PROFILE.parent)
-    for argv, environ in (
-        (["snakemake", "--profile", profile, "-n"], {}),
-        (["snakemake", f"--profile={profile}"], {}),
-        (["snakemake", "-n"], {"SNAKEMAKE_PROFILE": profile}),
-    ):
-        found = profile_placeholders(argv, environ)
-        assert [line.split(": ", 2)[2] for line in found] == [
-            "slurm_account: EDIT-your-account",
-            "slurm_partition: EDIT-your-partition",
-        ]
-    edited = tmp_path / "slurm"
-    edited.mkdir()
-    text = PROFILE.read_text().replace("EDIT-your-account", "lab").replace("EDIT-your", "gpu")
-    (edited / "config.yaml").write_text(text)
-    assert profile_placeholders(["snakemake", "--profile", str(edited)], {}) == []
-    assert profile_placeholders(["snakemake", "-n"], {}) == []
 
 
 def on_this_cluster(profile: dict) -> dict:
