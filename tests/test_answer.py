@@ -17,12 +17,14 @@ from ddprune.analysis.answer.page import inference_table, page_table, sentences
 from ddprune.analysis.answer.statistics import (
     answer_table,
     curve_at,
+    early_stopped,
     per_seed_values,
     sparse_threshold,
     walk_score,
 )
 from ddprune.analysis.figures.answer import answer_figure
 from ddprune.foundations.tables import validate_table
+from ddprune.study.hparams import PruneConfig
 from ddprune.study.threshold_file import FamilyThreshold
 
 # Dense curves: test error 0.30, 0.10, 0.20 at 100, 1,000 and 10,000 parameters, each seed
@@ -72,22 +74,25 @@ def test_interpolation_is_linear_in_log_parameters_and_never_extrapolates():
 def test_a_trajectory_on_its_seeds_dense_curve_has_no_gap_and_one_offset_by_d_has_d():
     counts = [9_000, 5_000, 2_000, 500, 150]
     on = pd.DataFrame({"n_nonzero": counts, "test_error": curve_at(seed_curve(), counts)})
-    assert walk_score(on, seed_curve()) == {
+    assert walk_score(on, curve_at(seed_curve(), counts)) == {
         "walk_gap": pytest.approx(0.0),
         "walk_mean_abs": pytest.approx(0.0),
         "walk_max_abs": pytest.approx(0.0),
         "walk_rounds": 5.0,
     }
-    below = walk_score(on.assign(test_error=on["test_error"] - 0.05), seed_curve())
-    assert below["walk_gap"] == pytest.approx(-0.05)
-    assert below["walk_mean_abs"] == pytest.approx(0.05)
+    below = walk_score(
+        on.assign(test_error=on["test_error"] - 0.05), curve_at(seed_curve(), counts), "final_"
+    )
+    assert below["final_walk_gap"] == pytest.approx(-0.05)
+    assert below["final_walk_mean_abs"] == pytest.approx(0.05)
 
 
 def test_rounds_outside_the_trained_range_are_not_compared():
     inside_and_out = pd.DataFrame({"n_nonzero": [20_000, 5_000, 50], "test_error": [0.5] * 3})
-    assert walk_score(inside_and_out, seed_curve())["walk_rounds"] == 1.0
+    dense = curve_at(seed_curve(), inside_and_out["n_nonzero"])
+    assert walk_score(inside_and_out, dense)["walk_rounds"] == 1.0
     outside = pd.DataFrame({"n_nonzero": [50, 20], "test_error": [0.5, 0.6]})
-    assert walk_score(outside, seed_curve()) == {"walk_rounds": 0.0}
+    assert walk_score(outside, curve_at(seed_curve(), [50, 20])) == {"walk_rounds": 0.0}
 
 
 def test_the_interval_is_the_t_interval_of_the_mean():
@@ -160,6 +165,7 @@ def trajectory_rows(method, seed, improvement, budgets=(500, 50), role="at", wid
                 "role": role,
                 "method": method,
                 "round": round_index,
+                "epochs": 50 * (round_index > 0),
                 "diverged": False,
                 "val_error": error + 0.01,
                 "test_error": error,
@@ -207,13 +213,13 @@ FAMILY = FamilyThreshold.from_dict(
 BOOT_40 = {"status": "ok", "low": 40, "high": 40}
 
 
-def values(dense=None, pruning=None, same_budget=None):
+def values(dense=None, pruning=None, prune=None):
     return per_seed_values(
         dense_table() if dense is None else dense,
         pruning_table() if pruning is None else pruning,
         [FAMILY],
         0.01,
-        same_budget,
+        prune,
     )
 
 
@@ -256,15 +262,18 @@ def test_no_choice_reads_test_the_oracles_do():
     assert plain[("delta_best_epoch_oracle", 0)] == pytest.approx(0.16 - 0.01)
 
 
+REWOUND = PruneConfig.of(methods=["imp-rewind"], rewind_epoch=0)
+
+
 def test_the_early_stopped_baseline_is_the_dense_runs_lowest_validation_error():
     """The dense IT runs (width 40) were better at epoch 50, on validation and test: a pruned
-    model is compared with the run stopped there, and a rewound round retrained for 50 epochs
-    with the same evaluation as its same-budget control."""
+    model is compared with the run stopped there, and a rewound round that reports its epoch
+    50 with the run's evaluation there as its same-budget control."""
     early = dense_table().query("width == 40").assign(epoch=50)
     early["test_error"] = 0.15 + 0.01 * early["seed"]
     early["val_error"] = early["test_error"] + 0.01
     dense = pd.concat([dense_table(), early], ignore_index=True)
-    table = answer_table(values(dense=dense, same_budget={"imp-rewind": 50}))
+    table = answer_table(values(dense=dense, prune=REWOUND))
     validate_table(table, "answer")
     row = table.set_index(["statistic", "budget"])["mean"]
     assert row[("early_stop_epoch", 0)] == 50.0
@@ -272,8 +281,47 @@ def test_the_early_stopped_baseline_is_the_dense_runs_lowest_validation_error():
     best = row[("best_test_error", 0)]
     assert row[("delta_early_stopped", 0)] == pytest.approx(best - 0.16)
     assert row[("delta_same_budget", 0)] == pytest.approx(best - 0.16)
-    unmatched = answer_table(values(dense=dense, same_budget={"imp-rewind": 75}))
-    assert "delta_same_budget" not in set(unmatched["statistic"])  # no evaluation there
+    # rewound to epoch 40, a round of 50 epochs has trained 90: the run's latest evaluation
+    # before that is still epoch 50's; one of 500 epochs meets the run at its stop (100)
+    later = answer_table(values(dense=dense, prune=dataclasses.replace(REWOUND, rewind_epoch=40)))
+    assert later.set_index(["statistic", "budget"])["mean"][
+        ("delta_same_budget", 0)
+    ] == pytest.approx(best - 0.16)
+    longer = pruning_table().assign(epochs=500)
+    stopped = answer_table(values(dense=dense, pruning=longer, prune=REWOUND))
+    assert stopped.set_index(["statistic", "budget"])["mean"][
+        ("dense_same_budget_error", 0)
+    ] == pytest.approx(0.20)
+    fine_tuned = answer_table(values(dense=dense, prune=PruneConfig.of(methods=["imp-finetune"])))
+    assert "delta_same_budget" not in set(fine_tuned["statistic"])  # not trained from the start
+
+
+def test_the_dense_baseline_is_early_stopped_by_the_patience_that_stops_a_round():
+    """Validation errors 0.5, 0.3, 0.35, 0.36, 0.2 at epochs 0, 50, ..., 200: a round with
+    patience P stops at epoch (best epoch + P), having evaluated every epoch up to there."""
+    run = pd.DataFrame({"epoch": [200, 0, 50, 100, 150], "val_error": [0.2, 0.5, 0.3, 0.35, 0.36]})
+    chosen = {p: early_stopped(run, p)["epoch"] for p in (None, 50, 100, 149, 150)}
+    assert chosen == {None: 200, 50: 50, 100: 50, 149: 50, 150: 200}
+
+
+def test_the_walk_compares_each_round_with_the_dense_curve_of_equal_training():
+    """Each seed's dense runs are 0.05 better at epoch 50 than at their end (epoch 100): a
+    rewound round that reports epoch 50 and lies on the epoch-50 curve has no gap there, and
+    a gap of -0.05 to the final curve; a round of 60 epochs meets the same epoch-50 curve."""
+    early = dense_table().assign(epoch=50, test_error=lambda t: t["test_error"] - 0.05)
+    dense = pd.concat([dense_table(), early], ignore_index=True)
+    curve = dense_table().query("seed == 0")[["n_params", "test_error"]].sort_values("n_params")
+    rows = pruning_table(budgets=(5_000, 2_000), seeds=1)
+    pruned = rows["round"] > 0
+    rows.loc[pruned, "test_error"] = curve_at(curve, rows.loc[pruned, "n_nonzero"]) - 0.05
+    for epochs in (50, 60):
+        table = answer_table(values(dense=dense, pruning=rows.assign(epochs=epochs), prune=REWOUND))
+        row = table.set_index(["statistic", "budget"])["mean"]
+        assert row[("walk_gap", 0)] == pytest.approx(0.0)
+        assert row[("walk_rounds", 0)] == 2.0
+        assert row[("final_walk_gap", 0)] == pytest.approx(-0.05)
+    unrewound = answer_table(values(dense=dense, pruning=rows))
+    assert "walk_gap" not in set(unrewound["statistic"])  # no training budget to match
 
 
 def study_values(seeds=6, rewind_gain=0.04, random_gain=0.10):

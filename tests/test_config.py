@@ -104,6 +104,11 @@ DELETE = object()
             ["train.eval_every: 1000000 is more than train.max_epochs", "allowed: 1 to 3000"],
         ),
         (edit(["prune", "epochs"], 10**12), ["prune.epochs", "maximum"]),
+        (edit(["prune", "stop"], "early"), ["prune.stop", "validation", "fixed"]),
+        (
+            edit(["prune", "stop"], "fixed"),
+            ["prune.patience: 300", "allowed: null with prune.stop fixed"],
+        ),
         (edit(["sweep", 0, "widths"], [2, 10**12]), ["sweep[0].widths[1]", "maximum"]),
         (edit(["prune", "budgets"], [100, 200]), ["prune.budgets", "decrease strictly"]),
         (edit(["prune", "budgets"], [100, 0]), ["prune.budgets[1]", "minimum of 1"]),

@@ -27,7 +27,8 @@ from ddprune.study import load_study
 from ddprune.study.hparams import Platform, PruneConfig, TrainConfig, keep_count
 from ddprune.study.pruning_methods import PRUNE_METHODS, PruneMethod
 from ddprune.training import session as session_module
-from ddprune.training.components import OPTIMIZERS, make_optimizer
+from ddprune.training.components import OPTIMIZERS, make_feed, make_optimizer
+from ddprune.training.evaluation import evaluate
 from ddprune.training.loop import train_epoch
 
 TRAIN = TrainConfig.of(max_epochs=100, eval_every=10, stop_at_train_error=None)
@@ -178,7 +179,7 @@ def test_pruned_weights_stay_zero_through_training_and_never_revive(data, tmp_pa
     mask = state["masks"]["1.weight"]
     assert torch.all(model[1].weight[~mask] == 0)
     assert int((model[1].weight[mask] != 0).sum()) == int(mask.sum())  # survivors trained
-    assert rows[-1]["epochs"] == 20
+    assert rows[-1]["epochs_spent"] == 20 and rows[-1]["epochs"] in (0, 10, 20)
 
 
 def test_imp_masks_are_nested(data, tmp_path):
@@ -394,26 +395,65 @@ def test_a_job_killed_inside_a_round_resumes_from_its_resume_point(data, tmp_pat
     assert not list(directory.glob("resume-*.pt")), "a finished job keeps no resume point"
 
 
-def test_patience_ends_stalled_rounds_and_a_round_killed_inside_a_stall_resumes_to_it(
-    data, tmp_path, monkeypatch
+def test_a_round_reports_its_validation_best_epoch_and_the_next_round_prunes_those_weights(
+    data, tmp_path
 ):
+    """With prune.stop validation a round is its model of lowest validation error: the round's
+    checkpoint holds that model (it reproduces the row's metrics), the next round's masks are
+    the largest magnitudes of those weights, and patience ends a round that many epochs after
+    its best. prune.stop fixed reports the end of the budget."""
+    config = dataclasses.replace(FAST, epochs=300, patience=30)
+    rows = prune_run(
+        trained_model(data),
+        data,
+        "imp-finetune",
+        config,
+        TRAIN,
+        PLATFORM,
+        None,
+        {},
+        0,
+        tmp_path,
+        source_epoch=0,
+    )
+    pruned = rows[1:]
+    assert all(r["epochs_spent"] == min(300, r["epochs"] + 30) for r in pruned)
+    assert any(r["epochs_spent"] < 300 for r in pruned), "no round stopped early: vacuous"
+    feed = make_feed(TRAIN, data, PLATFORM)
+    for index, row in enumerate(rows):
+        state = torch.load(tmp_path / f"round{index:03d}.pt", weights_only=True)
+        model = build_model("mlp", 32, data.input_shape, data.num_classes)
+        model.load_state_dict(state["model"])
+        measured = evaluate(model, data, feed)
+        assert measured["val_error"] == row["val_error"]
+        assert measured["test_error"] == row["test_error"]
+        if index + 1 < len(rows):
+            weights = model[1].weight.detach().abs().flatten()
+            kept = rows[index + 1]["n_prunable_nonzero"]
+            following = torch.load(tmp_path / f"round{index + 1:03d}.pt", weights_only=True)
+            largest = torch.zeros_like(weights, dtype=torch.bool)
+            largest[weights.topk(kept).indices] = True
+            assert torch.equal(following["masks"]["1.weight"].flatten(), largest)
+
+    fixed = dataclasses.replace(config, stop="fixed", patience=None)
+    arguments = (data, "imp-finetune", fixed, TRAIN, PLATFORM, None, {}, 0, tmp_path / "fixed")
+    ended = prune_run(trained_model(data), *arguments, source_epoch=0)
+    assert [(r["epochs"], r["epochs_spent"]) for r in ended[1:]] == [(300, 300)] * 3
+
+
+def test_a_round_killed_after_its_best_epoch_resumes_to_the_same_rows(data, tmp_path, monkeypatch):
     every_five = dataclasses.replace(TRAIN, checkpoint_every=5)
-    rows = {}
-    for patience in (None, 30):
-        config = dataclasses.replace(FAST, epochs=300, patience=patience)
-        arguments = (data, "imp-finetune", config, every_five, PLATFORM, None, {}, 0)
-        rows[patience] = prune_run(
-            trained_model(data), *arguments, tmp_path / str(patience), source_epoch=0
-        )
-    assert [r["epochs"] for r in rows[None]] == [0, 300, 300, 300]
-    # round 3 set its last new low at epoch 100 and stalled until epoch 130
-    assert [r["epochs"] for r in rows[30]] == [0, 300, 50, 130]
+    config = dataclasses.replace(FAST, epochs=300, patience=30)
+    arguments = (data, "imp-finetune", config, every_five, PLATFORM, None, {}, 0)
+    reference = prune_run(trained_model(data), *arguments, tmp_path / "whole", source_epoch=0)
+    round_, best = next((r["round"], r["epochs"]) for r in reference[1:] if r["epochs"] > 0)
+    kill_at = f"resume-round{round_:03d}-epoch{best + 5:07d}.pt"  # the best model is held
 
     original = session_module.save_resume_point
 
     def save_then_die(state, path):
         original(state, path)
-        if path.name == "resume-round003-epoch0000115.pt":  # inside the stall
+        if path.name == kill_at:
             raise Preempted
 
     monkeypatch.setattr(session_module, "save_resume_point", save_then_die)
@@ -422,7 +462,7 @@ def test_patience_ends_stalled_rounds_and_a_round_killed_inside_a_stall_resumes_
         prune_run(trained_model(data), *arguments, directory, source_epoch=0)
     monkeypatch.undo()
     resumed = prune_run(trained_model(data), *arguments, directory, source_epoch=0)
-    assert strip(resumed) == strip(rows[30])
+    assert strip(resumed) == strip(reference)
 
 
 def test_a_diverged_round_is_recorded_and_ends_the_job(data, tmp_path):

@@ -27,9 +27,7 @@ from ddprune.closed_form.figures import prune_vs_small
 from ddprune.closed_form.theory import theory_curve
 from ddprune.foundations.atomic import write_text
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
-from ddprune.study.hparams import PruneConfig
 from ddprune.study.paths import PathLike
-from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Study
 from ddprune.study.threshold_file import FamilyThreshold, ThresholdDocument, load_threshold
 
@@ -141,7 +139,7 @@ def answer(
         read_table(pruning, "pruning") if pruning else frame([], "pruning"),
         load_threshold(threshold).families,
         study.threshold.interpolation_tolerance,
-        same_budget_epochs(prune),
+        prune,
     )
     write_table(answer_table(values, config.level), answer, "answer")
     primary = Primary(**config.primary)
@@ -154,17 +152,6 @@ def compression_claims(study: Study, compression: PathLike, output: PathLike) ->
     config = study.answer
     table = claims.claim_table(read_table(compression, "compression"), config.alpha, config.level)
     write_table(frame(table.to_dict("records"), "compression_claims"), output, "compression_claims")
-
-
-def same_budget_epochs(prune: PruneConfig) -> dict[str, int]:
-    """The epoch of the dense run that a rewinding method's round matches in training: it
-    retrains ``prune.epochs`` from ``prune.rewind_epoch`` (other methods continue from the
-    dense checkpoint, past the dense run's end: they get no same-budget control)."""
-    return {
-        name: prune.rewind_epoch + prune.epochs
-        for name in prune.methods
-        if PRUNE_METHODS[name].start == "rewind"
-    }
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,7 @@ class Rounds:
             return {**self._saved(index), "model": self.model.state_dict(), "fit": fit}
 
         n_train = len(self.data.y_train)
+        validation_stop = job.prune.validation_stop
         train(
             accelerate(job.platform, net) if small else self.net,
             session.optimizer,
@@ -215,17 +216,26 @@ class Rounds:
             order,
             checkpoint_schedule(job.train, job.platform),
             session.progress,
-            max_epochs=job.prune.epochs,
+            max_epochs=job.prune.budget(job.train),
             patience=job.prune.patience,
             masks=MaskedWeights(net, masks),
             lr_at=retraining_rates(
                 job.method, job.train, job.source_epoch, job.prune.rewind_epoch, n_train
             ),
+            evaluated=session.keep_best if validation_stop else lambda progress: None,
             save=session.saver(files, snapshot),
         )
+        chosen = session.progress
+        if validation_stop and session.best and not chosen.metrics["diverged"]:
+            # Early stopping, as the dense baseline is chosen: the round is its model of lowest
+            # validation error, so the next round prunes *those* weights -- pruning the last
+            # epoch's would hand the next round a model this round's own choice rejected.
+            net.load_state_dict(session.best["model"])
+            best = session.best
+            chosen = Progress(best["epoch"], best["step"], best["metrics"])
         if small:
             small.write_back()
-        self.record(index, target, session.progress, session.seconds())
+        self.record(index, target, chosen, session.seconds(), spent=session.progress.epoch)
 
     def _compacts(self) -> bool:
         return self.job.platform.compact and self.job.train.weight_decay == 0
@@ -241,8 +251,11 @@ class Rounds:
     def _saved(self, index: int) -> dict[str, Any]:
         return {"round": index, "masks": self.masks or {}, "rows": self.rows, "spec": self.job.spec}
 
-    def record(self, index: int, target: float, progress: Progress, seconds: float) -> None:
-        """The row of round ``index``, as evaluated at the end of its retraining."""
+    def record(
+        self, index: int, target: float, progress: Progress, seconds: float, spent: int = 0
+    ) -> None:
+        """The row of round ``index``: the model it reports (``progress``: its epoch, step and
+        evaluation) after ``spent`` epochs of retraining."""
         model, job = self.model, self.job
         kept = sum(int(w.count_nonzero()) for w in self.weights.values())
         n_params, nonzero = count_parameters(model), count_nonzero_parameters(model)
@@ -254,6 +267,7 @@ class Rounds:
                 "round": index,
                 "target_sparsity": target,
                 "epochs": progress.epoch,
+                "epochs_spent": spent,
                 "step": progress.step,
                 **progress.metrics,
                 "n_params": n_params,
@@ -271,7 +285,7 @@ class Rounds:
         metrics = progress.metrics
         so_far = sum(row["wall_seconds"] for row in self.rows)
         log.info(
-            "%s %s: sparsity %.4f train_error %.4f val_error %.4f test_error %.4f (%d epochs)",
+            "%s %s: sparsity %.4f train_error %.4f val_error %.4f test_error %.4f (epoch %d of %d)",
             job.method.name,
             progress_line(index, len(job.prune.schedule(self.n_prunable)), so_far, "round"),
             1 - kept / self.n_prunable,
@@ -279,6 +293,7 @@ class Rounds:
             metrics["val_error"],
             metrics["test_error"],
             progress.epoch,
+            spent,
         )
 
 

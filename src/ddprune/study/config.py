@@ -314,6 +314,12 @@ def _check_prune(config: dict[str, Any]) -> list[str]:
             f"answer.primary.method: {primary!r} is not pruned; allowed: one of prune.methods "
             f"{prune['methods']}"
         )
+    if prune["stop"] == "fixed" and prune["patience"] is not None:
+        problems.append(
+            f"prune.patience: {prune['patience']} ends a round for a stall of its validation "
+            "error, which prune.stop fixed does not watch; allowed: null with prune.stop fixed, "
+            "or prune.stop validation"
+        )
     rewinds = any(PRUNE_METHODS[name].needs_rewind_checkpoint for name in prune["methods"])
     if rewinds and prune["rewind_epoch"] > config["train"]["max_epochs"]:
         problems.append(

@@ -109,8 +109,18 @@ class PruneConfig(ConfigSection):
     sparsities: tuple[float, ...] | None
     budgets: tuple[int, ...] | None
     rewind_epoch: int
-    epochs: int
+    epochs: int | None
+    stop: str
     patience: int | None
+
+    def budget(self, train: TrainConfig) -> int:
+        """Epochs a retraining round may train: ``epochs``, or the dense runs' budget."""
+        return train.max_epochs if self.epochs is None else self.epochs
+
+    @property
+    def validation_stop(self) -> bool:
+        """Whether a round reports (and the next round prunes) its validation-best model."""
+        return self.stop == "validation"
 
     def schedule(self, n_prunable: int) -> list[tuple[float, int]]:
         """(target sparsity, prunable weights kept) after each round of a model with

@@ -12,6 +12,7 @@ hooks (as in OpenLTH's ``training/train.py``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -41,8 +42,9 @@ class Masking(Protocol):
 class Progress:
     """Where a training loop stands; with the model, the optimizer and the data-order
     generator it is all that resuming needs. ``metrics`` are those of the last evaluation
-    (None before the first); ``best`` is the lowest training error evaluated so far and its
-    epoch (what ``prune.patience`` measures a stall from)."""
+    (None before the first); ``best`` is the lowest validation error evaluated so far and its
+    epoch (the earliest among ties: what early stopping chooses and ``patience`` measures a
+    stall from)."""
 
     epoch: int = 0
     step: int = 0
@@ -50,14 +52,21 @@ class Progress:
     best: tuple[float, int] | None = None
 
     def evaluated(self, metrics: dict[str, Any]) -> None:
-        """Record an evaluation of the model as it is at ``epoch``."""
+        """Record an evaluation of the model as it is at ``epoch`` (a NaN validation error,
+        of a diverged model, is never a new low)."""
         self.metrics = metrics
-        if self.best is None or metrics["train_error"] < self.best[0]:
-            self.best = (metrics["train_error"], self.epoch)
+        error = metrics["val_error"]
+        if not math.isnan(error) and (self.best is None or error < self.best[0]):
+            self.best = (error, self.epoch)
+
+    @property
+    def at_best(self) -> bool:
+        """Whether the model as it is now is the lowest validation error so far."""
+        return self.best is not None and self.best[1] == self.epoch
 
     def finished(self, config: TrainConfig, max_epochs: int, patience: int | None = None) -> bool:
         """The budget is spent, the training labels are fit, training diverged, or (with
-        ``patience``) the training error has not reached a new low for that many epochs."""
+        ``patience``) the validation error has not reached a new low for that many epochs."""
         metrics = self.metrics
         if self.epoch >= max_epochs or metrics["diverged"]:
             return True
@@ -151,12 +160,12 @@ def train(
     """Train under the study's protocol until :meth:`Progress.finished`; returns the progress
     (its metrics are those of the returned model: the last evaluation follows the last step).
 
-    ``patience`` (retraining rounds' ``prune.patience``) also ends training once the training
-    error has stalled. A fresh ``progress`` (no metrics) evaluates the starting point first. Every
-    ``config.eval_every`` epochs, and at ``max_epochs``, the model is evaluated and
-    ``evaluated`` called. After an epoch, ``save`` is called with ``end`` when training has
-    finished, ``periodic`` on the checkpoint schedule (or at ``keep_epochs``), ``resume``
-    when the schedule's wall-time allowance has passed since the last save.
+    ``patience`` (retraining rounds' ``prune.patience``) also ends training once the
+    validation error has stalled. A fresh ``progress`` (no metrics) evaluates the starting
+    point first. Every ``config.eval_every`` epochs, and at ``max_epochs``, the model is
+    evaluated and ``evaluated`` called. After an epoch, ``save`` is called with ``end`` when
+    training has finished, ``periodic`` on the checkpoint schedule (or at ``keep_epochs``),
+    ``resume`` when the schedule's wall-time allowance has passed since the last save.
     """
     if progress.metrics is None:
         progress.evaluated(evaluate(model, data, feed))

@@ -35,6 +35,9 @@ class Session:
     order: torch.Generator
     progress: Progress = field(default_factory=Progress)
     wall: float = 0.0  # seconds spent before this process took over
+    # The model of the lowest validation error so far, with its metrics, epoch and step, kept
+    # by :meth:`keep_best` (early stopping on validation: what a retraining round reports).
+    best: dict[str, Any] | None = None
     _started: float = field(default_factory=time.perf_counter, repr=False)
 
     def seconds(self) -> float:
@@ -49,6 +52,7 @@ class Session:
             "step": progress.step,
             "metrics": progress.metrics,
             "best": progress.best,
+            "best_model": self.best,
             "wall": self.seconds(),
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -56,9 +60,20 @@ class Session:
             "rng_order": self.order.get_state(),
         }
 
+    def keep_best(self, progress: Progress) -> None:
+        """The loop's ``evaluated`` hook for early stopping: keep a copy of the model (weights
+        and buffers) whenever its validation error is a new low."""
+        if progress.at_best:
+            self.best = {
+                "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+                "metrics": dict(progress.metrics),
+                "epoch": progress.epoch,
+                "step": progress.step,
+            }
+
     def resume(self, state: dict[str, Any]) -> None:
         """Continue from :meth:`state` (a dense checkpoint written before ``best`` was saved
-        has none: only retraining's ``prune.patience`` reads it)."""
+        has none: only retraining's validation stop reads it)."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng_torch"])
@@ -67,6 +82,7 @@ class Session:
         self.progress = Progress(
             state["epoch"], state["step"], state["metrics"], tuple(best) if best else None
         )
+        self.best = state.get("best_model")
         self.wall, self._started = state["wall"], time.perf_counter()
 
     def saver(self, files: SaveFiles, snapshot: Snapshot) -> Callable[[Progress, SaveKind], None]:

@@ -27,7 +27,9 @@ import pandas as pd
 from ddprune.analysis.answer.inference import LEVEL, t_interval
 from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
 from ddprune.foundations.tables import frame
+from ddprune.study.hparams import PruneConfig
 from ddprune.study.it_criteria import VALIDATION_ERROR_PEAK
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.threshold_file import FamilyThreshold
 
 SOURCE_KEYS = [*FAMILY_KEYS, "axis", "role", "width", "source", "method"]
@@ -47,14 +49,18 @@ STATISTICS: dict[str, Statistic] = {
     "best_test_error": Statistic("test error at that round", True),
     "best_sparsity": Statistic("sparsity of the prunable weights at that round", True),
     "delta_best": Statistic("its test error minus the final dense model's", True),
-    "early_stop_epoch": Statistic("the dense run's epoch of lowest validation error", False),
+    "early_stop_epoch": Statistic(
+        "the dense run's epoch of lowest validation error, stopped by the rule a pruned round "
+        "stops by (prune.patience)",
+        False,
+    ),
     "dense_early_stopped_error": Statistic("the dense run's test error at that epoch", True),
     "delta_early_stopped": Statistic(
         "best pruned minus the early-stopped dense test error (both chosen on validation)", True
     ),
     "dense_same_budget_error": Statistic(
-        "the dense run's test error after as many epochs from its start as a rewound round "
-        "trains (rewind epoch + retraining epochs): the same-budget control",
+        "the dense run's test error after as many epochs from its start as the best round of a "
+        "rewinding method trained (rewind epoch + its epochs; the run's stop if earlier)",
         True,
     ),
     "delta_same_budget": Statistic("best pruned minus the same-budget dense test error", True),
@@ -66,14 +72,28 @@ STATISTICS: dict[str, Statistic] = {
     ),
     "test_error_at_budget": Statistic("test error with exactly `budget` prunable weights", True),
     "delta_at_budget": Statistic("test error at `budget` minus the dense source's", True),
-    "walk_gap": Statistic(
-        "mean over rounds of pruned minus the same seed's dense test error at the round's "
-        "non-zero count (the dense curve of that seed, interpolated on log-parameters)",
-        True,
-    ),
-    "walk_mean_abs": Statistic("mean |that difference| over the rounds", True),
-    "walk_max_abs": Statistic("largest |that difference| over the rounds", True),
-    "walk_rounds": Statistic("pruned rounds inside the trained range of parameter counts", False),
+    **{
+        f"{prefix}{name}": Statistic(description.format(curve=curve), interval)
+        for prefix, curve in (
+            (
+                "",
+                "the dense curve of equal training: each width's run at as many epochs from "
+                "its start as the round trained (its stop if earlier); rewinding methods only",
+            ),
+            ("final_", "the dense curve of final models (more training than a round)"),
+        )
+        for name, description, interval in (
+            (
+                "walk_gap",
+                "mean over rounds of pruned minus the same seed's dense test error at the "
+                "round's non-zero count on {curve}, interpolated on log-parameters",
+                True,
+            ),
+            ("walk_mean_abs", "mean |that difference| over the rounds ({curve})", True),
+            ("walk_max_abs", "largest |that difference| over the rounds ({curve})", True),
+            ("walk_rounds", "pruned rounds inside the trained range of counts ({curve})", False),
+        )
+    },
     "passes_peak": Statistic("1 if the trajectory crosses the dense peak's size", False),
     "sparse_it_round": Statistic("first round that no longer fits the noisy labels", False),
     "peak_round": Statistic("round of the worst validation error up to the best round", False),
@@ -107,30 +127,56 @@ def curve_at(curve: pd.DataFrame, counts: Iterable[float]) -> np.ndarray:
     extrapolated)."""
     x = np.log(curve["n_params"].to_numpy(dtype=float))
     at = np.log(np.asarray(list(counts), dtype=float))
+    if not len(x):
+        return np.full(len(at), np.nan)
     return np.interp(at, x, curve["test_error"].to_numpy(), left=np.nan, right=np.nan)
 
 
-def walk_score(trajectory: pd.DataFrame, curve: pd.DataFrame) -> dict[str, float]:
-    """How closely pruned rounds follow the dense curve of the same seed (the same label-noise
+def epoch_grids(dense: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
+    """Per family and seed, every width's test error at every evaluated epoch: rows epochs,
+    columns parameter counts (ascending). A run that stopped (it fit its labels) carries its
+    last evaluation on: its error "at epoch E" is at min(its stop, E)."""
+    runs = without_diverged_runs(dense)
+    return {
+        key: rows.pivot_table(
+            index="epoch", columns="n_params", values="test_error", aggfunc="first"
+        )
+        .sort_index()
+        .sort_index(axis=1)
+        .ffill()
+        for key, rows in runs.groupby([*FAMILY_KEYS, "seed"])
+    }
+
+
+def curve_at_epoch(grid: pd.DataFrame, epoch: int) -> pd.DataFrame:
+    """A seed's dense curve after ``epoch`` epochs of training (each run's latest evaluation
+    at or before it), as :func:`curve_at` reads it."""
+    before = grid.loc[:epoch]
+    row = before.iloc[-1] if len(before) else pd.Series(dtype=float)
+    return pd.DataFrame({"n_params": row.index.to_numpy(), "test_error": row.to_numpy()})
+
+
+def walk_score(trajectory: pd.DataFrame, dense: np.ndarray, prefix: str = "") -> dict[str, float]:
+    """How closely pruned rounds follow a dense curve of the same seed (the same label-noise
     draw) at their non-zero parameter counts: the signed mean gap, the mean and largest
     absolute gap. Over seeds, the signed gap's paired interval and test say whether pruned
     models differ from dense ones of the same size and noise draw (the null: zero gap, the
     pruned trajectory on the dense curve) -- where the dense seeds' min-max band of a few
     seeds would cover a new draw only about half the time.
 
-    ``trajectory``: the pruned rounds (round > 0) with ``n_nonzero`` and ``test_error``.
-    Rounds outside the trained range of parameter counts are not compared.
+    ``trajectory``: the pruned rounds (round > 0) with their ``test_error``; ``dense``: the
+    dense curve's error at each round's count, NaN outside the trained range of parameter
+    counts (those rounds are not compared). ``prefix`` names which curve it was.
     """
-    dense = curve_at(curve, trajectory["n_nonzero"])
     inside = ~np.isnan(dense)
     if not inside.any():
-        return {"walk_rounds": 0.0}
+        return {f"{prefix}walk_rounds": 0.0}
     gap = trajectory["test_error"].to_numpy()[inside] - dense[inside]
     return {
-        "walk_gap": float(gap.mean()),
-        "walk_mean_abs": float(np.abs(gap).mean()),
-        "walk_max_abs": float(np.abs(gap).max()),
-        "walk_rounds": float(inside.sum()),
+        f"{prefix}walk_gap": float(gap.mean()),
+        f"{prefix}walk_mean_abs": float(np.abs(gap).mean()),
+        f"{prefix}walk_max_abs": float(np.abs(gap).max()),
+        f"{prefix}walk_rounds": float(inside.sum()),
     }
 
 
@@ -163,28 +209,59 @@ def sparse_threshold(trajectory: pd.DataFrame, tolerance: float) -> dict[str, fl
     return values
 
 
-def early_stopped(dense_run: pd.DataFrame) -> pd.Series:
-    """The dense run's evaluation of lowest validation error (the earliest among ties): early
-    stopping as a user can do it."""
+def early_stopped(dense_run: pd.DataFrame, patience: int | None = None) -> pd.Series:
+    """The dense run's evaluation of lowest validation error (the earliest among ties), as a
+    retraining round stops: with ``patience``, the run is read as if it had ended once its
+    validation error had not reached a new low for that many epochs (what
+    :class:`ddprune.training.loop.Progress` does to a round), so that both arms are
+    early-stopped by one rule."""
     ordered = dense_run.sort_values("epoch")
-    return ordered.loc[ordered["val_error"].idxmin()]
+    best = None
+    for label, epoch, error in zip(
+        ordered.index, ordered["epoch"], ordered["val_error"], strict=True
+    ):
+        if best is not None and patience is not None and epoch > best[2] + patience:
+            break  # the round would have stopped at epoch best + patience, before this one
+        if best is None or error < best[1]:
+            best = (label, error, epoch)
+    return ordered.loc[best[0]]
+
+
+def dense_at(dense_run: pd.DataFrame, epoch: int) -> pd.Series | None:
+    """The dense run's latest evaluation at or before ``epoch`` (its stop, if earlier); None
+    where it has none."""
+    ordered = dense_run.sort_values("epoch")
+    before = ordered[ordered["epoch"] <= epoch]
+    return before.iloc[-1] if len(before) else None
+
+
+@dataclass(frozen=True)
+class Footing:
+    """How a trajectory's rounds were trained, which its dense references must match:
+    ``patience`` of the validation stop (None: the lowest validation error of the whole run)
+    and, for a rewinding method, the epoch of the dense run its rounds start from (None: the
+    method continues from trained weights, past any dense epoch)."""
+
+    patience: int | None = None
+    start: int | None = None
 
 
 def _against_dense_run(
-    dense_run: pd.DataFrame, best_error: float, oracle: float, same_budget_epoch: int | None
+    dense_run: pd.DataFrame, best: pd.Series, oracle: float, footing: Footing
 ) -> list[tuple[str, int, float]]:
     """The best pruned round against the source's dense run stopped early on validation, at
     its test-chosen epoch (an oracle), and at the round's training budget where it has one."""
-    stopped = early_stopped(dense_run)
+    best_error = float(best["test_error"])
+    stopped = early_stopped(dense_run, footing.patience)
     values = [
         ("early_stop_epoch", 0, float(stopped["epoch"])),
         ("dense_early_stopped_error", 0, float(stopped["test_error"])),
         ("delta_early_stopped", 0, best_error - float(stopped["test_error"])),
         ("delta_best_epoch_oracle", 0, oracle - float(dense_run["test_error"].min())),
     ]
-    same = dense_run[dense_run["epoch"] == same_budget_epoch]
-    if len(same):
-        error = float(same["test_error"].iloc[0])
+    same = None if footing.start is None else dense_at(dense_run, footing.start + best["epochs"])
+    if same is not None:
+        error = float(same["test_error"])
         values += [
             ("dense_same_budget_error", 0, error),
             ("delta_same_budget", 0, best_error - error),
@@ -198,18 +275,20 @@ def trajectory_statistics(
     peak_params: float | None,
     tolerance: float,
     dense_run: pd.DataFrame | None = None,
-    same_budget_epoch: int | None = None,
+    grid: pd.DataFrame | None = None,
+    footing: Footing = Footing(),
 ) -> list[tuple[str, int, float]]:
     """Every statistic of one trajectory as (statistic, budget or 0, value); the statistics
     at a budget are at every pruned round's count of prunable weights (with ``prune.budgets``
     the same counts for every source, so that sources meet there).
 
-    ``curve`` is the seed's dense curve, ``dense_run`` every evaluation of the source's dense
-    run: the early-stopped dense model (the run's epoch of lowest validation error) is the
-    baseline a user could have had without pruning. A rewinding method's round trains
-    ``same_budget_epoch`` epochs from the run's start, so the dense run's evaluation at that
-    epoch is the like-for-like control for the training budget (none where the run has no
-    evaluation there, or where the method does not rewind).
+    ``curve`` is the seed's dense curve of final models, ``grid`` the same seed's dense runs
+    at every evaluated epoch (:func:`epoch_grids`), ``dense_run`` every evaluation of the
+    source's dense run: the early-stopped dense model (by ``footing.patience``) is the
+    baseline a user could have had without pruning. A rewinding method's round has trained
+    ``footing.start`` + its ``epochs`` from the run's start, so the dense runs at that epoch
+    are the like-for-like references for the training budget: for the best round (the
+    same-budget control) and for every round (the walk at equal training).
     """
     trajectory = trajectory[~trajectory["diverged"]].sort_values("round")
     dense = trajectory[trajectory["round"] == 0]
@@ -230,13 +309,19 @@ def trajectory_statistics(
         ("delta_best_oracle", 0, oracle - dense_error),
     ]
     if dense_run is not None and len(dense_run):
-        values += _against_dense_run(dense_run, best_error, oracle, same_budget_epoch)
+        values += _against_dense_run(dense_run, best, oracle, footing)
     for budget, error in zip(pruned["n_prunable_nonzero"], pruned["test_error"], strict=True):
         values += [
             ("test_error_at_budget", int(budget), float(error)),
             ("delta_at_budget", int(budget), float(error) - dense_error),
         ]
-    scores = {**walk_score(pruned, curve), **chosen}
+    scores = {**walk_score(pruned, curve_at(curve, pruned["n_nonzero"]), "final_"), **chosen}
+    if grid is not None and footing.start is not None:
+        equal = [
+            curve_at(curve_at_epoch(grid, footing.start + int(epochs)), [count])[0]
+            for epochs, count in zip(pruned["epochs"], pruned["n_nonzero"], strict=True)
+        ]
+        scores.update(walk_score(pruned, np.asarray(equal, dtype=float)))
     if peak_params is not None:
         counts = trajectory["n_nonzero"]
         scores["passes_peak"] = float(counts.min() < peak_params < counts.max())
@@ -253,27 +338,43 @@ def _peak_params(curve: pd.DataFrame, family: FamilyThreshold | None) -> float |
     return float(at["n_params"].iloc[0]) if peak["status"] == "ok" and len(at) else None
 
 
+def footings(prune: PruneConfig | None) -> dict[str, Footing]:
+    """Each pruned method's :class:`Footing` under the study's ``prune`` section (None: every
+    method read as fixed-budget and non-rewinding)."""
+    if prune is None:
+        return {}
+    patience = prune.patience if prune.validation_stop else None
+    return {
+        name: Footing(
+            patience, prune.rewind_epoch if PRUNE_METHODS[name].start == "rewind" else None
+        )
+        for name in prune.methods
+    }
+
+
 def per_seed_values(
     dense: pd.DataFrame,
     pruning: pd.DataFrame,
     families: Sequence[FamilyThreshold],
     tolerance: float,
-    same_budget_epochs: dict[str, int] | None = None,
+    prune: PruneConfig | None = None,
 ) -> pd.DataFrame:
     """Every statistic of every trajectory: one row per (study, source keys, seed, statistic,
     budget) with its ``value`` -- what :func:`answer_table` summarises and the comparisons
-    pair. ``same_budget_epochs`` maps each rewinding method to the epoch a round's retraining
-    reaches from the run's start (see :func:`trajectory_statistics`)."""
+    pair. ``prune``: the study's section, which says how the rounds were trained (see
+    :func:`footings`)."""
     columns = ["study", *SOURCE_KEYS, "seed", "statistic", "budget", "value"]
     if pruning.empty:
         return pd.DataFrame(columns=columns)
     pruning = pruning.assign(source=source_labels(pruning))
     curves = {key: rows for key, rows in dense_curves(dense).groupby([*FAMILY_KEYS, "seed"])}
+    grids = epoch_grids(dense)
     runs = {
         key: rows
         for key, rows in dense[~dense["diverged"]].groupby([*FAMILY_KEYS, "width", "seed"])
     }
     thresholds = {f.key: f for f in families}
+    by_method = footings(prune)
     rows = []
     for (study, *key, seed), trajectory in pruning.groupby(
         ["study", *SOURCE_KEYS, "seed"], sort=True
@@ -288,7 +389,8 @@ def per_seed_values(
             peak,
             tolerance,
             runs.get((*family, source["width"], seed)),
-            (same_budget_epochs or {}).get(source["method"]),
+            grids.get((*family, seed)),
+            by_method.get(source["method"], Footing()),
         ):
             rows.append((study, *key, seed, statistic, budget, value))
     return pd.DataFrame(rows, columns=columns)
