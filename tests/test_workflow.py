@@ -18,6 +18,7 @@ import yaml
 
 from conftest import REPO, SCHEMAS, TINY, snakemake
 from ddprune.foundations.tables import TableSchema, read_table
+from ddprune.study.registration import load_registration
 
 pytestmark = pytest.mark.workflow
 
@@ -133,6 +134,27 @@ def test_the_answer_comes_first(tiny_study):
     assert set(tested["family"]) == {"primary", "secondary"}
     for figure in ("answer.png", "primary_by_noise.png"):
         assert (results / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_study_is_registered_before_its_results_and_refuses_another_primary(
+    tiny_study, tmp_path
+):
+    results = tiny_study / "results/tiny"
+    record = load_registration(results / "preregistration.yaml")
+    assert record.before_results, "written before the first job"
+    page = (results / "tables/answer.html").read_text()
+    assert f"registered on {record.registered}, before any training result existed" in page
+    assert "the pre-registered primary comparison, tested alone" in page
+    config = yaml.safe_load(TINY.read_text())
+    config["answer"] = {"primary": {"method": "oneshot", "baseline": "final"}}
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    answer = (results / "answer.parquet").read_bytes()
+    result = snakemake(tiny_study, "--cores", "2", configfile=changed)
+    assert result.returncode != 0
+    assert f"registered study 'tiny' on {record.registered}" in result.stderr
+    assert "answer.primary: registered {'method': 'imp-rewind'" in result.stderr
+    assert (results / "answer.parquet").read_bytes() == answer
 
 
 def test_figure_summary_and_report(tiny_study):

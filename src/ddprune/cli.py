@@ -138,6 +138,7 @@ def answer(study: Study, layout: Layout) -> str:
         layout.threshold,
         layout.compression if solved else None,
         layout.compression_claims if solved else None,
+        layout.registration,
     )
     text = "\n\n".join(answer_paragraphs(study, tables))
     tested = tables.comparisons

@@ -17,6 +17,7 @@ rule answer:
         "../../envs/ddprune.yaml"
     params:
         config=config_sections("prune", "threshold", "answer"),
+        registration=LAYOUT.registration,  # written before any job (common.smk's onstart)
     script:
         "../scripts/answer.py"
 
@@ -44,6 +45,7 @@ rule answer_page:
         "../../envs/ddprune.yaml"
     params:
         config=config_sections("prune", "answer"),
+        registration=LAYOUT.registration,
     script:
         "../scripts/answer_page.py"
 

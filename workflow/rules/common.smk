@@ -19,6 +19,7 @@ from ddprune.study.paths import FAMILY, RUN, Layout, fill, unfinished_study
 from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study import ConfigError, Run, load_study, require_data
 from ddprune.study.config import profile_placeholders
+from ddprune.study.registration import RegistrationError, register
 from ddprune.study.runs import NOISE_PATTERN, parse_noise_wildcard
 from ddprune.catalog import (
     CLOSED_FORM_MODELS,
@@ -37,15 +38,20 @@ except ConfigError as error:
 config.update(STUDY.config)  # defaults filled in, for every rule and script
 
 
+LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.study.paths)
+
+
 onstart:
-    # Before any job, but not in a dry run: a study can be planned without its data.
+    # Before any job, but not in a dry run: a study can be planned without its data. The
+    # first run of a study registers what it will test; later ones check the config against
+    # that record (ddprune.study.registration).
     try:
         require_data(config)
-    except ConfigError as error:
+        register(LAYOUT.registration, STUDY)
+    except (ConfigError, RegistrationError) as error:
         raise WorkflowError(str(error)) from None
 
 
-LAYOUT = Layout.of(STUDY.name)  # every file of the study (ddprune.study.paths)
 # `snakemake --report` of a study that has not run (usually: a missing --configfile) would
 # print a hundred "Missing metadata" lines and then name one missing file; say why instead.
 reporting = any(a == "--report" or a.startswith("--report=") for a in sys.argv)

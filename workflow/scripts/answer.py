@@ -8,4 +8,5 @@ answer(
     pruning=optional(snakemake.input.pruning),
     answer=snakemake.output.answer,
     comparisons=snakemake.output.comparisons,
+    registration=snakemake.params.registration,
 )

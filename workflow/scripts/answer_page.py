@@ -11,6 +11,7 @@ answer_page(
         files.threshold,
         files.get("compression"),
         files.get("claims"),
+        snakemake.params.registration,
     ),
     figure=files.figure,
     template=files.template,

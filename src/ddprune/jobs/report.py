@@ -28,6 +28,7 @@ from ddprune.closed_form.theory import theory_curve
 from ddprune.foundations.atomic import write_text
 from ddprune.foundations.tables import concat_tables, frame, read_table, write_table
 from ddprune.study.paths import PathLike
+from ddprune.study.registration import Registration, load_registration, register
 from ddprune.study.runs import Study
 from ddprune.study.threshold_file import FamilyThreshold, ThresholdDocument, load_threshold
 
@@ -129,10 +130,14 @@ def answer(
     pruning: PathLike | None,
     answer: PathLike,
     comparisons: PathLike,
+    registration: PathLike | None = None,
 ) -> None:
     """Every statistic of every pruned source, summarised over seeds (``answer``), and the
     tested comparisons (``comparisons``), from the same per-seed values; ``pruning`` is None
-    when the study prunes nothing."""
+    when the study prunes nothing. A study whose config departs from its ``registration``
+    (where it has one) refuses to answer."""
+    if registration is not None and Path(registration).exists():
+        register(registration, study)
     prune, config = study.prune, study.answer
     values = per_seed_values(
         read_table(dense, "dense"),
@@ -165,6 +170,7 @@ class AnswerTables:
     threshold: ThresholdDocument
     compression: pd.DataFrame | None = None
     claims: pd.DataFrame | None = None
+    registration: Registration | None = None
 
     @classmethod
     def read(
@@ -174,13 +180,16 @@ class AnswerTables:
         threshold: PathLike,
         compression: PathLike | None = None,
         claims: PathLike | None = None,
+        registration: PathLike | None = None,
     ) -> AnswerTables:
+        registered = registration is not None and Path(registration).exists()
         return cls(
             answer=read_table(answer, "answer"),
             comparisons=read_table(comparisons, "comparisons"),
             threshold=load_threshold(threshold),
             compression=read_table(compression, "compression") if compression else None,
             claims=read_table(claims, "compression_claims") if claims else None,
+            registration=load_registration(registration) if registered else None,
         )
 
 
@@ -198,11 +207,13 @@ def answer_paragraphs(study: Study, tables: AnswerTables) -> list[str]:
     and ``comparisons`` tables, then how to read them: the page's text, also what
     ``ddprune answer`` prints."""
     trained = [f for f in tables.threshold.families if f.model not in CLOSED_FORM_MODELS]
-    paragraphs = []
+    registration = tables.registration
+    paragraphs = [registration.quote()] if registration else []
     if trained:
         primary = study.answer.primary["method"]
         nothing = functools.partial(_nothing_pruned, study)
-        found = sentences(tables.answer, tables.comparisons, trained, primary, nothing)
+        kind = registration.kind if registration else "designated"
+        found = sentences(tables.answer, tables.comparisons, trained, primary, nothing, kind)
         paragraphs += [*found, DECIDED, METHOD]
     if tables.claims is not None:
         paragraphs += claims.sentences(tables.compression, tables.claims)

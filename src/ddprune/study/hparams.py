@@ -160,7 +160,7 @@ class ThresholdConfig(ConfigSection):
 
 @dataclass(frozen=True)
 class AnswerConfig(ConfigSection):
-    """The ``answer`` section: the pre-registered primary comparison and the test levels."""
+    """The ``answer`` section: the primary comparison and the test levels."""
 
     SECTION = "answer"
 

@@ -36,6 +36,11 @@ class Layout:
     def log(self, job: str) -> str:
         return f"{self.root}/logs/{job}.log"
 
+    @property
+    def registration(self) -> str:
+        """What the study tests, recorded before its results (ddprune.study.registration)."""
+        return f"{self.root}/preregistration.yaml"
+
     # Dense training and the closed-form solves.
     @property
     def labels(self) -> str:

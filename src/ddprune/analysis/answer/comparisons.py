@@ -13,7 +13,8 @@ p and the family it is corrected in -- the four questions the answer page asks, 
    against a random mask with them)?
 4. ``walk``: do the pruned rounds lie on the dense curve of the same seed (zero gap)?
 
-The comparison the config pre-registers (``answer.primary``) is a family of its own, tested at
+The comparison the config designates (``answer.primary``; pre-registered where its record
+precedes the results, :mod:`ddprune.study.registration`) is a family of its own, tested at
 ``answer.alpha``; every other comparison is secondary, and Holm's correction runs over all of
 them together (the family size is printed with each p). A claim is *decided* when the
 corrected p is below alpha and the interval excludes zero, and then only in the interval's
@@ -49,7 +50,7 @@ METHOD_PAIRS = (
 
 @dataclass(frozen=True)
 class Primary:
-    """The pre-registered comparison: ``method`` at the IT source against ``baseline``."""
+    """The primary comparison: ``method`` at the IT source against ``baseline``."""
 
     method: str
     baseline: str  # a key of BASELINES

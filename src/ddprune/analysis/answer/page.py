@@ -24,20 +24,22 @@ ORACLE_EPOCH = ("delta_best_epoch_oracle", 0)
 DECIDED = (
     "A sentence says which side is better only when the comparison is decided: its exact "
     "sign-flip p, corrected in its family, is below alpha and its paired t interval excludes "
-    "zero. The pre-registered primary comparison (answer.primary) is a family of its own; "
+    "zero. The primary comparison (answer.primary) is a family of its own; "
     "every other comparison of the study is Holm-corrected in one secondary family. "
     "'Not decided' is not 'no effect': it says the seeds cannot tell."
 )
 METHOD = (
-    f"Every choice is made on validation data (labels noised like the training labels): the "
-    "IT, the best pruned round, the dense run's early-stopping epoch; test error is read at "
-    f"the chosen points. Columns marked oracle choose on test and are shown only to measure "
-    f"how much that would flatter the answer. Intervals: paired t, {LEVEL:.0%} (unless "
-    "answer.level says otherwise), over seeds. Errors and Δ in percentage points. The walk gap "
-    "compares each pruned round with the same seed's dense curve (interpolated on "
-    "log-parameters between trained widths; rounds outside the trained range are not "
-    "compared). The sparse IT is the first round whose noisy-label train error exceeds the "
-    "interpolation tolerance; the peak round is the worst validation error up to the best round."
+    "Every choice is made on validation data (labels noised like the training labels): the "
+    "IT, the best pruned round, and the epoch of each retraining round and of the dense "
+    "baseline, both early-stopped by one rule (prune.stop, prune.patience); test error is "
+    "read at the chosen points. Columns marked oracle choose on test and are shown only to "
+    f"measure how much that would flatter the answer. Intervals: paired t, {LEVEL:.0%} "
+    "(unless answer.level says otherwise), over seeds. Errors and Δ in percentage points. The "
+    "walk gap compares each pruned round with the same seed's dense curve after as many "
+    "epochs of training (interpolated on log-parameters between trained widths; rounds "
+    "outside the trained range are not compared). The sparse IT is the first round whose "
+    "noisy-label train error exceeds the interpolation tolerance; the peak round is the "
+    "worst validation error up to the best round."
 )
 
 
@@ -94,8 +96,9 @@ def page_table(table: pd.DataFrame, budgets: list[int] | None = None) -> pd.Data
                 found.get(("delta_best_oracle", 0))
             ),
             "oracle Δ vs dense best epoch": _interval(found.get(("delta_best_epoch_oracle", 0))),
-            "walk gap [95%]": _interval(found.get(("walk_gap", 0))),
+            "walk gap, equal training [95%]": _interval(found.get(("walk_gap", 0))),
             "walk gap, largest": _points(_mean(found, "walk_max_abs")),
+            "walk gap vs final dense [95%]": _interval(found.get(("final_walk_gap", 0))),
             "passes peak": _count(found.get(("passes_peak", 0))),
             "sparse IT round": f"{_mean(found, 'sparse_it_round'):.1f}",
             "peak round": f"{_mean(found, 'peak_round'):.1f}",
@@ -140,10 +143,11 @@ def inference_table(comparisons: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _tested(row: pd.Series) -> str:
-    """The inference of one comparison, in words."""
+def _tested(row: pd.Series, kind: str = "designated") -> str:
+    """The inference of one comparison, in words; ``kind``: how the primary was chosen
+    (``pre-registered`` only where a registration precedes the results)."""
     where = (
-        f"the pre-registered primary comparison, tested alone at alpha {row['alpha']:g}"
+        f"the {kind} primary comparison, tested alone at alpha {row['alpha']:g}"
         if row["family"] == "primary"
         else f"Holm-corrected p {_p(row['p_adjusted'])} in a family of {row['family_size']}"
     )
@@ -183,6 +187,7 @@ def _question_dense(
     name: str,
     method: str,
     number: int,
+    kind: str = "designated",
 ) -> str:
     """Questions 1 and 2: the IT model pruned against one dense baseline."""
     baseline = (
@@ -200,11 +205,12 @@ def _question_dense(
         f"Pruned with {method} to its best round on validation "
         f"({_mean(found, 'best_sparsity'):.0%} sparse), the IT model ({row['source']}) has "
         f"Δ {_interval(row)} points of test error against {baseline} "
-        f"({_tested(row)}): {_verdict(row, 'yes, lower', 'no, higher')}."
+        f"({_tested(row, kind)}): {_verdict(row, 'yes, lower', 'no, higher')}."
     )
     if name == "vs-early-stopped":
         text += (
-            f" The early-stopping epoch is {_mean(found, 'early_stop_epoch'):.0f} on average. "
+            " The dense run is early-stopped by the rule that stops each pruned round, at "
+            f"epoch {_mean(found, 'early_stop_epoch'):.0f} on average. "
             f"Chosen on test instead (an oracle, for comparison only), the best round against "
             f"the dense run's best epoch would read {_interval(found.get(ORACLE_EPOCH))}."
         )
@@ -258,19 +264,33 @@ def _question_start(comparisons: pd.DataFrame, method: str) -> str:
 
 def _question_walk(comparisons: pd.DataFrame, found: dict, method: str) -> str:
     head = "(4) Does the pruned trajectory walk the dense curve backwards? "
+    final = (
+        f" Against the final dense models (trained longer than any round) the gap reads "
+        f"{_interval(found.get(('final_walk_gap', 0)))} (not tested: a difference of training "
+        "budgets as much as of pruning)."
+    )
     mine = _pick(comparisons, "walk", method=method)
     if mine.empty:
-        return head + "Its pruned rounds lie outside the trained range of parameter counts."
+        return head + (
+            f"No equal-training walk for {method}: its rounds do not retrain from the dense "
+            "run's start, or lie outside the trained range of parameter counts." + final
+        )
     row = mine.iloc[0]
     verdict = _verdict(
         row,
-        "its rounds beat dense models of their size: pruning does more than walk back",
-        "its rounds are worse than dense models of their size: it does not walk the curve",
+        "its rounds beat dense models of their size and training: pruning does more than walk back",
+        "its rounds are worse than dense models of their size and training: it does not walk "
+        "the curve",
     )
-    return head + (
-        f"With {method}, the IT model's pruned rounds lie {_interval(row)} points from the same "
-        f"seed's dense model of equal size (mean over its rounds; largest gap "
-        f"{_points(_mean(found, 'walk_max_abs'))}; {_tested(row)}): {verdict}."
+    return (
+        head
+        + (
+            f"With {method}, the IT model's pruned rounds lie {_interval(row)} points from the "
+            "same seed's dense models of equal size after as many epochs of training (each "
+            "width's run at the round's epoch, or its stop; mean over the rounds; largest gap "
+            f"{_points(_mean(found, 'walk_max_abs'))}; {_tested(row)}): {verdict}."
+        )
+        + final
     )
 
 
@@ -302,11 +322,12 @@ def sentences(
     families: Sequence[FamilyThreshold],
     primary_method: str,
     nothing: Callable[[FamilyThreshold], str],
+    kind: str = "designated",
 ) -> list[str]:
     """The four questions per family (dataset, model, noise) of the threshold stage, in
-    order, about the pre-registered primary method whatever the numbers say, then what the
-    study cannot show. ``nothing(family)`` says why a family has no pruned rows (the caller
-    knows the study)."""
+    order, about the primary method whatever the numbers say, then what the study cannot
+    show. ``nothing(family)`` says why a family has no pruned rows (the caller knows the
+    study); ``kind``: ``pre-registered`` where a registration precedes the results."""
     out = []
     for family in families:
         key = family.key
@@ -320,8 +341,8 @@ def sentences(
         it = rows[(rows["role"] == "at") & (rows["axis"] == "width")]
         found = _statistics(it[it["method"] == primary_method])
         out += [
-            head + _question_dense(tested, found, "vs-final", primary_method, 1),
-            _question_dense(tested, found, "vs-early-stopped", primary_method, 2),
+            head + _question_dense(tested, found, "vs-final", primary_method, 1, kind),
+            _question_dense(tested, found, "vs-early-stopped", primary_method, 2, kind),
             _question_start(tested, primary_method),
             _question_walk(tested, found, primary_method),
             _limits(family, tested, int(tested["seeds"].max())),
