@@ -294,6 +294,24 @@ def _question_walk(comparisons: pd.DataFrame, found: dict, method: str) -> str:
     )
 
 
+def _sparse(found: dict, method: str) -> str:
+    """Sparse double descent (He et al. 2022) along the IT model's trajectory, untested."""
+    crossed = found.get(("sparse_it_round", 0))
+    if crossed is None:
+        return (
+            f"Sparse double descent: with {method} the IT model's rounds never cross a sparse "
+            "IT (a source that does not fit its noisy labels has none to cross)."
+        )
+    return (
+        f"Sparse double descent (He et al. 2022; described, not tested): with {method} the IT "
+        f"model stops fitting its noisy labels at round {crossed['mean']:.1f} on average (the "
+        f"sparse IT, in {crossed['seeds']} seeds); its worst validation error before its best "
+        f"round sits within one round of it in {_count(found.get(('peak_at_sparse_it', 0)))} "
+        f"seeds (worst round {_mean(found, 'peak_round'):.1f}, best "
+        f"{_mean(found, 'best_round'):.1f} on average)."
+    )
+
+
 def _limits(family: FamilyThreshold, comparisons: pd.DataFrame, seeds: int) -> str:
     """What the study cannot show, from its own numbers."""
     secondary = comparisons[comparisons["family"] == "secondary"]
@@ -345,6 +363,7 @@ def sentences(
             _question_dense(tested, found, "vs-early-stopped", primary_method, 2, kind),
             _question_start(tested, primary_method),
             _question_walk(tested, found, primary_method),
+            _sparse(found, primary_method),
             _limits(family, tested, int(tested["seeds"].max())),
         ]
     return out
