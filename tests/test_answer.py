@@ -113,6 +113,10 @@ def test_the_sign_flip_p_is_the_exact_enumeration():
         assert sign_flip_p(d) == pytest.approx(exact)
     assert smallest_p(3) == 0.25 and smallest_p(6) == pytest.approx(0.03125)
     assert sign_flip_p(np.full(6, -0.1)) == pytest.approx(smallest_p(6))
+    # differences that sum to zero exactly (in error counts) are as extreme as any pattern
+    assert sign_flip_p(np.array([0.1, 0.2, -0.3, 0.7, -0.4, -0.3])) == 1.0
+    # a tied seed cannot be flipped: the test is the five others' (p >= 2/2^5)
+    assert sign_flip_p(np.array([0.0, 0.1, 0.2, 0.1, 0.3, 0.2])) == pytest.approx(2 / 2**5)
 
 
 def test_holm_on_a_known_case():

@@ -44,12 +44,18 @@ def sign_flip_p(differences: np.ndarray) -> float:
 
     Exact (all 2^n patterns) up to :data:`EXACT_UP_TO` values, else from :data:`MONTE_CARLO`
     random patterns (seeded, so the same p every run). NaN without values.
+
+    Sums are compared as the exact numbers they stand for: differences of error rates are
+    multiples of 1/n_test, so two sums that differ by less than a billionth of the total
+    |difference| are equal (float rounding otherwise makes differences that sum to zero give
+    p < 1). Ties: a seed whose difference is zero is kept; flipping it changes nothing, so
+    the test is the test of the other seeds (its p at least 2 / 2^(non-zero seeds)).
     """
     d = np.asarray(differences, dtype=float)
     n = len(d)
     if n == 0:
         return math.nan
-    observed = abs(d.sum()) * (1 - 1e-12)  # float sums of the same magnitude must count
+    observed = abs(d.sum()) - 1e-9 * np.abs(d).sum()
     if n <= EXACT_UP_TO:
         hits, total = 0, 0
         head = min(n, 12)  # enumerate in blocks of 2^12 patterns: memory stays small
