@@ -308,11 +308,14 @@ def test_the_dense_baseline_is_early_stopped_by_the_patience_that_stops_a_round(
     assert chosen == {None: 200, 50: 50, 100: 50, 149: 50, 150: 200}
 
 
-def test_the_walk_compares_each_round_with_the_dense_curve_of_equal_training():
-    """Each seed's dense runs are 0.05 better at epoch 50 than at their end (epoch 100): a
-    rewound round that reports epoch 50 and lies on the epoch-50 curve has no gap there, and
-    a gap of -0.05 to the final curve; a round of 60 epochs meets the same epoch-50 curve."""
-    early = dense_table().assign(epoch=50, test_error=lambda t: t["test_error"] - 0.05)
+def test_the_walk_compares_each_round_with_the_dense_curves_of_equal_footing():
+    """Each seed's dense runs are 0.05 better on test at epoch 50 than at their end (epoch
+    100), but worse on validation, so early stopping keeps the end. Rewound rounds that
+    report epoch 50 (or 60) and lie on the epoch-50 curve are 0.05 below the early-stopped
+    and the final curves, and on the curve of equal epochs."""
+    early = dense_table().assign(
+        epoch=50, test_error=lambda t: t["test_error"] - 0.05, val_error=0.9
+    )
     dense = pd.concat([dense_table(), early], ignore_index=True)
     curve = dense_table().query("seed == 0")[["n_params", "test_error"]].sort_values("n_params")
     rows = pruning_table(budgets=(5_000, 2_000), seeds=1)
@@ -321,11 +324,17 @@ def test_the_walk_compares_each_round_with_the_dense_curve_of_equal_training():
     for epochs in (50, 60):
         table = answer_table(values(dense=dense, pruning=rows.assign(epochs=epochs), prune=REWOUND))
         row = table.set_index(["statistic", "budget"])["mean"]
-        assert row[("walk_gap", 0)] == pytest.approx(0.0)
-        assert row[("walk_rounds", 0)] == 2.0
+        assert row[("walk_gap", 0)] == pytest.approx(-0.05)
+        assert row[("epoch_walk_gap", 0)] == pytest.approx(0.0)
         assert row[("final_walk_gap", 0)] == pytest.approx(-0.05)
+        assert row[("walk_rounds", 0)] == row[("epoch_walk_rounds", 0)] == 2.0
+    # with the early epochs better on validation too, early stopping takes them
+    chosen = dense.assign(val_error=np.where(dense["epoch"] == 50, 0.0, dense["val_error"]))
+    table = answer_table(values(dense=chosen, pruning=rows, prune=REWOUND))
+    assert table.set_index(["statistic", "budget"])["mean"][("walk_gap", 0)] == pytest.approx(0)
     unrewound = answer_table(values(dense=dense, pruning=rows))
-    assert "walk_gap" not in set(unrewound["statistic"])  # no training budget to match
+    assert "epoch_walk_gap" not in set(unrewound["statistic"])  # no training budget to match
+    assert "walk_gap" in set(unrewound["statistic"])
 
 
 def study_values(seeds=6, rewind_gain=0.04, random_gain=0.10):

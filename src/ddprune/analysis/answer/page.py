@@ -35,10 +35,10 @@ METHOD = (
     "read at the chosen points. Columns marked oracle choose on test and are shown only to "
     f"measure how much that would flatter the answer. Intervals: paired t, {LEVEL:.0%} "
     "(unless answer.level says otherwise), over seeds. Errors and Δ in percentage points. The "
-    "walk gap compares each pruned round with the same seed's dense curve after as many "
-    "epochs of training (interpolated on log-parameters between trained widths; rounds "
-    "outside the trained range are not compared). The sparse IT is the first round whose "
-    "noisy-label train error exceeds the interpolation tolerance; the peak round is the "
+    "walk gap compares each pruned round with the same seed's dense curve, each width "
+    "early-stopped by the same rule (interpolated on log-parameters between trained widths; "
+    "rounds outside the trained range are not compared). The sparse IT is the first round "
+    "whose noisy-label train error exceeds the interpolation tolerance; the peak round is the "
     "worst validation error up to the best round."
 )
 
@@ -96,9 +96,10 @@ def page_table(table: pd.DataFrame, budgets: list[int] | None = None) -> pd.Data
                 found.get(("delta_best_oracle", 0))
             ),
             "oracle Δ vs dense best epoch": _interval(found.get(("delta_best_epoch_oracle", 0))),
-            "walk gap, equal training [95%]": _interval(found.get(("walk_gap", 0))),
+            "walk gap vs early-stopped dense [95%]": _interval(found.get(("walk_gap", 0))),
             "walk gap, largest": _points(_mean(found, "walk_max_abs")),
-            "walk gap vs final dense [95%]": _interval(found.get(("final_walk_gap", 0))),
+            "walk gap vs dense at equal epochs": _interval(found.get(("epoch_walk_gap", 0))),
+            "walk gap vs final dense": _interval(found.get(("final_walk_gap", 0))),
             "passes peak": _count(found.get(("passes_peak", 0))),
             "sparse IT round": f"{_mean(found, 'sparse_it_round'):.1f}",
             "peak round": f"{_mean(found, 'peak_round'):.1f}",
@@ -264,33 +265,31 @@ def _question_start(comparisons: pd.DataFrame, method: str) -> str:
 
 def _question_walk(comparisons: pd.DataFrame, found: dict, method: str) -> str:
     head = "(4) Does the pruned trajectory walk the dense curve backwards? "
-    final = (
-        f" Against the final dense models (trained longer than any round) the gap reads "
-        f"{_interval(found.get(('final_walk_gap', 0)))} (not tested: a difference of training "
-        "budgets as much as of pruning)."
+    others = (
+        " Not tested, for comparison: against the dense runs after as many epochs as each "
+        f"round trained, {_interval(found.get(('epoch_walk_gap', 0)))} (a round's epoch is "
+        "chosen on validation, the dense run's is not); against the final dense models "
+        f"(no early stopping), {_interval(found.get(('final_walk_gap', 0)))}."
     )
     mine = _pick(comparisons, "walk", method=method)
     if mine.empty:
-        return head + (
-            f"No equal-training walk for {method}: its rounds do not retrain from the dense "
-            "run's start, or lie outside the trained range of parameter counts." + final
-        )
+        return head + "Its pruned rounds lie outside the trained range of parameter counts."
     row = mine.iloc[0]
     verdict = _verdict(
         row,
-        "its rounds beat dense models of their size and training: pruning does more than walk back",
-        "its rounds are worse than dense models of their size and training: it does not walk "
+        "its rounds beat dense models of their size chosen alike: pruning does more than walk back",
+        "its rounds are worse than dense models of their size chosen alike: it does not walk "
         "the curve",
     )
     return (
         head
         + (
             f"With {method}, the IT model's pruned rounds lie {_interval(row)} points from the "
-            "same seed's dense models of equal size after as many epochs of training (each "
-            "width's run at the round's epoch, or its stop; mean over the rounds; largest gap "
-            f"{_points(_mean(found, 'walk_max_abs'))}; {_tested(row)}): {verdict}."
+            "same seed's dense models of equal size, each early-stopped on validation by the "
+            "rule that stops a round, within the same budget (mean over the rounds; largest "
+            f"gap {_points(_mean(found, 'walk_max_abs'))}; {_tested(row)}): {verdict}."
         )
-        + final
+        + others
     )
 
 
@@ -340,17 +339,17 @@ def sentences(
     families: Sequence[FamilyThreshold],
     primary_method: str,
     nothing: Callable[[FamilyThreshold], str],
-    kind: str = "designated",
+    registered: str = "designated",
 ) -> list[str]:
     """The four questions per family (dataset, model, noise) of the threshold stage, in
     order, about the primary method whatever the numbers say, then what the study cannot
     show. ``nothing(family)`` says why a family has no pruned rows (the caller knows the
-    study); ``kind``: ``pre-registered`` where a registration precedes the results."""
+    study); ``registered``: ``pre-registered`` where a registration precedes the results."""
     out = []
     for family in families:
         key = family.key
-        kind = "" if key[3] == DEFAULT_NOISE_KIND else f"{key[3]} "
-        head = f"{key[0]}/{key[1]}, {key[2]:.0%} {kind}noise: "
+        noise_kind = "" if key[3] == DEFAULT_NOISE_KIND else f"{key[3]} "
+        head = f"{key[0]}/{key[1]}, {key[2]:.0%} {noise_kind}noise: "
         rows = table[(table[FAMILY_KEYS] == list(key)).all(axis=1)]
         tested = comparisons[(comparisons[FAMILY_KEYS] == list(key)).all(axis=1)]
         if rows.empty or tested.empty:
@@ -359,8 +358,8 @@ def sentences(
         it = rows[(rows["role"] == "at") & (rows["axis"] == "width")]
         found = _statistics(it[it["method"] == primary_method])
         out += [
-            head + _question_dense(tested, found, "vs-final", primary_method, 1, kind),
-            _question_dense(tested, found, "vs-early-stopped", primary_method, 2, kind),
+            head + _question_dense(tested, found, "vs-final", primary_method, 1, registered),
+            _question_dense(tested, found, "vs-early-stopped", primary_method, 2, registered),
             _question_start(tested, primary_method),
             _question_walk(tested, found, primary_method),
             _sparse(found, primary_method),

@@ -77,10 +77,15 @@ STATISTICS: dict[str, Statistic] = {
         for prefix, curve in (
             (
                 "",
-                "the dense curve of equal training: each width's run at as many epochs from "
-                "its start as the round trained (its stop if earlier); rewinding methods only",
+                "the dense curve as the rounds are chosen: each width's run early-stopped on "
+                "validation by the rule that stops a round, within the same budget",
             ),
-            ("final_", "the dense curve of final models (more training than a round)"),
+            (
+                "epoch_",
+                "the dense curve after as many epochs from the start as the round trained "
+                "(each run's stop if earlier; rewinding methods only)",
+            ),
+            ("final_", "the dense curve of final models (no early stopping)"),
         )
         for name, description, interval in (
             (
@@ -269,26 +274,53 @@ def _against_dense_run(
     return values
 
 
+@dataclass(frozen=True)
+class SeedCurves:
+    """One seed's dense double-descent curves (``n_params``, ``test_error``, ascending) that
+    its pruned rounds are walked against: of the final models, and of each width's run
+    early-stopped by the rounds' rule (``stopped``); and every width at every evaluated
+    epoch (``grid``, :func:`epoch_grids`)."""
+
+    final: pd.DataFrame
+    stopped: pd.DataFrame | None = None
+    grid: pd.DataFrame | None = None
+
+
+def _walks(pruned: pd.DataFrame, curves: SeedCurves, footing: Footing) -> dict[str, float]:
+    """The walk against each of the seed's curves that applies (see :data:`STATISTICS`)."""
+    counts = pruned["n_nonzero"]
+    scores = walk_score(pruned, curve_at(curves.final, counts), "final_")
+    if curves.stopped is not None:
+        scores.update(walk_score(pruned, curve_at(curves.stopped, counts)))
+    if curves.grid is not None and footing.start is not None:
+        epochs = footing.start + pruned["epochs"]
+        at = [
+            curve_at(curve_at_epoch(curves.grid, e), [c])[0]
+            for e, c in zip(epochs, counts, strict=True)
+        ]
+        scores.update(walk_score(pruned, np.asarray(at, dtype=float), "epoch_"))
+    return scores
+
+
 def trajectory_statistics(
     trajectory: pd.DataFrame,
-    curve: pd.DataFrame,
+    curves: SeedCurves,
     peak_params: float | None,
     tolerance: float,
     dense_run: pd.DataFrame | None = None,
-    grid: pd.DataFrame | None = None,
     footing: Footing = Footing(),
 ) -> list[tuple[str, int, float]]:
     """Every statistic of one trajectory as (statistic, budget or 0, value); the statistics
     at a budget are at every pruned round's count of prunable weights (with ``prune.budgets``
     the same counts for every source, so that sources meet there).
 
-    ``curve`` is the seed's dense curve of final models, ``grid`` the same seed's dense runs
-    at every evaluated epoch (:func:`epoch_grids`), ``dense_run`` every evaluation of the
-    source's dense run: the early-stopped dense model (by ``footing.patience``) is the
-    baseline a user could have had without pruning. A rewinding method's round has trained
-    ``footing.start`` + its ``epochs`` from the run's start, so the dense runs at that epoch
-    are the like-for-like references for the training budget: for the best round (the
-    same-budget control) and for every round (the walk at equal training).
+    ``curves`` are the seed's dense curves, ``dense_run`` every evaluation of the source's
+    dense run: the early-stopped dense model (by ``footing.patience``, the rule that stops a
+    round) is the baseline a user could have had without pruning, and each width's run
+    stopped by it is the dense curve the rounds walk against on equal footing. A rewinding
+    method's round has trained ``footing.start`` + its ``epochs`` from the run's start, so
+    the dense runs at that epoch are the references of equal epochs: for the best round (the
+    same-budget control) and for every round (``epoch_walk_*``).
     """
     trajectory = trajectory[~trajectory["diverged"]].sort_values("round")
     dense = trajectory[trajectory["round"] == 0]
@@ -315,18 +347,27 @@ def trajectory_statistics(
             ("test_error_at_budget", int(budget), float(error)),
             ("delta_at_budget", int(budget), float(error) - dense_error),
         ]
-    scores = {**walk_score(pruned, curve_at(curve, pruned["n_nonzero"]), "final_"), **chosen}
-    if grid is not None and footing.start is not None:
-        equal = [
-            curve_at(curve_at_epoch(grid, footing.start + int(epochs)), [count])[0]
-            for epochs, count in zip(pruned["epochs"], pruned["n_nonzero"], strict=True)
-        ]
-        scores.update(walk_score(pruned, np.asarray(equal, dtype=float)))
+    scores = {**_walks(pruned, curves, footing), **chosen}
     if peak_params is not None:
         counts = trajectory["n_nonzero"]
         scores["passes_peak"] = float(counts.min() < peak_params < counts.max())
     values += [(name, 0, value) for name, value in scores.items()]
     return values
+
+
+def stopped_curves(dense: pd.DataFrame, patience: int | None) -> dict[tuple, pd.DataFrame]:
+    """Per family and seed, each width's run early-stopped by ``patience``
+    (:func:`early_stopped`): the dense curve a user choosing on validation gets."""
+    runs = without_diverged_runs(dense)
+    rows = [
+        (*key, *early_stopped(run, patience)[["n_params", "test_error"]])
+        for key, run in runs.groupby([*FAMILY_KEYS, "seed", "width"])
+    ]
+    table = pd.DataFrame(rows, columns=[*FAMILY_KEYS, "seed", "width", "n_params", "test_error"])
+    return {
+        key: curve[["n_params", "test_error"]].sort_values("n_params", ignore_index=True)
+        for key, curve in table.groupby([*FAMILY_KEYS, "seed"])
+    }
 
 
 def _peak_params(curve: pd.DataFrame, family: FamilyThreshold | None) -> float | None:
@@ -338,12 +379,18 @@ def _peak_params(curve: pd.DataFrame, family: FamilyThreshold | None) -> float |
     return float(at["n_params"].iloc[0]) if peak["status"] == "ok" and len(at) else None
 
 
+def stop_patience(prune: PruneConfig | None) -> int | None:
+    """The patience that early-stops a round and the dense references (None: none -- a
+    validation stop without patience, a fixed budget, or an unknown study)."""
+    return prune.patience if prune is not None and prune.validation_stop else None
+
+
 def footings(prune: PruneConfig | None) -> dict[str, Footing]:
     """Each pruned method's :class:`Footing` under the study's ``prune`` section (None: every
     method read as fixed-budget and non-rewinding)."""
     if prune is None:
         return {}
-    patience = prune.patience if prune.validation_stop else None
+    patience = stop_patience(prune)
     return {
         name: Footing(
             patience, prune.rewind_epoch if PRUNE_METHODS[name].start == "rewind" else None
@@ -367,8 +414,8 @@ def per_seed_values(
     if pruning.empty:
         return pd.DataFrame(columns=columns)
     pruning = pruning.assign(source=source_labels(pruning))
-    curves = {key: rows for key, rows in dense_curves(dense).groupby([*FAMILY_KEYS, "seed"])}
-    grids = epoch_grids(dense)
+    finals = {key: rows for key, rows in dense_curves(dense).groupby([*FAMILY_KEYS, "seed"])}
+    stopped, grids = stopped_curves(dense, stop_patience(prune)), epoch_grids(dense)
     runs = {
         key: rows
         for key, rows in dense[~dense["diverged"]].groupby([*FAMILY_KEYS, "width", "seed"])
@@ -381,15 +428,14 @@ def per_seed_values(
     ):
         source = dict(zip(SOURCE_KEYS, key, strict=True))
         family = tuple(key[: len(FAMILY_KEYS)])
-        curve = curves.get((*family, seed), pd.DataFrame(columns=["n_params", "test_error"]))
-        peak = _peak_params(curve, thresholds.get(family))
+        final = finals.get((*family, seed), pd.DataFrame(columns=["n_params", "test_error"]))
+        curves = SeedCurves(final, stopped.get((*family, seed)), grids.get((*family, seed)))
         for statistic, budget, value in trajectory_statistics(
             trajectory,
-            curve,
-            peak,
+            curves,
+            _peak_params(final, thresholds.get(family)),
             tolerance,
             runs.get((*family, source["width"], seed)),
-            grids.get((*family, seed)),
             by_method.get(source["method"], Footing()),
         ):
             rows.append((study, *key, seed, statistic, budget, value))

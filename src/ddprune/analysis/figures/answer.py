@@ -32,7 +32,7 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
     shown = {
         "delta_best": "Δ vs final dense",
         "delta_early_stopped": "Δ vs early-stopped dense",
-        "walk_gap": "walk gap, equal training",
+        "walk_gap": "walk gap to early-stopped dense",
     }
     rows = table[table["statistic"].isin(list(shown))].copy()
     rows["panel"] = pd.Categorical(rows["statistic"].map(shown), list(shown.values()))
@@ -47,9 +47,9 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
     width = max(7.0, 4.2 * rows["family"].nunique() + 2.5)
     caption = (
         "Δ < 0: the pruned model (best round on validation) has lower test error than the "
-        "dense baseline; walk gap ≈ 0: its rounds lie on the same seed's dense curve after as "
-        "many epochs of training (rewinding methods only; no gap where every pruned round is "
-        "smaller than the narrowest trained width: the dense curve is never extrapolated). "
+        "dense baseline; walk gap ≈ 0: its rounds lie on the same seed's dense curve, each "
+        "width early-stopped by the rule that stops a round (no gap where every pruned round "
+        "is smaller than the narrowest trained width: the curve is never extrapolated). "
         f"Bars: {LEVEL:.0%} paired t intervals over seeds (none with one seed); tests and "
         "corrections are on the answer page."
     )
