@@ -238,6 +238,11 @@ def test_the_answer_table_pairs_each_seed_with_its_own_dense_source():
         (-0.04 - 4.302653 * 0.01 / math.sqrt(3), -0.04 + 4.302653 * 0.01 / math.sqrt(3))
     )
     assert row.loc[("best_sparsity", 0), "mean"] == pytest.approx(1 - 500 / 8_000)
+    # the width a user picks on validation is 20 for every seed (0.10 + 0.01 below the
+    # others); the pruned IT model (0.20 - 0.03, 0.04, 0.05) is 0.06 above it on average
+    assert row.loc[("best_width_choice", 0), "mean"] == 20
+    assert row.loc[("delta_best_width", 0), "mean"] == pytest.approx(0.06)
+    assert row.loc[("delta_best_dense", 0), "mean"] == pytest.approx(0.06)  # one epoch each
     assert row.loc[("delta_at_budget", 50), "mean"] == pytest.approx(0.0)
     assert ("delta_at_budget", 7) not in row.index  # never reached: no value, no guess
     assert row.loc[("sparse_it_round", 0), "mean"] == 2.0

@@ -4,7 +4,9 @@ p and the family it is corrected in -- the four questions the answer page asks, 
 1. ``vs-final``: does the pruned IT model (its best round, chosen on validation) beat the
    final dense model?
 2. ``vs-early-stopped``: does it beat the dense run early-stopped on validation -- the
-   baseline that training less, not pruning, gives?
+   baseline that training less, not pruning, gives? And ``vs-best-width`` /
+   ``vs-best-dense``: the dense models a user would pick on validation across widths (the
+   best final model; the best with every width early-stopped alike)?
 3. ``source``: is the IT a worse starting point than its neighbours and the controls at equal
    budgets (each seed's mean over the budgets both sources reach)? And ``method``: is that
    about the weights or the mask -- imp-finetune minus imp-rewind (the IT's trained weights
@@ -35,11 +37,18 @@ from ddprune.foundations.tables import frame
 QUESTIONS = {
     "vs-final": 1,
     "vs-early-stopped": 2,
+    "vs-best-width": 2,
+    "vs-best-dense": 2,
     "source": 3,
     "method": 3,
     "walk": 4,
 }
-BASELINES = {"final": "vs-final", "early-stopped": "vs-early-stopped"}
+BASELINES = {
+    "final": "vs-final",
+    "early-stopped": "vs-early-stopped",
+    "best-width": "vs-best-width",
+    "best-dense": "vs-best-dense",
+}
 # (a, b, what a - b asks) for the method contrasts at the IT source
 METHOD_PAIRS = (
     ("imp-finetune", "imp-rewind", "the IT's trained weights against its mask alone"),
@@ -121,12 +130,12 @@ def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
     for method in methods:
         mine = {"method": method, "role": "at", "axis": "width"}
         add("vs-final", method, "final dense", _by_seed(values, "delta_best", **mine))
-        add(
-            "vs-early-stopped",
-            method,
-            "early-stopped dense",
-            _by_seed(values, "delta_early_stopped", **mine),
-        )
+        for name, against, statistic in (
+            ("vs-early-stopped", "early-stopped dense", "delta_early_stopped"),
+            ("vs-best-width", "best dense width (validation)", "delta_best_width"),
+            ("vs-best-dense", "best dense width and epoch (validation)", "delta_best_dense"),
+        ):
+            add(name, method, against, _by_seed(values, statistic, **mine))
     for method in methods:
         mine = _at_budgets(width_sources, method=method, role="at")
         others = width_sources[

@@ -214,7 +214,7 @@ def _question_dense(
             f"epoch {_mean(found, 'early_stop_epoch'):.0f} on average. "
             f"Chosen on test instead (an oracle, for comparison only), the best round against "
             f"the dense run's best epoch would read {_interval(found.get(ORACLE_EPOCH))}."
-        )
+        ) + _chosen_widths(comparisons, found, method, kind)
     others = rows[rows["method"] != method]
     if len(others):
         text += (
@@ -223,6 +223,37 @@ def _question_dense(
             + "."
         )
     return text
+
+
+def _chosen_widths(
+    comparisons: pd.DataFrame, found: dict, method: str, kind: str = "designated"
+) -> str:
+    """Question 2, continued: the dense models a user would pick on validation across
+    widths, rather than the IT width's own run."""
+    parts = []
+    for name, what, choice in (
+        (
+            "vs-best-width",
+            "the final model of the width with the lowest validation error",
+            "best_width_choice",
+        ),
+        (
+            "vs-best-dense",
+            "the width and epoch of lowest validation error, every width early-stopped alike",
+            "best_dense_choice",
+        ),
+    ):
+        rows = _pick(comparisons, name, method=method)
+        if len(rows):
+            row = rows.iloc[0]
+            parts.append(
+                f"against {what} (the chosen width averages {_mean(found, choice):.0f}), Δ "
+                f"{_interval(row)} ({_tested(row, kind)}): "
+                f"{_verdict(row, 'pruned lower', 'pruned higher')}"
+            )
+    if not parts:
+        return ""
+    return " Against the dense models a user would pick on validation: " + "; ".join(parts) + "."
 
 
 def _over_budgets(count: int) -> str:

@@ -64,6 +64,16 @@ STATISTICS: dict[str, Statistic] = {
         True,
     ),
     "delta_same_budget": Statistic("best pruned minus the same-budget dense test error", True),
+    "best_width_choice": Statistic(
+        "the dense width a user picks on validation: lowest final validation error", False
+    ),
+    "delta_best_width": Statistic("best pruned minus that final dense model's test error", True),
+    "best_dense_choice": Statistic(
+        "the dense width a user picks on validation with every width early-stopped by the "
+        "rounds' rule: lowest validation error over widths and epochs",
+        False,
+    ),
+    "delta_best_dense": Statistic("best pruned minus that early-stopped model's test error", True),
     "delta_best_oracle": Statistic(
         "oracle: the lowest test error over the pruned rounds minus the dense source's", True
     ),
@@ -122,7 +132,7 @@ def dense_curves(dense: pd.DataFrame) -> pd.DataFrame:
     """Per family, width and seed: parameters and the final test error (diverged runs left
     out), sorted by parameter count -- each seed's own double-descent curve."""
     final = final_rows(without_diverged_runs(dense))
-    columns = [*FAMILY_KEYS, "seed", "width", "n_params", "test_error"]
+    columns = [*FAMILY_KEYS, "seed", "width", "n_params", "val_error", "test_error"]
     return final[columns].sort_values([*FAMILY_KEYS, "seed", "n_params"], ignore_index=True)
 
 
@@ -285,6 +295,18 @@ class SeedCurves:
     stopped: pd.DataFrame | None = None
     grid: pd.DataFrame | None = None
 
+    def choices(self) -> dict[str, pd.Series]:
+        """The dense models a user would pick on validation across widths: ``best_width``,
+        the final model of lowest validation error, and ``best_dense``, the one of lowest
+        validation error with every width early-stopped by the rounds' rule (the smaller
+        width among ties)."""
+        curves = {"best_width": self.final, "best_dense": self.stopped}
+        return {
+            name: curve.loc[curve["val_error"].idxmin()]
+            for name, curve in curves.items()
+            if curve is not None and len(curve)
+        }
+
 
 def _walks(pruned: pd.DataFrame, curves: SeedCurves, footing: Footing) -> dict[str, float]:
     """The walk against each of the seed's curves that applies (see :data:`STATISTICS`)."""
@@ -342,6 +364,11 @@ def trajectory_statistics(
     ]
     if dense_run is not None and len(dense_run):
         values += _against_dense_run(dense_run, best, oracle, footing)
+    for name, pick in curves.choices().items():
+        values += [
+            (f"{name}_choice", 0, float(pick["width"])),
+            (f"delta_{name}", 0, best_error - float(pick["test_error"])),
+        ]
     for budget, error in zip(pruned["n_prunable_nonzero"], pruned["test_error"], strict=True):
         values += [
             ("test_error_at_budget", int(budget), float(error)),
@@ -359,13 +386,14 @@ def stopped_curves(dense: pd.DataFrame, patience: int | None) -> dict[tuple, pd.
     """Per family and seed, each width's run early-stopped by ``patience``
     (:func:`early_stopped`): the dense curve a user choosing on validation gets."""
     runs = without_diverged_runs(dense)
+    measured = ["n_params", "val_error", "test_error"]
     rows = [
-        (*key, *early_stopped(run, patience)[["n_params", "test_error"]])
+        (*key, *early_stopped(run, patience)[measured])
         for key, run in runs.groupby([*FAMILY_KEYS, "seed", "width"])
     ]
-    table = pd.DataFrame(rows, columns=[*FAMILY_KEYS, "seed", "width", "n_params", "test_error"])
+    table = pd.DataFrame(rows, columns=[*FAMILY_KEYS, "seed", "width", *measured])
     return {
-        key: curve[["n_params", "test_error"]].sort_values("n_params", ignore_index=True)
+        key: curve[["width", *measured]].sort_values("n_params", ignore_index=True)
         for key, curve in table.groupby([*FAMILY_KEYS, "seed"])
     }
 
