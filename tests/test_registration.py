@@ -60,10 +60,32 @@ def test_a_changed_primary_or_design_refuses_naming_the_field_and_the_time(tmp_p
     def longer_rounds(config):
         config["prune"]["patience"] = 600
 
-    with pytest.raises(RegistrationError, match="prune: changed since the registration"):
+    with pytest.raises(
+        RegistrationError, match=r"prune\.patience: registered 300, the config says 600"
+    ):
         register(path, study(longer_rounds))
 
     def more_threads(config):
         config["platform"]["threads"] = 2  # changes no number
 
     assert register(path, study(more_threads)) == written
+
+
+def test_an_option_added_after_the_registration_is_no_departure_at_its_default(tmp_path):
+    """A later version of ddprune adds prune.stop: a record written before it knew the key
+    still describes a study that keeps its default, and not one that changes it."""
+    path = tmp_path / "preregistration.yaml"
+    register(path, study())
+    record = yaml.safe_load(path.read_text())
+    del record["design"]["prune"]["stop"]
+    record["sections"]["prune"] = "written by an older version"
+    path.write_text(yaml.safe_dump(record))
+    register(path, study())
+
+    def fixed(config):
+        config["prune"].update(stop="fixed", patience=None)
+
+    with pytest.raises(RegistrationError) as error:
+        register(path, study(fixed))
+    assert "prune.stop: registered (absent), the config says 'fixed'" in str(error.value)
+    assert "prune.patience: registered 300, the config says None" in str(error.value)

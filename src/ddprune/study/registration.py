@@ -4,12 +4,14 @@ A comparison is *pre-registered* only where a record of it precedes the results 
 on; otherwise it is *designated*. The first ``snakemake`` run of a study writes
 ``results/<study>/preregistration.yaml`` before any job starts (Snakemake's ``onstart``, not
 in a dry run): the primary comparison, the families it is tested in, alpha and the interval
-level, a SHA-256 of every config section the numbers depend on, the time, and whether any
-training result of the study was already on disk (then the record is a designation, and the
-page says so). Every later run -- and the answer job -- checks the config against it: a study
-whose primary, levels or design differ from its registration refuses to run or answer, naming
-the field and the registration's time, until it is renamed or re-registered (the record
-deleted, which makes a study with results a designated one). Torch-free: planning reads it.
+level, every config section the numbers depend on (with defaults filled in) and a SHA-256 of
+each, the time, and whether any file of the study was already on disk (then the record is a
+designation, and the page says so). Every later run -- and the answer job -- checks the
+config against it: a study whose primary, levels or design differ from its registration
+refuses to run or answer, naming each field and the registration's time, until it is renamed
+or re-registered (the record deleted, which makes a study with results a designated one). An
+option that a later version of ddprune adds is no departure while it keeps its default: that
+default is the behaviour the registration ran under. Torch-free: planning reads it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import yaml
 
 from ddprune.foundations.atomic import write_text
+from ddprune.foundations.schemas import section_defaults
 from ddprune.study.runs import Study
 
 # The config sections that decide a study's numbers (platform does not: only rounding).
@@ -50,6 +53,9 @@ class Registration:
     alpha: float
     level: float
     sections: dict[str, str]  # section -> section_hash
+    # section -> its values, defaults filled in (None in a record of the first version, which
+    # kept only the hashes: its sections are then compared by hash)
+    design: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, study: Study, now: datetime, before_results: bool) -> Registration:
@@ -64,6 +70,7 @@ class Registration:
             alpha=answer.alpha,
             level=answer.level,
             sections={name: section_hash(config.get(name)) for name in DESIGN},
+            design={name: config.get(name) for name in DESIGN},
         )
 
     @property
@@ -94,13 +101,29 @@ class Registration:
             for name in ("primary", "alpha", "level")
             if getattr(self, name) != getattr(now, name)
         ]
-        changed = [s for s in DESIGN if s != "answer" and self.sections.get(s) != now.sections[s]]
-        if changed:
-            found.append(
-                f"{', '.join(changed)}: changed since the registration (its design no longer "
-                "describes the study)"
-            )
+        for name in DESIGN:
+            if name != "answer" and self.sections.get(name) != now.sections[name]:
+                if self.design is None:
+                    found.append(f"{name}: changed since the registration (its SHA-256)")
+                else:
+                    found += _section_changes(name, self.design.get(name), now.design[name])
         return found
+
+
+def _section_changes(name: str, registered: Any, current: Any) -> list[str]:
+    """How one section departs from its registered values: a line per changed key, none for
+    a key the registration predates that holds its default."""
+    if not isinstance(registered, dict) or not isinstance(current, dict):
+        return [f"{name}: registered {registered!r}, the config says {current!r}"]
+    defaults, absent = section_defaults(name), object()
+    found = []
+    for key in sorted(set(registered) | set(current)):
+        before, now = registered.get(key, absent), current.get(key, absent)
+        if before == now or (before is absent and now == defaults.get(key, absent)):
+            continue
+        said = ["(absent)" if v is absent else repr(v) for v in (before, now)]
+        found.append(f"{name}.{key}: registered {said[0]}, the config says {said[1]}")
+    return found
 
 
 def load_registration(path: str | Path) -> Registration:
