@@ -187,6 +187,51 @@ def test_figure_summary_and_report(tiny_study):
     assert "The answer</h1>" in text and "(1) Does the pruned IT model beat" in text
 
 
+MEASURE = """<script>
+setTimeout(function () {
+  var heading = [...document.querySelectorAll("h1")].find(h => h.textContent === "The answer");
+  var figure = document.querySelector("img[alt^='data:image']");
+  var out = document.createElement("div");
+  out.id = "measured";
+  out.textContent = heading ? [heading, figure].map(e => e.getBoundingClientRect())
+    .map(r => Math.round(r.top) + "," + Math.round(r.width)).join(";") : "none";
+  document.body.appendChild(out);
+}, 5000);
+</script>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_the_report_opens_on_its_answer_in_a_browser(tiny_study, tmp_path):
+    """Headless Chromium at 1,400 x 900 px: the landing page starts at its heading "The
+    answer" (Snakemake's report would centre it, out of reach above the window) and draws
+    the answer figure wider than the 32 rem column it would get."""
+    report = tmp_path / "report.html"
+    assert snakemake(tiny_study, "--report", str(report)).returncode == 0
+    text = report.read_text()
+    end = text.rindex("</body>")
+    measured = tmp_path / "measured.html"
+    measured.write_text(text[:end] + MEASURE + text[end:])
+    dom = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1400,900",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            measured.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
+    found = re.search(r'id="measured">(-?\d+),\d+;-?\d+,(\d+)<', dom)
+    assert found, dom[-2000:]
+    heading_top, figure_width = int(found[1]), int(found[2])
+    assert 0 <= heading_top < 100 and figure_width > 600
+
+
 def test_rerun_is_a_no_op(tiny_study):
     result = snakemake(tiny_study, "--cores", "2", "--dry-run")
     assert result.returncode == 0

@@ -252,11 +252,26 @@ def answer_page(
     write_text(landing, landing_page(Path(template).read_text(), paragraphs, shown))
 
 
+# Snakemake's report shows the landing page in a scrolling flex box that centres its content
+# vertically (``items-center``): a page taller than the window starts above its top, where no
+# scrolling reaches (the heading "The answer" sat at y = -1,240 px at 1,400 x 900), and in a
+# column 32 rem wide. A style element inside the page (raw HTML, which docutils passes on and
+# the browser applies) starts it at the top and widens the column.
+LANDING_STYLE = """\
+.. raw:: html
+
+   <style>
+   div.grow.flex.items-center.justify-center.h-screen.overflow-auto { align-items: flex-start; }
+   div.prose.max-w-lg { max-width: 56rem; }
+   </style>
+"""
+
+
 def landing_page(about: str, paragraphs: list[str], figure: Path | None) -> str:
     """The report's first page (reStructuredText): the answer -- its figure, embedded, and
     its sentences -- then ``about``, what the report is. The figure travels inside the text
     (a data URI) because the page is the workflow description, which links no files."""
-    lines = ["The answer", "==========", ""]
+    lines = [LANDING_STYLE, "The answer", "==========", ""]
     if figure is not None:
         # docutils refuses lines over 10,000 characters; a URI's lines are joined back.
         uri = "data:image/png;base64," + base64.b64encode(figure.read_bytes()).decode()
