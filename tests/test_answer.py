@@ -12,12 +12,11 @@ import pandas as pd
 import pytest
 
 from ddprune.analysis.answer.comparisons import Primary, comparison_table
+from ddprune.analysis.answer.dense_references import curve_at, early_stopped
 from ddprune.analysis.answer.inference import holm, sign_flip_p, smallest_p, t_interval
 from ddprune.analysis.answer.page import inference_table, page_table, sentences
 from ddprune.analysis.answer.statistics import (
     answer_table,
-    curve_at,
-    early_stopped,
     per_seed_values,
     sparse_threshold,
     walk_score,

@@ -4,7 +4,9 @@ that is, and whether the pruned models walk the dense double-descent curve backw
 Every statistic is first measured on each pruned *trajectory* (one source checkpoint, one
 method, one seed: its rounds in order), then summarised over seeds with the paired t interval
 (:mod:`ddprune.analysis.answer.inference`); :mod:`ddprune.analysis.answer.comparisons`
-builds the tested contrasts from the same per-seed values.
+builds the tested contrasts from the same per-seed values. What a trajectory is measured
+against -- the dense runs read as curves and baselines -- is
+:mod:`ddprune.analysis.answer.dense_references`.
 
 Every choice is made on validation error: the best pruned round, the dense run's
 early-stopping epoch, the peak round. Test error is read at the chosen points only. The two
@@ -18,14 +20,24 @@ Torch-free: the answer job reads Parquet and YAML only.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ddprune.analysis.answer.dense_references import (
+    SeedCurves,
+    curve_at,
+    curve_at_epoch,
+    dense_at,
+    dense_curves,
+    early_stopped,
+    epoch_grids,
+    stopped_curves,
+)
 from ddprune.analysis.answer.inference import LEVEL, t_interval
-from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
+from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.foundations.tables import frame
 from ddprune.study.hparams import PruneConfig
 from ddprune.study.it_criteria import VALIDATION_ERROR_PEAK
@@ -128,49 +140,6 @@ def source_labels(pruning: pd.DataFrame) -> list[str]:
     ]
 
 
-def dense_curves(dense: pd.DataFrame) -> pd.DataFrame:
-    """Per family, width and seed: parameters and the final test error (diverged runs left
-    out), sorted by parameter count -- each seed's own double-descent curve."""
-    final = final_rows(without_diverged_runs(dense))
-    columns = [*FAMILY_KEYS, "seed", "width", "n_params", "val_error", "test_error"]
-    return final[columns].sort_values([*FAMILY_KEYS, "seed", "n_params"], ignore_index=True)
-
-
-def curve_at(curve: pd.DataFrame, counts: Iterable[float]) -> np.ndarray:
-    """One seed's curve (``n_params``, ``test_error``) at parameter ``counts``, interpolated
-    linearly in log-parameters between trained widths; NaN outside the trained range (never
-    extrapolated)."""
-    x = np.log(curve["n_params"].to_numpy(dtype=float))
-    at = np.log(np.asarray(list(counts), dtype=float))
-    if not len(x):
-        return np.full(len(at), np.nan)
-    return np.interp(at, x, curve["test_error"].to_numpy(), left=np.nan, right=np.nan)
-
-
-def epoch_grids(dense: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
-    """Per family and seed, every width's test error at every evaluated epoch: rows epochs,
-    columns parameter counts (ascending). A run that stopped (it fit its labels) carries its
-    last evaluation on: its error "at epoch E" is at min(its stop, E)."""
-    runs = without_diverged_runs(dense)
-    return {
-        key: rows.pivot_table(
-            index="epoch", columns="n_params", values="test_error", aggfunc="first"
-        )
-        .sort_index()
-        .sort_index(axis=1)
-        .ffill()
-        for key, rows in runs.groupby([*FAMILY_KEYS, "seed"])
-    }
-
-
-def curve_at_epoch(grid: pd.DataFrame, epoch: int) -> pd.DataFrame:
-    """A seed's dense curve after ``epoch`` epochs of training (each run's latest evaluation
-    at or before it), as :func:`curve_at` reads it."""
-    before = grid.loc[:epoch]
-    row = before.iloc[-1] if len(before) else pd.Series(dtype=float)
-    return pd.DataFrame({"n_params": row.index.to_numpy(), "test_error": row.to_numpy()})
-
-
 def walk_score(trajectory: pd.DataFrame, dense: np.ndarray, prefix: str = "") -> dict[str, float]:
     """How closely pruned rounds follow a dense curve of the same seed (the same label-noise
     draw) at their non-zero parameter counts: the signed mean gap, the mean and largest
@@ -224,32 +193,6 @@ def sparse_threshold(trajectory: pd.DataFrame, tolerance: float) -> dict[str, fl
     return values
 
 
-def early_stopped(dense_run: pd.DataFrame, patience: int | None = None) -> pd.Series:
-    """The dense run's evaluation of lowest validation error (the earliest among ties), as a
-    retraining round stops: with ``patience``, the run is read as if it had ended once its
-    validation error had not reached a new low for that many epochs (what
-    :class:`ddprune.training.loop.Progress` does to a round), so that both arms are
-    early-stopped by one rule."""
-    ordered = dense_run.sort_values("epoch")
-    best = None
-    for label, epoch, error in zip(
-        ordered.index, ordered["epoch"], ordered["val_error"], strict=True
-    ):
-        if best is not None and patience is not None and epoch > best[2] + patience:
-            break  # the round would have stopped at epoch best + patience, before this one
-        if best is None or error < best[1]:
-            best = (label, error, epoch)
-    return ordered.loc[best[0]]
-
-
-def dense_at(dense_run: pd.DataFrame, epoch: int) -> pd.Series | None:
-    """The dense run's latest evaluation at or before ``epoch`` (its stop, if earlier); None
-    where it has none."""
-    ordered = dense_run.sort_values("epoch")
-    before = ordered[ordered["epoch"] <= epoch]
-    return before.iloc[-1] if len(before) else None
-
-
 @dataclass(frozen=True)
 class Footing:
     """How a trajectory's rounds were trained, which its dense references must match:
@@ -282,30 +225,6 @@ def _against_dense_run(
             ("delta_same_budget", 0, best_error - error),
         ]
     return values
-
-
-@dataclass(frozen=True)
-class SeedCurves:
-    """One seed's dense double-descent curves (``n_params``, ``test_error``, ascending) that
-    its pruned rounds are walked against: of the final models, and of each width's run
-    early-stopped by the rounds' rule (``stopped``); and every width at every evaluated
-    epoch (``grid``, :func:`epoch_grids`)."""
-
-    final: pd.DataFrame
-    stopped: pd.DataFrame | None = None
-    grid: pd.DataFrame | None = None
-
-    def choices(self) -> dict[str, pd.Series]:
-        """The dense models a user would pick on validation across widths: ``best_width``,
-        the final model of lowest validation error, and ``best_dense``, the one of lowest
-        validation error with every width early-stopped by the rounds' rule (the smaller
-        width among ties)."""
-        curves = {"best_width": self.final, "best_dense": self.stopped}
-        return {
-            name: curve.loc[curve["val_error"].idxmin()]
-            for name, curve in curves.items()
-            if curve is not None and len(curve)
-        }
 
 
 def _walks(pruned: pd.DataFrame, curves: SeedCurves, footing: Footing) -> dict[str, float]:
@@ -380,22 +299,6 @@ def trajectory_statistics(
         scores["passes_peak"] = float(counts.min() < peak_params < counts.max())
     values += [(name, 0, value) for name, value in scores.items()]
     return values
-
-
-def stopped_curves(dense: pd.DataFrame, patience: int | None) -> dict[tuple, pd.DataFrame]:
-    """Per family and seed, each width's run early-stopped by ``patience``
-    (:func:`early_stopped`): the dense curve a user choosing on validation gets."""
-    runs = without_diverged_runs(dense)
-    measured = ["n_params", "val_error", "test_error"]
-    rows = [
-        (*key, *early_stopped(run, patience)[measured])
-        for key, run in runs.groupby([*FAMILY_KEYS, "seed", "width"])
-    ]
-    table = pd.DataFrame(rows, columns=[*FAMILY_KEYS, "seed", "width", *measured])
-    return {
-        key: curve[["width", *measured]].sort_values("n_params", ignore_index=True)
-        for key, curve in table.groupby([*FAMILY_KEYS, "seed"])
-    }
 
 
 def _peak_params(curve: pd.DataFrame, family: FamilyThreshold | None) -> float | None:

@@ -23,7 +23,7 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.answer.statistics import dense_curves
+from ddprune.analysis.answer.dense_references import dense_curves
 from ddprune.analysis.figures.plotting import message, noise_labels, panels
 from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, final_rows
 
