@@ -80,7 +80,6 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
     weights remaining) is the dense source checkpoint.
     """
     pruning, colors = _sources(pruning)
-    methods = pruning["method"].nunique()  # a row each: a wide figure's text is unreadable
     pruning["remaining"] = pruning["n_prunable_nonzero"] / pruning["n_prunable"]
     keys = ["method", "noise", "noise_kind", "source", "round"]
     long = pruning.melt(
@@ -95,9 +94,13 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
         if long["value"].isna().all():
             return message("Nothing to draw: no pruned source was trained on noisy labels.")
     long["metric"] = long["key"].map(PRUNE_METRICS)
+    # A row per method (and noise level): a figure as wide as metrics x noise levels passes
+    # plotnine's 25-inch limit at four levels, and its text is unreadable well before.
+    long["row"] = long["method"]
     if panels(long) > 1:
-        long["metric"] = long["metric"] + ", " + noise_labels(long)
-    mean = long.groupby([*keys, "metric"], observed=True, as_index=False)[
+        long["row"] = long["method"] + ", " + noise_labels(long)
+    rows = long["row"].nunique()
+    mean = long.groupby([*keys, "metric", "row"], observed=True, as_index=False)[
         ["remaining", "value"]
     ].mean()
     breaks = [1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]
@@ -112,7 +115,7 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
             labels=lambda bs: [f"{b:.1%}".replace(".0%", "%") for b in bs],
         )
         + scale_color_manual(values=colors)
-        + facet_grid("method ~ metric", scales="free_y")
+        + facet_grid("row ~ metric", scales="free_y")
         + labs(
             x="prunable weights remaining\n(log scale; sparsity grows to the right)",
             y="",
@@ -126,7 +129,7 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
             caption="\n".join(filter(None, notes)),
         )
         + theme_bw()
-        + theme(figure_size=(3.4 * long["metric"].nunique() + 3.5, 2.4 * methods + 1.5))
+        + theme(figure_size=(3.4 * long["metric"].nunique() + 3.5, 2.4 * rows + 1.5))
     )
 
 
