@@ -122,7 +122,9 @@ def wrap_caption(text: str, figure_width: float) -> str:
 
 
 def save(figure: ggplot, path: str | os.PathLike, dpi: int = 150) -> None:
-    """Save atomically; the format follows the file's extension (png, svg, pdf)."""
+    """Save atomically; the format follows the file's extension (png, svg, pdf). A figure
+    that grows past plotnine's 25-inch limit (many methods and noise levels) is still
+    drawn: a large figure beats a failed study."""
     suffix = os.path.splitext(os.fspath(path))[1].lstrip(".")
     with atomic_path(path) as tmp:
-        figure.save(tmp, format=suffix, dpi=dpi, verbose=False)
+        figure.save(tmp, format=suffix, dpi=dpi, verbose=False, limitsize=False)

@@ -73,6 +73,9 @@ def _sources(pruning: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     return pruning, colors
 
 
+MOST_COLUMNS = 4
+
+
 def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
     """Metrics vs the remaining fraction of prunable weights, one line per source checkpoint.
 
@@ -94,11 +97,16 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
         if long["value"].isna().all():
             return message("Nothing to draw: no pruned source was trained on noisy labels.")
     long["metric"] = long["key"].map(PRUNE_METRICS)
-    # A row per method (and noise level): a figure as wide as metrics x noise levels passes
-    # plotnine's 25-inch limit at four levels, and its text is unreadable well before.
+    # A row per method, a column per metric and noise level -- up to four columns: wider, the
+    # text is unreadable (and eight columns pass plotnine's 25-inch limit), so more noise
+    # levels go in the rows, beside the method.
     long["row"] = long["method"]
     if panels(long) > 1:
-        long["row"] = long["method"] + ", " + noise_labels(long)
+        noise = noise_labels(long)
+        if long["metric"].nunique() * panels(long) <= MOST_COLUMNS:
+            long["metric"] = long["metric"] + ", " + noise
+        else:
+            long["row"] = long["method"] + ", " + noise
     rows = long["row"].nunique()
     mean = long.groupby([*keys, "metric", "row"], observed=True, as_index=False)[
         ["remaining", "value"]
