@@ -15,7 +15,7 @@ from plotnine import ggplot
 from ddprune.analysis import summaries
 from ddprune.analysis.answer.comparisons import Primary, comparison_table
 from ddprune.analysis.answer.page import DECIDED, METHOD, inference_table, page_table, sentences
-from ddprune.analysis.answer.statistics import answer_table, per_seed_values
+from ddprune.analysis.answer.statistics import answer_table, per_seed_values, stop_patience
 from ddprune.analysis.figures import dense as dense_figures
 from ddprune.analysis.figures import plotting
 from ddprune.analysis.figures import pruning as pruning_figures
@@ -91,7 +91,9 @@ DRAW: dict[str, Callable[[Family], ggplot]] = {
         f.pruning, ["test_error", "train_error"]
     ),
     "memorization": lambda f: pruning_figures.pruning_curves(f.pruning, ["memorization"]),
-    "backwards_walk": lambda f: pruning_figures.backwards_walk(f.dense, f.pruning),
+    "backwards_walk": lambda f: pruning_figures.backwards_walk(
+        f.dense, f.pruning, stop_patience(f.study.prune)
+    ),
 }
 
 

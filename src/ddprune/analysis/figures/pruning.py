@@ -23,8 +23,8 @@ from plotnine import (
     theme_bw,
 )
 
-from ddprune.analysis.answer.dense_references import dense_curves
-from ddprune.analysis.figures.plotting import message, noise_labels, panels
+from ddprune.analysis.answer.dense_references import dense_curves, stopped_curves
+from ddprune.analysis.figures.plotting import message, noise_labels, panels, wrap_caption
 from ddprune.analysis.summaries import FAMILY_KEYS, diverged_caption, final_rows
 
 ROLE_COLORS = {"before": "#1f77b4", "at": "#d62728", "after": "#ff7f0e"}
@@ -141,37 +141,53 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
     )
 
 
-def _dense_band(dense: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
-    """The seed-mean dense test error per width with the seeds' range, once per method (a
-    facet row each)."""
-    curve = (
-        dense_curves(dense)
-        .groupby([*FAMILY_KEYS, "width"], as_index=False)
+def _dense_band(dense: pd.DataFrame, methods: Sequence[str], patience: int | None) -> pd.DataFrame:
+    """Per width, the seed mean and the seeds' range of two dense curves, once per method (a
+    facet row each): every width early-stopped by the rule that stops a round (``curve``
+    ``early-stopped``: what the walk gap compares each seed's rounds with) and the final
+    models (``final``)."""
+    stopped = pd.concat(
+        [
+            curve.assign(**dict(zip([*FAMILY_KEYS, "seed"], key, strict=True)))
+            for key, curve in stopped_curves(dense, patience).items()
+        ]
+    )
+    bands = [
+        rows.groupby([*FAMILY_KEYS, "width"], as_index=False)
         .agg(
             n_params=("n_params", "first"),
             test_error=("test_error", "mean"),
             low=("test_error", "min"),
             high=("test_error", "max"),
         )
-    )
-    return curve.merge(pd.DataFrame({"method": methods}), how="cross")
+        .assign(curve=name)
+        for name, rows in (("early-stopped", stopped), ("final", dense_curves(dense)))
+    ]
+    return pd.concat(bands, ignore_index=True).merge(pd.DataFrame({"method": methods}), how="cross")
 
 
-def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
+def backwards_walk(
+    dense: pd.DataFrame, pruning: pd.DataFrame, patience: int | None = None
+) -> ggplot:
     """Dense test error vs parameters with every pruned trajectory on the same axes.
 
     The dense curve (black, the seeds' min-max band in grey) is the seed mean of the curves
-    the walk gap compares each seed's rounds with
-    (:func:`ddprune.analysis.answer.statistics.dense_curves`: diverged runs left out); each
-    pruned trajectory is plotted against its non-zero
-    parameters, so a trajectory that follows the black curve walks double descent backwards.
+    the walk gap compares each seed's rounds with: every width early-stopped by the rule that
+    stops a round (``patience``, :func:`ddprune.analysis.answer.dense_references.
+    stopped_curves`; diverged runs left out); the final models' curve is dashed. Each pruned
+    trajectory is plotted against its non-zero parameters, so a trajectory that follows the
+    black curve walks double descent backwards.
     """
     pruning, colors = _sources(pruning)
-    curve = _dense_band(dense, pruning["method"].unique())
+    both = _dense_band(dense, pruning["method"].unique(), patience)
+    curve, final = both[both["curve"] == "early-stopped"], both[both["curve"] == "final"]
     keys = ["method", "noise", "noise_kind", "source", "round"]
     walk = pruning.groupby(keys, observed=True, as_index=False)[["n_nonzero", "test_error"]].mean()
-    for table in (curve, walk):
-        table["noise_label"] = noise_labels(table)
+    curve, final = (
+        curve.assign(noise_label=noise_labels(curve)),
+        final.assign(noise_label=noise_labels(final)),
+    )
+    walk["noise_label"] = noise_labels(walk)
     return (
         ggplot(walk, aes("n_nonzero", "test_error", color="source"))
         + geom_ribbon(
@@ -187,6 +203,14 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
         + geom_point(
             aes("n_params", "test_error"), data=curve, color="black", size=1.5, inherit_aes=False
         )
+        + geom_line(
+            aes("n_params", "test_error"),
+            data=final,
+            color="#616161",
+            linetype="dashed",
+            size=0.8,
+            inherit_aes=False,
+        )
         + geom_path(aes(group="source"), size=0.8)
         + geom_point(size=1.4)
         + scale_x_continuous(trans="log10")
@@ -201,8 +225,13 @@ def backwards_walk(dense: pd.DataFrame, pruning: pd.DataFrame) -> ggplot:
                 filter(
                     None,
                     [
-                        "Black: dense seed mean, grey: the seeds' range; colours: pruned "
-                        "trajectories (seed means).",
+                        wrap_caption(
+                            "Black: dense seed mean, each width early-stopped by the rule "
+                            "that stops a round (what the walk gap compares with), grey: the "
+                            "seeds' range; dashed: the final dense models; colours: pruned "
+                            "trajectories (seed means).",
+                            4.2 * panels(pruning) + 3.5,
+                        ),
                         diverged_caption(final_rows(dense)),
                         diverged_caption(pruning),
                     ],
