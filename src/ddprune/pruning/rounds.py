@@ -217,7 +217,7 @@ class Rounds:
             checkpoint_schedule(job.train, job.platform),
             session.progress,
             max_epochs=job.prune.budget(job.train),
-            patience=job.prune.patience,
+            patience=job.prune.stop_patience,
             masks=MaskedWeights(net, masks),
             lr_at=retraining_rates(
                 job.method, job.train, job.source_epoch, job.prune.rewind_epoch, n_train

@@ -122,6 +122,12 @@ class PruneConfig(ConfigSection):
         """Whether a round reports (and the next round prunes) its validation-best model."""
         return self.stop == "validation"
 
+    @property
+    def stop_patience(self) -> int | None:
+        """The patience that ends a round and reads the early-stopped dense references: None
+        without a validation stop (the config refuses one with ``stop: fixed``)."""
+        return self.patience if self.validation_stop else None
+
     def schedule(self, n_prunable: int) -> list[tuple[float, int]]:
         """(target sparsity, prunable weights kept) after each round of a model with
         ``n_prunable`` prunable weights.

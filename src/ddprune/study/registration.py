@@ -87,8 +87,8 @@ class Registration:
             else "after training results existed, so it designates rather than pre-registers"
         )
         return (
-            f"The primary comparison ({primary}; alpha {self.alpha:g}, tested alone in each of "
-            f"{len(self.families)} families) was registered on {self.registered}, {when} "
+            f"The primary comparison ({primary}; alpha {self.alpha:g}, tested alone in each "
+            f"family: {', '.join(self.families)}) was registered on {self.registered}, {when} "
             "(preregistration.yaml, with a SHA-256 of each config section it depends on)."
         )
 

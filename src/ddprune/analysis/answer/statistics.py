@@ -313,7 +313,7 @@ def _peak_params(curve: pd.DataFrame, family: FamilyThreshold | None) -> float |
 def stop_patience(prune: PruneConfig | None) -> int | None:
     """The patience that early-stops a round and the dense references (None: none -- a
     validation stop without patience, a fixed budget, or an unknown study)."""
-    return prune.patience if prune is not None and prune.validation_stop else None
+    return None if prune is None else prune.stop_patience
 
 
 def footings(prune: PruneConfig | None) -> dict[str, Footing]:
