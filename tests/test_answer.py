@@ -13,7 +13,14 @@ import pytest
 
 from ddprune.analysis.answer.comparisons import Primary, comparison_table
 from ddprune.analysis.answer.dense_references import curve_at, early_stopped
-from ddprune.analysis.answer.inference import holm, sign_flip_p, smallest_p, t_interval
+from ddprune.analysis.answer.inference import (
+    SignFlip,
+    fixed_sequence,
+    holm,
+    sign_flip_p,
+    smallest_p,
+    t_interval,
+)
 from ddprune.analysis.answer.page import inference_table, page_table, sentences
 from ddprune.analysis.answer.statistics import (
     answer_table,
@@ -101,21 +108,110 @@ def test_the_interval_is_the_t_interval_of_the_mean():
     assert all(math.isnan(v) for v in t_interval(np.array([1.0])))
 
 
+def brute_p(d: np.ndarray, centre: float = 0.0) -> tuple[float, float, float]:
+    """One-sided (greater, less) and two-sided sign-flip p at ``centre``, by enumerating every
+    sign pattern of the shifted differences."""
+    y = np.asarray(d, dtype=float) - centre
+    sums = np.array([np.dot(s, y) for s in itertools.product((1, -1), repeat=len(y))])
+    tie = 1e-9 * np.abs(d).max()
+    greater, less = np.mean(sums >= y.sum() - tie), np.mean(sums <= y.sum() + tie)
+    return greater, less, min(1.0, 2 * min(greater, less))
+
+
+def centres(d: np.ndarray, flips: SignFlip) -> np.ndarray:
+    """Candidate centres: a fine grid, every subset mean and both sides of each."""
+    grid = np.linspace(d.min() - 0.5, d.max() + 0.5, 201)
+    return np.concatenate([grid, flips.means, flips.means + 1e-7, flips.means - 1e-7])
+
+
 def test_the_sign_flip_p_is_the_exact_enumeration():
-    # [1, 2, 3]: of the 8 sign patterns only (+,+,+) and (-,-,-) reach |sum| 6
+    # [1, 2, 3]: only (+,+,+) reaches the sum 6, so each one-sided p is 1/8, the two-sided 1/4
     assert sign_flip_p(np.array([1.0, 2.0, 3.0])) == 0.25
     rng = np.random.default_rng(0)
-    for n in (4, 7, 13):  # 13 crosses the enumeration's block of 2^12 patterns
-        d = rng.normal(0.3, 1.0, n)
-        sums = [abs(np.dot(s, d)) for s in itertools.product((1, -1), repeat=n)]
-        exact = np.mean([s >= abs(d.sum()) - 1e-12 for s in sums])
-        assert sign_flip_p(d) == pytest.approx(exact)
+    for n in (4, 7):
+        d = rng.normal(0.3, 1.0, n).round(2)
+        flips = SignFlip(d)
+        for centre in centres(d, flips):
+            greater, less, both = brute_p(d, centre)
+            assert (flips.p_greater(centre), flips.p_less(centre)) == pytest.approx((greater, less))
+            assert flips.p(centre) == pytest.approx(both)
     assert smallest_p(3) == 0.25 and smallest_p(6) == pytest.approx(0.03125)
     assert sign_flip_p(np.full(6, -0.1)) == pytest.approx(smallest_p(6))
     # differences that sum to zero exactly (in error counts) are as extreme as any pattern
     assert sign_flip_p(np.array([0.1, 0.2, -0.3, 0.7, -0.4, -0.3])) == 1.0
     # a tied seed cannot be flipped: the test is the five others' (p >= 2/2^5)
     assert sign_flip_p(np.array([0.0, 0.1, 0.2, 0.1, 0.3, 0.2])) == pytest.approx(2 / 2**5)
+    # beyond the enumeration the patterns are sampled: the same p every run, near the exact
+    many = rng.normal(0.5, 1.0, 22)
+    assert SignFlip(many).p() == SignFlip(many).p()
+    assert SignFlip(many).p() == pytest.approx(SignFlip(many[:20]).p(), abs=0.1)
+
+
+def test_the_sign_flip_interval_is_every_centre_the_test_does_not_reject():
+    rng = np.random.default_rng(1)
+    for n, level in ((6, 0.95), (7, 0.9), (10, 0.95)):
+        d = rng.normal(0.2, 1.0, n).round(3)
+        flips = SignFlip(d)
+        low, high = flips.interval(level)
+        kept = [c for c in centres(d, flips) if brute_p(d, c)[2] >= 1 - level]
+        assert (low, high) == (pytest.approx(min(kept)), pytest.approx(max(kept)))
+        assert all(low - 1e-9 <= c <= high + 1e-9 for c in kept)  # an interval, no holes
+        # it excludes zero exactly when the test rejects at 1 - level
+        assert (low > 0 or high < 0) == (flips.p() < 1 - level)
+    # at 6 seeds and 95% it runs from the smallest difference to the largest
+    d = np.array([0.01, 0.03, -0.02, 0.05, 0.02, 0.04])
+    assert SignFlip(d).interval(0.95) == (pytest.approx(-0.02), pytest.approx(0.05))
+    assert SignFlip(d[:3]).interval(0.95) == (-math.inf, math.inf)  # 3 seeds reject nothing
+
+
+def test_two_one_sided_tests_of_equivalence_agree_with_brute_force():
+    rng = np.random.default_rng(2)
+    for n in (6, 8):
+        d = rng.normal(0.0, 0.5, n).round(3)
+        flips = SignFlip(d)
+        for margin in (0.1, 0.3, 0.6, 1.0, 2.0):
+            tost = max(brute_p(d, -margin)[0], brute_p(d, margin)[1])
+            assert flips.equivalence_p(margin) == pytest.approx(tost)
+        bound = flips.equivalence_bound(0.05)
+        assert flips.equivalence_p(bound + 1e-6) < 0.05 <= flips.equivalence_p(bound - 1e-6)
+    # the bound is the larger end of the 1 - 2 alpha interval, in absolute value
+    low, high = flips.interval(0.9)
+    assert bound == pytest.approx(max(-low, high))
+    assert SignFlip(d[:4]).equivalence_bound(0.05) == math.inf  # 4 seeds: p >= 1/16
+
+
+def test_the_minimum_detectable_effect_of_6_and_10_seeds():
+    # 6 seeds: decided only when all six differences share a sign, so a shift decides either
+    # way only once it carries the smallest difference above zero (mean - min = 0.0417) and
+    # the largest below it (max - mean = 0.0283)
+    six = np.array([0.01, 0.03, -0.02, 0.05, 0.02, 0.04])
+    assert SignFlip(six).detectable(0.05) == pytest.approx(0.13 / 6 + 0.02)
+    rng = np.random.default_rng(3)
+    for d in (six, rng.normal(0.0, 0.02, 10)):
+        mde = SignFlip(d).detectable(0.05)
+        centred = d - d.mean()
+        # the same scatter shifted by more than the MDE is decided whichever way it goes;
+        # by less, it is not decided in the direction that needs the full MDE
+        assert all(SignFlip(centred + s * (mde + 1e-6)).p() < 0.05 for s in (1, -1))
+        assert max(SignFlip(centred + s * (mde - 1e-4)).p() for s in (1, -1)) >= 0.05
+    assert SignFlip(six[:5]).detectable(0.05) == math.inf  # 5 seeds: p >= 1/16
+
+
+def test_the_fixed_sequence_stops_at_the_first_undecided_step():
+    assert fixed_sequence([0.01, 0.03, 0.2, 0.001, 0.01], 0.05) == [
+        "decided",
+        "decided",
+        "not decided",
+        "not reached",
+        "not reached",
+    ]
+    assert fixed_sequence([0.06, 0.001], 0.05) == ["not decided", "not reached"]
+    assert fixed_sequence([math.nan, 0.001], 0.05) == ["not decided", "not reached"]
+    assert fixed_sequence([], 0.05) == []
+    # its family-wise error: under the null of every step, a false claim needs the first
+    rng = np.random.default_rng(4)
+    claims = ["decided" in fixed_sequence(list(rng.uniform(size=5)), 0.05) for _ in range(20_000)]
+    assert np.mean(claims) == pytest.approx(0.05, abs=0.006)
 
 
 def test_holm_on_a_known_case():
@@ -358,29 +454,56 @@ def study_values(seeds=6, rewind_gain=0.04, random_gain=0.10):
     return values(dense=dense_table(seeds), pruning=pd.DataFrame(rows))
 
 
-def test_comparisons_are_paired_tested_and_corrected_in_their_families():
-    tested = comparison_table(study_values(), Primary("imp-rewind", "early-stopped"), 0.05, 0.95)
+def test_comparisons_are_tested_in_the_plans_order():
+    tested = comparison_table(
+        study_values(), Primary("imp-rewind", "early-stopped"), 0.05, 0.95, 0.01
+    )
     validate_table(tested, "comparisons")
     primary = tested[tested["family"] == "primary"]
     assert len(primary) == 1 and primary.iloc[0]["comparison"] == "vs-early-stopped"
-    assert primary.iloc[0]["method"] == "imp-rewind" and primary.iloc[0]["family_size"] == 1
+    assert primary.iloc[0]["method"] == "imp-rewind"
     assert primary.iloc[0]["p"] == pytest.approx(2 / 64)  # every seed improves: the floor
-    assert bool(primary.iloc[0]["decided"])  # 0.031 < 0.05, interval below zero
-    secondary = tested[tested["family"] == "secondary"]
-    assert (secondary["family_size"] == len(secondary)).all()
-    assert (secondary["p_adjusted"] >= secondary["p"]).all()
-    assert not secondary["decided"].any()  # 2/64 x a family of many cannot reach 0.05
+    assert primary.iloc[0]["decision"] == "lower"  # 0.031 < 0.05, interval below zero
+    # the primary method's other comparisons, in the questions' order: four decided at the
+    # floor p, then the walk (p 0.094) stops the sequence
+    sequence = tested[tested["family"] == "sequence"].sort_values("step")
+    assert list(sequence["comparison"]) == [
+        "vs-final",
+        "vs-best-width",
+        "vs-best-dense",
+        "source",
+        "walk",
+    ]
+    assert list(sequence["decision"]) == ["lower", "higher", "higher", "higher", "not decided"]
+    assert (sequence["method"] == "imp-rewind").all()
+    # the other method is exploratory: never decided, whatever its p
+    exploratory = tested[tested["family"] == "exploratory"]
+    assert set(exploratory["method"]) == {"random"} and not exploratory["decided"].any()
+    assert exploratory["p"].min() == pytest.approx(2 / 64)
     source = tested[tested["comparison"] == "source"].iloc[0]
     assert source["against"] == "before w20" and source["budgets"] == 2
-    method = tested[tested["comparison"] == "method"]
-    assert method.empty  # imp-finetune, random-rewind missing: no weights-vs-mask pair here
+    assert tested[tested["comparison"] == "method"].empty  # no weights-vs-mask pair here
+    # equivalence: the primary alone; then, in sequence, the early-stopped width and epoch
+    # (5.5 points worse), the neighbour and the walk. The first is not shown within 1 point,
+    # so the neighbour and the walk are not reached -- though the walk's own TOST p (1/64)
+    # is below alpha
+    assert primary.iloc[0]["equivalence"] == "not shown"
+    asked = tested[tested["equivalence_step"] > 0]
+    asked = asked[asked["family"] == "sequence"].sort_values("equivalence_step")
+    assert list(asked["comparison"]) == ["vs-best-dense", "source", "walk"]
+    assert list(asked["equivalence"]) == ["not shown", "not reached", "not reached"]
+    assert asked.iloc[2]["equivalence_p"] == pytest.approx(1 / 64)
+    wide = comparison_table(study_values(), Primary("imp-rewind", "early-stopped"), 0.05, 0.95, 0.1)
+    asked = wide[wide["equivalence_step"] > 0]
+    assert set(asked["equivalence"]) == {"equivalent"} and len(asked) == 4
+    assert (asked["equivalence_bound"] < 0.1).all()
 
 
 def test_the_headline_follows_the_designated_primary_even_when_another_looks_better():
     per_seed = study_values()
     table = answer_table(per_seed)
     for primary in ("imp-rewind", "random"):
-        tested = comparison_table(per_seed, Primary(primary, "early-stopped"), 0.05, 0.95)
+        tested = comparison_table(per_seed, Primary(primary, "early-stopped"), 0.05, 0.95, 0.01)
         first = sentences(table, tested, [FAMILY], primary, lambda family: "unused")[0]
         assert first.startswith("d/mlp, 20% noise: (1) Does the pruned IT model beat")
         assert f"Pruned with {primary} to its best round" in first
@@ -389,10 +512,12 @@ def test_the_headline_follows_the_designated_primary_even_when_another_looks_bet
 
 
 def test_the_page_says_what_the_numbers_say_and_no_more():
-    tested = comparison_table(values(), Primary("imp-rewind", "final"), 0.05, 0.95)
+    tested = comparison_table(values(), Primary("imp-rewind", "final"), 0.05, 0.95, 0.01)
     text = sentences(answer_table(values()), tested, [FAMILY], "imp-rewind", lambda f: "")
-    assert "Δ -4.0 [-6.5, -1.5] points of test error against the final dense model" in text[0]
-    assert "not decided at 3 seeds; 3 seeds cannot reach it" in text[0]  # 0.25 > 0.05
+    # 3 seeds: the sign-flip test rejects no centre at 0.05, so it has no interval
+    assert "Δ -4.0 (no interval at 3 seeds) points of test error against the final" in text[0]
+    assert "not decided: 3 seeds cannot reach alpha (the smallest p they allow is 0.25)" in text[0]
+    assert "not tested: the fixed sequence stopped earlier, at step 1 (vs-early-stopped" in text[1]
     assert text[1].startswith("(2) Does the pruned IT model beat the dense model early-stopped")
     assert text[3].startswith("(4) Does the pruned trajectory walk the dense curve backwards?")
     # each seed stops fitting at round 2; its worst validation error before its best round
@@ -402,10 +527,22 @@ def test_the_page_says_what_the_numbers_say_and_no_more():
     assert text[5].startswith("What this cannot show") and "between widths 20 and 40" in text[5]
     page = page_table(answer_table(values()))
     assert page.loc[0, "Δ vs final dense [95%]"] == "-4.0 [-6.5, -1.5]"
-    assert inference_table(tested)["decided"].eq("no").all()
-    decided = comparison_table(study_values(), Primary("imp-rewind", "final"), 0.05, 0.95)
+    assert set(inference_table(tested)["decision"]) == {"not decided", "not reached"}
+    decided = comparison_table(study_values(), Primary("imp-rewind", "final"), 0.05, 0.95, 0.01)
     text = sentences(answer_table(study_values()), decided, [FAMILY], "imp-rewind", str)
+    assert "Δ -4.5 [-5.0, -4.0] points of test error against the final dense model" in text[0]
     assert "tested alone at alpha 0.05): yes, lower." in text[0]
+    assert "random -10.5 [-11.0, -10.0] (p 0.031, exploratory, no claim)" in text[0]
+    assert "step 3 of the fixed sequence at alpha 0.05): pruned higher" in text[1]
+    assert (
+        "before w20 +7.8 [+7.5, +8.0] (mean over 2 budgets; IT worse, p 0.031, sequence " in text[2]
+    )
+    # equivalence to early stopping (4.5 points better) is not shown, which stops that sequence
+    assert "equivalence within ±1.0 points not shown (TOST p 1.00; these seeds could" in text[1]
+    assert "equivalence not tested (the equivalence sequence stopped earlier)" in text[2]
+    # the walk stops the sequence with a p of 0.094, and says what it could have decided
+    assert "not decided at 6 seeds (with their scatter, only a shift of more than 0.3" in text[3]
+    assert "equivalence not tested (the equivalence sequence stopped earlier)" in text[3]
     # No "between widths 40 and 40"; a comparison that is not at budgets averages none.
     sure = dataclasses.replace(FAMILY, it=dataclasses.replace(FAMILY.it, bootstrap=BOOT_40))
     text = sentences(answer_table(values()), tested, [sure], "imp-rewind", str)
@@ -417,7 +554,7 @@ def test_a_study_with_nothing_pruned_says_why():
     empty = values(pruning=pruning_table().iloc[:0])
     assert answer_table(empty).empty
     validate_table(answer_table(empty), "answer")
-    tested = comparison_table(empty, Primary("imp-rewind", "final"), 0.05, 0.95)
+    tested = comparison_table(empty, Primary("imp-rewind", "final"), 0.05, 0.95, 0.01)
     validate_table(tested, "comparisons")
     (text,) = sentences(answer_table(empty), tested, [FAMILY], "imp-rewind", lambda f: "why.")
     assert text == "d/mlp, 20% noise: why."

@@ -54,7 +54,7 @@ def test_answer_prints_the_four_questions_and_the_tests(in_tiny, capsys):
     assert code == 0, out
     assert "(1) Does the pruned IT model beat the final dense model?" in out
     assert "(4) Does the pruned trajectory walk the dense curve backwards?" in out
-    assert "sign-flip p" in out and "corrected p" in out  # the table of tests
+    assert "sign-flip p" in out and "sequence step 1" in out  # the table of tests
 
 
 def test_compare_puts_two_studies_side_by_side_with_a_figure(in_tiny, tmp_path):

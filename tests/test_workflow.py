@@ -129,9 +129,9 @@ def test_the_answer_comes_first(tiny_study):
     page = (results / "tables/answer.html").read_text()
     assert page.count("<p>digits/mlp, ") == 2  # a paragraph per noise level
     assert "(1) Does the pruned IT model beat the final dense model?" in page
-    assert "only when the comparison is decided" in page
+    assert "by the fixed-sequence procedure" in page
     tested = read_table(results / "comparisons.parquet", "comparisons")
-    assert set(tested["family"]) == {"primary", "secondary"}
+    assert set(tested["family"]) == {"primary", "sequence", "exploratory"}
     for figure in ("answer.png", "primary_by_noise.png"):
         assert (results / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

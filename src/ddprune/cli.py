@@ -181,8 +181,8 @@ def compare(first: Path, second: Path, figure: str | None = None) -> str:
             lines.append(
                 f"{name}: {row['dataset']}/{row['model']} noise {row['noise']}: {row['method']} "
                 f"{row['comparison']} Δ {100 * row['mean']:+.1f} points "
-                f"[{100 * row['low']:+.1f}, {100 * row['high']:+.1f}], p {row['p']:.3g}, "
-                f"{'decided' if row['decided'] else 'not decided'} ({row['seeds']} seeds)"
+                f"[{100 * row['flip_low']:+.1f}, {100 * row['flip_high']:+.1f}] (sign-flip), "
+                f"p {row['p']:.3g}, {row['decision']} ({row['seeds']} seeds)"
             )
     if figure:
         from ddprune.analysis.figures import plotting

@@ -150,7 +150,7 @@ def answer(
     )
     write_table(answer_table(values, config.level), answer, "answer")
     primary = Primary(**config.primary)
-    tested = comparison_table(values, primary, config.alpha, config.level)
+    tested = comparison_table(values, primary, config.alpha, config.level, config.margin)
     write_table(tested, comparisons, "comparisons")
 
 

@@ -166,12 +166,14 @@ class ThresholdConfig(ConfigSection):
 
 @dataclass(frozen=True)
 class AnswerConfig(ConfigSection):
-    """The ``answer`` section: the primary comparison and the test levels."""
+    """The ``answer`` section: the primary comparison, the test level, the equivalence
+    margin and the t intervals' coverage."""
 
     SECTION = "answer"
 
     primary: dict[str, str]
     alpha: float
+    margin: float
     level: float
 
     def __post_init__(self) -> None:

@@ -3,15 +3,16 @@
 A comparison is *pre-registered* only where a record of it precedes the results it is tested
 on; otherwise it is *designated*. The first ``snakemake`` run of a study writes
 ``results/<study>/preregistration.yaml`` before any job starts (Snakemake's ``onstart``, not
-in a dry run): the primary comparison, the families it is tested in, alpha and the interval
-level, every config section the numbers depend on (with defaults filled in) and a SHA-256 of
-each, the time, and whether any file of the study was already on disk (then the record is a
-designation, and the page says so). Every later run -- and the answer job -- checks the
-config against it: a study whose primary, levels or design differ from its registration
-refuses to run or answer, naming each field and the registration's time, until it is renamed
-or re-registered (the record deleted, which makes a study with results a designated one). An
-option that a later version of ddprune adds is no departure while it keeps its default: that
-default is the behaviour the registration ran under. Torch-free: planning reads it.
+in a dry run): the primary comparison, the families it is tested in, alpha, the equivalence
+margin and the interval level, every config section the numbers depend on (with defaults
+filled in) and a SHA-256 of each, the time, and whether any file of the study was already on
+disk (then the record is a designation, and the page says so). Every later run -- and the
+answer job -- checks the config against it: a study whose primary, levels or design differ
+from its registration refuses to run or answer, naming each field and the registration's
+time, until it is renamed or re-registered (the record deleted, which makes a study with
+results a designated one). An option that a later version of ddprune adds is no departure
+while it keeps its default: that default is the behaviour the registration ran under. Torch-
+free: planning reads it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from ddprune.study.runs import Study
 
 # The config sections that decide a study's numbers (platform does not: only rounding).
 DESIGN = ("datasets", "sweep", "train", "threshold", "prune", "closed_form", "answer")
+
+
+_DEFAULT_MARGIN = section_defaults("answer")["margin"]
 
 
 class RegistrationError(ValueError):
@@ -56,6 +60,9 @@ class Registration:
     # section -> its values, defaults filled in (None in a record of the first version, which
     # kept only the hashes: its sections are then compared by hash)
     design: dict[str, Any] | None = None
+    # the equivalence margin (None in a record written before ddprune tested equivalence:
+    # its margin is then the default, designated by the code rather than registered)
+    margin: float | None = None
 
     @classmethod
     def of(cls, study: Study, now: datetime, before_results: bool) -> Registration:
@@ -69,6 +76,7 @@ class Registration:
             families=families,
             alpha=answer.alpha,
             level=answer.level,
+            margin=answer.margin,
             sections={name: section_hash(config.get(name)) for name in DESIGN},
             design={name: config.get(name) for name in DESIGN},
         )
@@ -86,10 +94,18 @@ class Registration:
             if self.before_results
             else "after training results existed, so it designates rather than pre-registers"
         )
+        margin = (
+            f"the equivalence margin {100 * self.margin:g} points with it"
+            if self.margin is not None
+            else "the record predates the equivalence margin, which is the default, "
+            "designated rather than registered"
+        )
         return (
             f"The primary comparison ({primary}; alpha {self.alpha:g}, tested alone in each "
             f"family: {', '.join(self.families)}) was registered on {self.registered}, {when} "
-            "(preregistration.yaml, with a SHA-256 of each config section it depends on)."
+            f"({margin}; preregistration.yaml keeps a SHA-256 of each config section it "
+            "depends on). The order the other comparisons are tested in is fixed by the code "
+            "(the page's question order), not by this record."
         )
 
     def differences(self, study: Study) -> list[str]:
@@ -98,8 +114,9 @@ class Registration:
         found = [
             f"answer.{name}: registered {getattr(self, name)!r}, the config says "
             f"{getattr(now, name)!r}"
-            for name in ("primary", "alpha", "level")
+            for name in ("primary", "alpha", "level", "margin")
             if getattr(self, name) != getattr(now, name)
+            and not (name == "margin" and self.margin is None and now.margin == _DEFAULT_MARGIN)
         ]
         for name in DESIGN:
             if name != "answer" and self.sections.get(name) != now.sections[name]:

@@ -1,5 +1,5 @@
-"""The tested comparisons of a study, paired by seed, each with its interval, exact sign-flip
-p and the family it is corrected in -- the four questions the answer page asks, in order:
+"""The tested comparisons of a study, paired by seed, and the plan that tests them -- the four
+questions the answer page asks, in order:
 
 1. ``vs-final``: does the pruned IT model (its best round, chosen on validation) beat the
    final dense model?
@@ -15,22 +15,44 @@ p and the family it is corrected in -- the four questions the answer page asks, 
    against a random mask with them)?
 4. ``walk``: do the pruned rounds lie on the dense curve of the same seed (zero gap)?
 
-The comparison the config designates (``answer.primary``; pre-registered where its record
-precedes the results, :mod:`ddprune.study.registration`) is a family of its own, tested at
-``answer.alpha``; every other comparison is secondary, and Holm's correction runs over all of
-them together (the family size is printed with each p). A claim is *decided* when the
-corrected p is below alpha and the interval excludes zero, and then only in the interval's
-direction.
+The plan, per (dataset, model, noise) family, each part at ``answer.alpha``:
+
+- **primary**: the comparison the config designates (``answer.primary``; pre-registered
+  where its record precedes the results, :mod:`ddprune.study.registration`), tested alone.
+- **sequence**: every other comparison of the primary method (and the method contrasts),
+  tested for a difference in the questions' order by the fixed-sequence procedure: a
+  comparison is decided only if every one before it was, and the first that is not stops
+  the sequence. Holm over one flat family made every secondary undecidable by arithmetic
+  (2/2^6 times 22 is far above 0.05); the order the page asks its questions in earns the
+  power instead.
+- **equivalence**: the comparisons whose "no" would be a claim of no difference -- pruning
+  against early stopping, the IT against its neighbours, its mask against a random one, the
+  walk -- tested for equivalence within ``answer.margin`` (two one-sided sign-flip tests):
+  the primary alone, beside its difference test; the others in the same order, again as a
+  fixed sequence. A non-rejection is never read as "no difference".
+- **exploratory**: the other methods' comparisons, reported with their uncorrected p and
+  never decided.
+
+A difference is decided in the direction of the sign-flip interval, which excludes zero
+exactly when the test rejects (:class:`ddprune.analysis.answer.inference.SignFlip`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ddprune.analysis.answer.inference import decided, holm, paired, smallest_p
+from ddprune.analysis.answer.inference import (
+    DECIDED,
+    NOT_DECIDED,
+    SignFlip,
+    fixed_sequence,
+    paired,
+    smallest_p,
+)
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.foundations.tables import frame
 
@@ -49,12 +71,18 @@ BASELINES = {
     "best-width": "vs-best-width",
     "best-dense": "vs-best-dense",
 }
-# (a, b, what a - b asks) for the method contrasts at the IT source
+# (a, b, what a - b asks, whether "no difference" would be a claim) for the method contrasts
+# at the IT source: a mask that carries nothing a random one does not is such a claim.
 METHOD_PAIRS = (
-    ("imp-finetune", "imp-rewind", "the IT's trained weights against its mask alone"),
-    ("imp-rewind", "random-rewind", "the IT's mask against a random one, both rewound"),
-    ("imp-finetune", "random", "the IT's mask against a random one, both with its weights"),
+    ("imp-finetune", "imp-rewind", "the IT's trained weights against its mask alone", False),
+    ("imp-rewind", "random-rewind", "the IT's mask against a random one, both rewound", True),
+    ("imp-finetune", "random", "the IT's mask against a random one, both with its weights", True),
 )
+NEIGHBOURS = ("before", "after")  # source roles the IT is asked to be no worse than
+# Where a comparison stands in the plan (the ``family`` column) and what it concluded.
+PRIMARY, SEQUENCE, EXPLORATORY = "primary", "sequence", "exploratory"
+LOWER, HIGHER = "lower", "higher"
+EQUIVALENT, NOT_SHOWN, NOT_ASKED = "equivalent", "not shown", "not asked"
 
 
 @dataclass(frozen=True)
@@ -102,9 +130,16 @@ def _budget_difference(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.Series, int
     return (a.loc[seeds, common] - b.loc[seeds, common]).mean(axis=1), len(common)
 
 
+def _source_order(role: str, width: int, it_width: int) -> tuple[int, float]:
+    """Neighbours first (below, then above, nearest first), then the controls."""
+    rank = {"before": 0, "after": 1}.get(role, 2)
+    return rank, abs(math.log(width / it_width))
+
+
 def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
-    """Every comparison of one (dataset, model, noise) family's per-seed values: each with
-    its per-seed ``differences`` (a Series by seed) and what it compares."""
+    """Every comparison of one (dataset, model, noise) family's per-seed values, in the
+    order the page asks them: each with its per-seed ``differences`` (a Series by seed),
+    what it compares, and whether it asks for equivalence (``no_difference``)."""
     width_sources = values[values["axis"] == "width"]
     at = width_sources[width_sources["role"] == "at"]
     if at.empty:
@@ -114,7 +149,7 @@ def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
     methods = sorted(at["method"].unique())
     found = []
 
-    def add(name: str, method: str, against: str, differences: pd.Series, budgets: int = 0):
+    def add(name, method, against, differences, budgets=0, no_difference=False):
         if len(differences):
             found.append(
                 {
@@ -124,75 +159,122 @@ def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
                     "against": against,
                     "budgets": budgets,
                     "differences": differences,
+                    "no_difference": no_difference,
                 }
             )
 
     for method in methods:
         mine = {"method": method, "role": "at", "axis": "width"}
         add("vs-final", method, "final dense", _by_seed(values, "delta_best", **mine))
-        for name, against, statistic in (
-            ("vs-early-stopped", "early-stopped dense", "delta_early_stopped"),
-            ("vs-best-width", "best dense width (validation)", "delta_best_width"),
-            ("vs-best-dense", "best dense width and epoch (validation)", "delta_best_dense"),
+        # "pruning only matches early stopping" is a claim of no difference; "it matches the
+        # best final width" is not one anybody makes (pruning beats it or loses to it)
+        for name, against, statistic, no_difference in (
+            ("vs-early-stopped", "early-stopped dense", "delta_early_stopped", True),
+            ("vs-best-width", "best dense width (validation)", "delta_best_width", False),
+            ("vs-best-dense", "best dense width and epoch (validation)", "delta_best_dense", True),
         ):
-            add(name, method, against, _by_seed(values, statistic, **mine))
+            differences = _by_seed(values, statistic, **mine)
+            add(name, method, against, differences, 0, no_difference)
     for method in methods:
         mine = _at_budgets(width_sources, method=method, role="at")
         others = width_sources[
             (width_sources["method"] == method) & (width_sources["role"] != "at")
         ]
-        for (role, width), _ in others.groupby(["role", "width"], sort=False):
+        sources = others.groupby(["role", "width"]).size().index
+        for role, width in sorted(sources, key=lambda rw: _source_order(*rw, it_width)):
             theirs = _at_budgets(others, role=role, width=width)
             difference, budgets = _budget_difference(mine, theirs)
-            add("source", method, source_label(role, int(width)), difference, budgets)
-    for a, b, _ in METHOD_PAIRS:
+            label = source_label(role, int(width))
+            add("source", method, label, difference, budgets, role in NEIGHBOURS)
+    for a, b, _, no_difference in METHOD_PAIRS:
         if a in methods and b in methods:
             difference, budgets = _budget_difference(
                 _at_budgets(at, method=a), _at_budgets(at, method=b)
             )
-            add("method", a, b, difference, budgets)
+            add("method", a, b, difference, budgets, no_difference)
     for method in methods:
         mine = {"method": method, "role": "at", "axis": "width"}
-        add("walk", method, "dense curve", _by_seed(values, "walk_gap", **mine))
+        add("walk", method, "dense curve", _by_seed(values, "walk_gap", **mine), 0, True)
     return found
 
 
-def comparison_table(
-    values: pd.DataFrame, primary: Primary, alpha: float, level: float
-) -> pd.DataFrame:
-    """Every family's comparisons with their inference: the ``comparisons`` table.
+def _family_plan(found: list[dict[str, Any]], primary: Primary) -> None:
+    """Place each of one family's comparisons in the plan: its ``family``, its ``step`` in
+    the difference sequence and its ``equivalence_step`` (0: not asked). The primary is
+    step 1 of both its tests, alone: its difference and equivalence nulls cannot both be
+    true (the margin is above zero), so testing both at alpha keeps its error at alpha."""
+    steps = equivalence_steps = 0
+    for row in found:
+        row["family"], row["step"], row["equivalence_step"] = EXPLORATORY, 0, 0
+        if (row["comparison"], row["method"]) == (primary.comparison, primary.method):
+            row["family"], row["step"] = PRIMARY, 1
+            row["equivalence_step"] = int(row["no_difference"])
+        elif row["method"] == primary.method or row["comparison"] == "method":
+            steps += 1
+            row["family"], row["step"] = SEQUENCE, steps
+            if row["no_difference"]:
+                equivalence_steps += 1
+                row["equivalence_step"] = equivalence_steps
 
-    The primary comparison of each (dataset, model, noise) family is tested alone at
-    ``alpha``; the rest of the study's comparisons form one secondary family, Holm-corrected.
-    """
+
+def _decide(rows: list[dict[str, Any]], alpha: float) -> None:
+    """Each comparison's ``decision`` (lower, higher, not decided, not reached, or
+    exploratory) and ``equivalence`` (equivalent, not shown, not reached, not asked)."""
+    primary = [r for r in rows if r["family"] == PRIMARY]
+    sequence = sorted((r for r in rows if r["family"] == SEQUENCE), key=lambda r: r["step"])
+    asked = sorted(
+        (r for r in sequence if r["equivalence_step"]), key=lambda r: r["equivalence_step"]
+    )
+
+    def alone(p: float) -> str:  # a test that is its own family
+        return DECIDED if p < alpha else NOT_DECIDED
+
+    differences = [
+        *((r, alone(r["p"])) for r in primary),
+        *zip(sequence, fixed_sequence([r["p"] for r in sequence], alpha), strict=True),
+    ]
+    equivalences = [
+        *((r, alone(r["equivalence_p"])) for r in primary if r["equivalence_step"]),
+        *zip(asked, fixed_sequence([r["equivalence_p"] for r in asked], alpha), strict=True),
+    ]
+    for row in rows:
+        row["decision"], row["equivalence"] = EXPLORATORY, NOT_ASKED
+    for row, outcome in differences:
+        side = LOWER if row["flip_high"] < 0 else HIGHER
+        row["decision"] = side if outcome == DECIDED else outcome
+    for row, outcome in equivalences:
+        row["equivalence"] = {DECIDED: EQUIVALENT, NOT_DECIDED: NOT_SHOWN}.get(outcome, outcome)
+
+
+def comparison_table(
+    values: pd.DataFrame, primary: Primary, alpha: float, level: float, margin: float
+) -> pd.DataFrame:
+    """Every family's comparisons with their inference and their place in the plan (the
+    module's docstring): the ``comparisons`` table."""
     rows = []
-    if values.empty:
-        return frame([], "comparisons")
-    for key, group in values.groupby(["study", *FAMILY_KEYS], sort=True):
-        for found in family_comparisons(group):
-            d = found.pop("differences").to_numpy(dtype=float)
-            is_primary = (found["comparison"], found["method"]) == (
-                primary.comparison,
-                primary.method,
+    for key, group in values.groupby(["study", *FAMILY_KEYS], sort=True) if len(values) else []:
+        found = family_comparisons(group)
+        _family_plan(found, primary)
+        for row in found:
+            d = row.pop("differences").to_numpy(dtype=float)
+            row.pop("no_difference")
+            flips = SignFlip(d)
+            flip_low, flip_high = flips.interval(1 - alpha)
+            row.update(
+                dict(zip(["study", *FAMILY_KEYS], key, strict=True)),
+                question=QUESTIONS[row["comparison"]],
+                **paired(d, level),
+                flip_low=flip_low,
+                flip_high=flip_high,
+                smallest_p=smallest_p(len(d)),
+                detectable=flips.detectable(alpha),
+                equivalence_p=flips.equivalence_p(margin),
+                equivalence_bound=flips.equivalence_bound(alpha),
+                alpha=alpha,
+                margin=margin,
             )
-            rows.append(
-                {
-                    **dict(zip(["study", *FAMILY_KEYS], key, strict=True)),
-                    "question": QUESTIONS[found["comparison"]],
-                    **found,
-                    **paired(d, level),
-                    "smallest_p": smallest_p(len(d)),
-                    "family": "primary" if is_primary else "secondary",
-                }
-            )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return frame([], "comparisons")
-    table["p_adjusted"] = table["p"]
-    table["family_size"] = 1
-    secondary = table["family"] == "secondary"
-    table.loc[secondary, "p_adjusted"] = holm(table.loc[secondary, "p"].tolist())
-    table.loc[secondary, "family_size"] = int(secondary.sum())
-    table["decided"] = decided(table["p_adjusted"], table["low"], table["high"], alpha)
-    table["alpha"] = alpha
-    return frame(table.to_dict("records"), "comparisons")
+        _decide(found, alpha)
+        rows += found
+    for row in rows:
+        row["decided"] = row["decision"] in (LOWER, HIGHER)
+    return frame(rows, "comparisons")

@@ -19,22 +19,35 @@ from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.catalog import DEFAULT_NOISE_KIND
 from ddprune.study.threshold_file import FamilyThreshold
 
-NONE = "n/a"  # a statistic that has no value for this source
+NONE = "n/a"
+PLAN_ORDER = ["primary", "sequence", "exploratory"]  # a statistic that has no value for this source
 ORACLE_EPOCH = ("delta_best_epoch_oracle", 0)
 DECIDED = (
-    "A sentence says which side is better only when the comparison is decided: its exact "
-    "sign-flip p, corrected in its family, is below alpha and its paired t interval excludes "
-    "zero. The primary comparison (answer.primary) is a family of its own; "
-    "every other comparison of the study is Holm-corrected in one secondary family. "
-    "'Not decided' is not 'no effect': it says the seeds cannot tell."
+    "How the comparisons are tested, in each dataset, model and noise level, each at alpha "
+    "(answer.alpha): the primary comparison (answer.primary) alone; the primary method's "
+    "other comparisons for a difference, in the questions' order, by the fixed-sequence "
+    "procedure -- a comparison is tested only when every one before it was decided, so the "
+    "first that is not stops the sequence and those after it are 'not reached', however "
+    "large; the comparisons whose 'no' would claim no difference (pruning against early "
+    "stopping, the IT against its neighbours, its mask against a random one, the walk) for "
+    "equivalence within answer.margin by two one-sided sign-flip tests -- the primary alone, "
+    "the others again in sequence; the other methods' comparisons are exploratory and never "
+    "decided. A difference is decided when its exact sign-flip p is below alpha, in the "
+    "direction of its sign-flip interval (which then excludes zero). 'Not decided' is not 'no "
+    "effect': each says the smallest shift its seeds could have decided (the minimum "
+    "detectable effect, with their scatter); only 'equivalent' says two sides do not differ "
+    "by more than the margin."
 )
 METHOD = (
     "Every choice is made on validation data (labels noised like the training labels): the "
     "IT, the best pruned round, and the epoch of each retraining round and of the dense "
     "baseline, both early-stopped by one rule (prune.stop, prune.patience); test error is "
     "read at the chosen points. Columns marked oracle choose on test and are shown only to "
-    f"measure how much that would flatter the answer. Intervals: paired t, {LEVEL:.0%} "
-    "(unless answer.level says otherwise), over seeds. Errors and Δ in percentage points. The "
+    "measure how much that would flatter the answer. A tested comparison's interval is the "
+    "sign-flip interval at 1 - alpha: the shifts its test does not reject (at 6 seeds and "
+    "alpha 0.05, the smallest to the largest difference). Every other interval is a paired t "
+    f"interval, {LEVEL:.0%} (unless answer.level says otherwise), over seeds. Errors and Δ in "
+    "percentage points. The "
     "walk gap compares each pruned round with the same seed's dense curve, each width "
     "early-stopped by the same rule (interpolated on log-parameters between trained widths; "
     "rounds outside the trained range are not compared). The sparse IT is the first round "
@@ -116,8 +129,30 @@ def _p(value: float) -> str:
     return NONE if math.isnan(value) else (f"{value:.3f}" if value < 0.1 else f"{value:.2f}")
 
 
+def _flip(row: pd.Series) -> str:
+    """A tested comparison's mean and sign-flip interval, in points."""
+    if math.isinf(row["flip_low"]):
+        return f"{_points(row['mean'], True)} (no interval at {row['seeds']} seeds)"
+    low, high = _points(row["flip_low"], True), _points(row["flip_high"], True)
+    return f"{_points(row['mean'], True)} [{low}, {high}]"
+
+
+def _plan(row: pd.Series) -> str:
+    """Where a comparison's difference test stands in the plan, in brief."""
+    if row["family"] == "sequence":
+        return f"sequence step {row['step']}"
+    return str(row["family"])
+
+
+def _equivalence_brief(row: pd.Series) -> str:
+    if row["equivalence"] == "not asked":
+        return NONE
+    return f"{row['equivalence']} (TOST p {_p(row['equivalence_p'])})"
+
+
 def inference_table(comparisons: pd.DataFrame) -> pd.DataFrame:
     """The tested comparisons, question by question, for the answer page."""
+    margin = comparisons["margin"].iloc[0] if len(comparisons) else math.nan
     return pd.DataFrame(
         [
             {
@@ -131,15 +166,18 @@ def inference_table(comparisons: pd.DataFrame) -> pd.DataFrame:
                 "against": r["against"],
                 "budgets averaged": r["budgets"] or NONE,  # 0: not a comparison at budgets
                 "seeds": r["seeds"],
-                "Δ [interval]": _interval(r),
+                "Δ [sign-flip interval]": _flip(r),
+                "t interval": _interval(r),
                 "sign-flip p": _p(r["p"]),
-                "family": f"{r['family']} ({r['family_size']})",
-                "corrected p": _p(r["p_adjusted"]),
-                "decided": "yes" if r["decided"] else "no",
+                "plan": _plan(r),
+                "decision": r["decision"],
+                "detectable shift": _points(r["detectable"]),
+                f"equivalent within ±{_points(margin)}": _equivalence_brief(r),
+                "equivalence bound": _points(r["equivalence_bound"]),
             }
-            for _, r in comparisons.sort_values(
-                ["question", "comparison"], kind="stable"
-            ).iterrows()
+            for _, r in comparisons.assign(rank=comparisons["family"].map(PLAN_ORDER.index))
+            .sort_values(["question", "rank", "step"], kind="stable")
+            .iterrows()
         ]
     )
 
@@ -147,32 +185,78 @@ def inference_table(comparisons: pd.DataFrame) -> pd.DataFrame:
 def _tested(row: pd.Series, kind: str = "designated") -> str:
     """The inference of one comparison, in words; ``kind``: how the primary was chosen
     (``pre-registered`` only where a registration precedes the results)."""
-    where = (
-        f"the {kind} primary comparison, tested alone at alpha {row['alpha']:g}"
-        if row["family"] == "primary"
-        else f"Holm-corrected p {_p(row['p_adjusted'])} in a family of {row['family_size']}"
-    )
+    where = {
+        "primary": f"the {kind} primary comparison, tested alone at alpha {row['alpha']:g}",
+        "sequence": f"step {row['step']} of the fixed sequence at alpha {row['alpha']:g}",
+    }.get(row["family"], "exploratory, no claim")
     return f"{row['seeds']} seeds; sign-flip p {_p(row['p'])}, {where}"
 
 
-def _verdict(row: pd.Series, lower: str, higher: str) -> str:
-    """``lower`` or ``higher`` when decided (by the sign of Δ), else "not decided"."""
+def _verdict(row: pd.Series, lower: str, higher: str, stopped: str = "") -> str:
+    """``lower`` or ``higher`` when decided, else why not: the seeds, the minimum detectable
+    effect, or the earlier step that stopped the sequence (``stopped``)."""
     if row["decided"]:
-        return lower if row["mean"] < 0 else higher
-    floor = row["smallest_p"] * (row["family_size"] if row["family"] == "secondary" else 1)
-    why = (
-        f"; {row['seeds']} seeds cannot reach it (the smallest corrected p they allow is "
-        f"{_p(min(1.0, floor))})"
-        if floor >= row["alpha"]
-        else ""
+        return lower if row["decision"] == "lower" else higher
+    if row["decision"] == "not reached":
+        return f"not tested: the fixed sequence stopped earlier, at {stopped}"
+    if row["decision"] == "exploratory":
+        return "exploratory, not decided"
+    if math.isinf(row["detectable"]):
+        return (
+            f"not decided: {row['seeds']} seeds cannot reach alpha (the smallest p they allow "
+            f"is {_p(row['smallest_p'])})"
+        )
+    return (
+        f"not decided at {row['seeds']} seeds (with their scatter, only a shift of more than "
+        f"{_points(row['detectable'])} points either way would have been)"
     )
-    return f"not decided at {row['seeds']} seeds{why}"
+
+
+def _equivalence(row: pd.Series) -> str:
+    """What the equivalence test says of one comparison, as a clause ('' if not asked)."""
+    margin = _points(row["margin"])
+    if row["equivalence"] == "equivalent":
+        where = (
+            "tested alone"
+            if row["family"] == "primary"
+            else f"step {row['equivalence_step']} of the equivalence sequence"
+        )
+        return f"equivalent within ±{margin} points (TOST p {_p(row['equivalence_p'])}, {where})"
+    if row["equivalence"] == "not shown":
+        bound = row["equivalence_bound"]
+        could = "at no margin" if math.isinf(bound) else f"only within ±{100 * bound:.2f} points"
+        return (
+            f"equivalence within ±{margin} points not shown (TOST p "
+            f"{_p(row['equivalence_p'])}; these seeds could show it {could})"
+        )
+    if row["equivalence"] == "not reached":
+        return "equivalence not tested (the equivalence sequence stopped earlier)"
+    return ""
+
+
+def _also(row: pd.Series) -> str:
+    """The equivalence clause that follows a verdict ('' where none is asked)."""
+    clause = _equivalence(row)
+    return f"; {clause}" if clause else ""
+
+
+def _stopped(comparisons: pd.DataFrame) -> str:
+    """The step that stopped a family's difference sequence, in words."""
+    rows = comparisons[comparisons["decision"] == "not decided"]
+    rows = rows[rows["family"] == "sequence"]
+    if rows.empty:
+        return "no step"
+    row = rows.sort_values("step").iloc[0]
+    return f"step {row['step']} ({row['comparison']}, {row['method']} against {row['against']})"
 
 
 def _short(row: pd.Series, lower: str = "lower", higher: str = "higher") -> str:
-    """A listed comparison's test in brief: which side is better if decided, the corrected p."""
-    side = (lower if row["mean"] < 0 else higher) if row["decided"] else "not decided"
-    return f"{side}, corrected p {_p(row['p_adjusted'])}"
+    """A listed comparison's test in brief: which side is better if decided, else its
+    decision; the p and the plan."""
+    if row["family"] == "exploratory":
+        return f"p {_p(row['p'])}, exploratory, no claim"
+    side = (lower if row["decision"] == "lower" else higher) if row["decided"] else row["decision"]
+    return f"{side}, p {_p(row['p'])}, {_plan(row)}{_also(row)}"
 
 
 def _pick(comparisons: pd.DataFrame, name: str, **where: Any) -> pd.DataFrame:
@@ -199,14 +283,16 @@ def _question_dense(
     head = f"({number}) Does the pruned IT model beat {baseline}? "
     rows = _pick(comparisons, name)
     mine = rows[rows["method"] == method]
+    stopped = _stopped(comparisons)
     if mine.empty:
         return head + f"Not measured: no IT source was pruned with {method}."
     row = mine.iloc[0]
     text = head + (
         f"Pruned with {method} to its best round on validation "
         f"({_mean(found, 'best_sparsity'):.0%} sparse), the IT model ({row['source']}) has "
-        f"Δ {_interval(row)} points of test error against {baseline} "
-        f"({_tested(row, kind)}): {_verdict(row, 'yes, lower', 'no, higher')}."
+        f"Δ {_flip(row)} points of test error against {baseline} "
+        f"({_tested(row, kind)}): {_verdict(row, 'yes, lower', 'no, higher', stopped)}"
+        f"{_also(row)}."
     )
     if name == "vs-early-stopped":
         text += (
@@ -219,7 +305,7 @@ def _question_dense(
     if len(others):
         text += (
             " Other methods: "
-            + "; ".join(f"{r['method']} {_interval(r)} ({_short(r)})" for _, r in others.iterrows())
+            + "; ".join(f"{r['method']} {_flip(r)} ({_short(r)})" for _, r in others.iterrows())
             + "."
         )
     return text
@@ -248,8 +334,9 @@ def _chosen_widths(
             row = rows.iloc[0]
             parts.append(
                 f"against {what} (the chosen width averages {_mean(found, choice):.0f}), Δ "
-                f"{_interval(row)} ({_tested(row, kind)}): "
-                f"{_verdict(row, 'pruned lower', 'pruned higher')}"
+                f"{_flip(row)} ({_tested(row, kind)}): "
+                f"{_verdict(row, 'pruned lower', 'pruned higher', _stopped(comparisons))}"
+                f"{_also(row)}"
             )
     if not parts:
         return ""
@@ -270,20 +357,20 @@ def _question_start(comparisons: pd.DataFrame, method: str) -> str:
         text = head + (
             f"At equal budgets with {method}, the IT model's test error minus that of "
             + "; ".join(
-                f"{r['against']} {_interval(r)} ({_over_budgets(r['budgets'])}; "
+                f"{r['against']} {_flip(r)} ({_over_budgets(r['budgets'])}; "
                 f"{_short(r, 'IT better', 'IT worse')})"
                 for _, r in sources.iterrows()
             )
             + f" ({sources['seeds'].min()} seeds)."
         )
     pairs = _pick(comparisons, "method")
-    asks = {(a, b): what for a, b, what in METHOD_PAIRS}
+    asks = {(a, b): what for a, b, what, _ in METHOD_PAIRS}
     if len(pairs):
         text += (
             " Weights or mask, at the IT model's budgets: "
             + "; ".join(
                 f"{r['method']} minus {r['against']} ({asks[(r['method'], r['against'])]}) "
-                f"{_interval(r)} ({_short(r, r['method'] + ' better', r['against'] + ' better')})"
+                f"{_flip(r)} ({_short(r, r['method'] + ' better', r['against'] + ' better')})"
                 for _, r in pairs.iterrows()
             )
             + "."
@@ -311,14 +398,19 @@ def _question_walk(comparisons: pd.DataFrame, found: dict, method: str) -> str:
         "its rounds beat dense models of their size chosen alike: pruning does more than walk back",
         "its rounds are worse than dense models of their size chosen alike: it does not walk "
         "the curve",
+        _stopped(comparisons),
     )
+    equivalence = _equivalence(row)
+    if row["equivalence"] == "equivalent":
+        equivalence += ": its rounds lie on the dense curve, within the margin"
     return (
         head
         + (
-            f"With {method}, the IT model's pruned rounds lie {_interval(row)} points from the "
+            f"With {method}, the IT model's pruned rounds lie {_flip(row)} points from the "
             "same seed's dense models of equal size, each early-stopped on validation by the "
             "rule that stops a round, within the same budget (mean over the rounds; largest "
-            f"gap {_points(_mean(found, 'walk_max_abs'))}; {_tested(row)}): {verdict}."
+            f"gap {_points(_mean(found, 'walk_max_abs'))}; {_tested(row)}): {verdict}"
+            + (f"; {equivalence}." if equivalence else ".")
         )
         + others
     )
@@ -335,18 +427,15 @@ def _sparse(found: dict, method: str) -> str:
     return (
         f"Sparse double descent (He et al. 2022; described, not tested): with {method} the IT "
         f"model stops fitting its noisy labels at round {crossed['mean']:.1f} on average (the "
-        f"sparse IT, in {crossed['seeds']} seeds); its worst validation error before its best "
-        f"round sits within one round of it in {_count(found.get(('peak_at_sparse_it', 0)))} "
-        f"seeds (worst round {_mean(found, 'peak_round'):.1f}, best "
-        f"{_mean(found, 'best_round'):.1f} on average)."
+        f"sparse IT, in {crossed['seeds']} seed{'s' * (crossed['seeds'] != 1)}); its worst "
+        "validation error before its best round sits within one round of it in "
+        f"{_count(found.get(('peak_at_sparse_it', 0)))} seeds (worst round "
+        f"{_mean(found, 'peak_round'):.1f}, best {_mean(found, 'best_round'):.1f} on average)."
     )
 
 
 def _limits(family: FamilyThreshold, comparisons: pd.DataFrame, seeds: int) -> str:
     """What the study cannot show, from its own numbers."""
-    secondary = comparisons[comparisons["family"] == "secondary"]
-    size = int(secondary["family_size"].max()) if len(secondary) else 0
-    floor = min(1.0, size * 2.0 / 2.0**seeds) if size else math.nan
     boot = family.it.bootstrap
     if boot.get("status") != "ok":
         interval = "the IT has no bootstrap interval"
@@ -354,13 +443,15 @@ def _limits(family: FamilyThreshold, comparisons: pd.DataFrame, seeds: int) -> s
         interval = f"its seed bootstrap puts the IT at width {boot['low']} in 95% of resamples"
     else:
         interval = f"its seed bootstrap puts the IT between widths {boot['low']} and {boot['high']}"
+    unreached = int((comparisons["decision"] == "not reached").sum())
     return (
         f"What this cannot show: one dataset, model and noise level per paragraph; {seeds} "
-        f"seeds, so no comparison can reach a p below {2.0 / 2.0**seeds:.3g}, and a secondary "
-        f"one, corrected among {size}, none below {_p(floor)}; {interval}; a comparison "
-        "that is not decided may still hold a real effect smaller than its interval; and a "
-        "gap of zero along the walk is consistent with walking the curve backwards, not a "
-        "proof of it."
+        f"seeds, so no comparison can reach a p below {2.0 / 2.0**seeds:.3g}; {interval}; "
+        f"{unreached} comparison(s) of the sequence were not reached, and say nothing either "
+        "way; a comparison that is not decided may still hold a real effect smaller than its "
+        "detectable shift; the order of the sequence is the page's question order, fixed by "
+        "the code, and a different order would decide different comparisons; and a gap of zero "
+        "along the walk is consistent with walking the curve backwards, not a proof of it."
     )
 
 

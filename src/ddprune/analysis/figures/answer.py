@@ -3,6 +3,7 @@ primary method's Δ against label noise."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from plotnine import (
     aes,
@@ -76,7 +77,8 @@ def answer_figure(table: pd.DataFrame) -> ggplot:
 
 def by_noise(comparisons: pd.DataFrame, method: str) -> ggplot:
     """``method``'s Δ at the IT model against the final and the early-stopped dense model, at
-    each noise level (a column per dataset and model), decided ones filled."""
+    each noise level (a column per dataset and model), with sign-flip intervals at 1 - alpha,
+    decided ones filled."""
     names = {"vs-final": "vs final dense", "vs-early-stopped": "vs early-stopped dense"}
     rows = comparisons[comparisons["comparison"].isin(list(names))].copy()
     rows["against"] = rows["comparison"].map(names)
@@ -86,13 +88,17 @@ def by_noise(comparisons: pd.DataFrame, method: str) -> ggplot:
     rows["noise_level"] = pd.Categorical(
         [f"{n:.0%}" for n in rows["noise"]], [f"{n:.0%}" for n in levels]
     )
+    # The interval that inverts the test that fills the point; none where seeds are too few.
+    rows["low"] = rows["flip_low"].where(np.isfinite(rows["flip_low"]))
+    rows["high"] = rows["flip_high"].where(np.isfinite(rows["flip_high"]))
     for column in ("mean", "low", "high"):
         rows[column] = 100 * rows[column]
     dodge = position_dodge(width=0.4)
     # One noise level is no curve against noise: the title says which level it is.
     over = "against label noise" if len(levels) > 1 else f"at {levels[0]:.0%} label noise"
     return (
-        ggplot(rows, aes("noise_level", "mean", color="against"))
+        # one group per baseline, so that the filled and open points dodge with their bars
+        ggplot(rows, aes("noise_level", "mean", color="against", group="against"))
         + geom_hline(yintercept=0, linetype="dashed", color="grey")
         + geom_errorbar(aes(ymin="low", ymax="high"), width=0.25, position=dodge)
         # Circles everywhere (the colour legend draws circles too), filled where decided.
