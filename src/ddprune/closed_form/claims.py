@@ -2,21 +2,27 @@
 the risk curves per estimator, the paired contrasts that decide each claim, and the sentences.
 
 The claims (Chang, Li, Oymak & Thrampoulidis, AAAI 2021) and the contrasts that test them,
-per regime (one (dataset, model, noise) family), paired by seed:
+per regime (one (dataset, model, noise) family), paired by seed, **one contrast per width**:
 
 - (a) pruning a large model beats the small model on the known features: ``pruned`` (and
-  ``refit``) - ``small`` at every width above ``keep``;
-- (b) the pruned model has a double descent of its own: its risk at the widest p minus its
+  ``refit``) - ``small``;
+- (b) the pruned model has a double descent of its own: its risk at each p > n minus its
   risk at the p < n chosen on validation (the dense model's the same, for comparison);
-- (c) refitting after pruning helps with correlated features: ``refit`` - ``pruned``, per seed
-  averaged over the well overparameterised widths (p >= 2n, past the peak's blow-up);
-- the tuned baseline: ``pruned`` - ``small-ridge`` over the same widths (does pruning beat a
-  small model that is regularised as well as validation can tune it?);
+- (c) refitting after pruning helps with correlated features: ``refit`` - ``pruned``;
+- the tuned baseline: ``pruned`` - ``small-ridge`` (does pruning beat a small model that is
+  regularised as well as validation can tune it?);
 - (d) all of it for random features too: the same contrasts on ``rff`` families.
 
-Every contrast has a paired t interval and a sign-flip p; Holm's correction runs over all
-contrasts of a regime, and a sentence claims a direction only when the corrected p is below
-``alpha`` and the interval excludes zero.
+Why per width: a claim can hold in one band of p/n and reverse in the next (refitting helps
+below some width and hurts above it; the pruned curve can dip below its best p < n and climb
+back above it), and one average over the widths, or one width, reports a single verdict that
+hides the reversal. The sentences say, per estimator, in which bands of p/n each sign is
+decided and where it reverses.
+
+Every contrast has a paired t interval and a sign-flip p; Holm's correction runs over each
+claim's contrasts in a regime (every width of every estimator the claim compares), and a
+sentence claims a direction only when the corrected p is below ``alpha`` and the interval
+excludes zero.
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ from ddprune.analysis.answer.inference import decided, holm, paired
 
 FAMILY = ["study", "dataset", "model", "noise", "noise_kind"]
 BASELINES = ("small", "small-ridge", "null")
-OVERPARAMETERISED = 2.0  # p / n from which the "well past the threshold" averages run
 
 
 def estimator(variant: str, score: str | None) -> str:
@@ -78,49 +83,27 @@ def family_claims(rows: pd.DataFrame, level: float) -> list[dict[str, Any]]:
     val = rows.pivot_table(
         index="seed", columns=["estimator", "width"], values="val_error", aggfunc="first"
     )
-    widths = sorted(rows["width"].unique())
-    wide = [w for w in widths if w >= OVERPARAMETERISED * n_train]
-    pruned_like = sorted(e for e in rows["estimator"].unique() if e.startswith(("pruned", "refit")))
+    estimators = set(rows["estimator"])
+    pruned_like = sorted(e for e in estimators if e.startswith(("pruned", "refit")))
+    pruned = [e for e in pruned_like if e.startswith("pruned")]
+    pairs = [(name, "small", "a") for name in pruned_like]
+    pairs += [(f"refit{name[len('pruned') :]}", name, "c") for name in pruned]
+    pairs += [(name, "small-ridge", "ridge") for name in pruned if "small-ridge" in estimators]
     out = []
-    for name in pruned_like:
-        for width in sorted(risk[name].columns):
+    for name, against, claim in pairs:
+        for width in sorted(risk[name].columns.intersection(risk[against].columns)):
             out.append(
                 _contrast(
-                    risk[(name, width)] - risk[("small", width)],
+                    risk[(name, width)] - risk[(against, width)],
                     level,
-                    claim="a",
+                    claim=claim,
                     estimator=name,
-                    against="small",
+                    against=against,
                     width=width,
                 )
             )
-    for name in [e for e in pruned_like if e.startswith("pruned")]:
-        score = name[len("pruned (") : -1]
-        columns = [w for w in wide if w in risk[name].columns]
-        if columns:
-            refit = risk[f"refit ({score})"][columns].mean(axis=1)
-            out.append(
-                _contrast(
-                    refit - risk[name][columns].mean(axis=1),
-                    level,
-                    claim="c",
-                    estimator=f"refit ({score})",
-                    against=name,
-                    width=0,
-                )
-            )
-            out.append(
-                _contrast(
-                    risk[name][columns].mean(axis=1) - risk["small-ridge"][columns].mean(axis=1),
-                    level,
-                    claim="ridge",
-                    estimator=name,
-                    against="small-ridge",
-                    width=0,
-                )
-            )
-    if max(widths) > n_train:
-        for name in ["dense", *[e for e in pruned_like if e.startswith("pruned")]]:
+    if max(rows["width"]) > n_train:
+        for name in ["dense", *pruned]:
             out += _claim_b(risk[name], val[name], name, n_train, level)
     return out
 
@@ -128,34 +111,38 @@ def family_claims(rows: pd.DataFrame, level: float) -> list[dict[str, Any]]:
 def _claim_b(
     risk: pd.DataFrame, val: pd.DataFrame, name: str, n_train: int, level: float
 ) -> list[dict[str, Any]]:
-    """Claim (b) for one estimator (its risk and validation error, seed x width): its widest
-    model against its best underparameterised one, chosen on validation (never on test)."""
+    """Claim (b) for one estimator (its risk and validation error, seed x width): each model
+    past p = n against its best underparameterised one, chosen on validation (never on
+    test)."""
     below = [w for w in risk.columns if w < n_train]
     if not below:
         return []
     chosen = int(val[below].mean().idxmin())
-    widest = max(risk.columns)
     return [
         _contrast(
-            risk[widest] - risk[chosen],
+            risk[width] - risk[chosen],
             level,
             claim="b",
             estimator=name,
             against=f"{name} at p = {chosen}",
-            width=widest,
+            width=width,
         )
+        for width in risk.columns
+        if width > n_train
     ]
 
 
 def claim_table(compression: pd.DataFrame, alpha: float, level: float) -> pd.DataFrame:
-    """Every regime's contrasts with Holm's correction over the regime (its family)."""
+    """Every regime's contrasts with Holm's correction over each claim's contrasts in the
+    regime (its family)."""
     frames = []
     for key, rows in _with_estimator(compression).groupby(FAMILY, dropna=False):
         claims = pd.DataFrame(family_claims(rows, level))
         if claims.empty:
             continue
-        claims["p_adjusted"] = holm(list(claims["p"]))
-        claims["family_size"] = int(claims["p"].notna().sum())
+        by_claim = claims.groupby("claim")["p"]
+        claims["p_adjusted"] = by_claim.transform(lambda p: pd.Series(holm(list(p)), p.index))
+        claims["family_size"] = by_claim.transform(lambda p: int(p.notna().sum()))
         claims["decided"] = decided(claims["p_adjusted"], claims["low"], claims["high"], alpha)
         claims["n_train"] = int(rows["n_train"].iloc[0])
         claims["keep"] = int(rows["keep"].iloc[0])
@@ -173,9 +160,10 @@ METHOD = (
     "beta)^T Sigma (theta - beta) where Sigma and beta are known (linear on gaussian-linear), "
     "else the test set's. Contrasts are paired by seed (mean ± standard error); a direction is "
     "claimed only when the sign-flip p (exact up to 20 seeds, seeded Monte Carlo beyond), "
-    "Holm-corrected over the regime's contrasts, is below answer.alpha and the paired t "
-    "interval excludes zero. The ridge penalty of small-ridge and the p < n that claim (b) "
-    f"compares against are chosen on validation; the averages run over p >= {OVERPARAMETERISED:g}n."
+    "Holm-corrected over the claim's contrasts in the regime (one per width and estimator), "
+    "is below answer.alpha and the paired t interval excludes zero; a claim is stated per band "
+    "of p/n, with the bands where its sign reverses. The ridge penalty of small-ridge and the "
+    "p < n that claim (b) compares against are chosen on validation."
 )
 
 
@@ -198,7 +186,6 @@ def page_table(claims: pd.DataFrame) -> pd.DataFrame:
             "decided",
         ]
     ].copy()
-    shown["width"] = shown["width"].map(lambda w: f"p >= {OVERPARAMETERISED:g}n" if w == 0 else w)
     return shown
 
 
@@ -227,9 +214,69 @@ def _peaks(curves: pd.DataFrame, n_train: int) -> str:
     )
 
 
-def _where(rows: pd.DataFrame, n_train: int) -> str:
-    """The decided widths of claim-(a) rows, as p/n values."""
-    return ", ".join(f"{w / n_train:g}" for w in rows["width"])
+def _span(widths: list[int], n_train: int) -> str:
+    """A run of widths as a p/n band: 'p/n 2' or 'p/n 2 to 10'."""
+    low, high = widths[0] / n_train, widths[-1] / n_train
+    return f"p/n {low:g}" if low == high else f"p/n {low:g} to {high:g}"
+
+
+def _bands(rows: pd.DataFrame, n_train: int, lower: str, higher: str) -> str:
+    """Where one estimator's contrast is decided lower, decided higher or not decided, as
+    runs of consecutive widths (bands of p/n), with the largest decided difference of each
+    sign -- and whether the sign reverses along p."""
+    rows = rows.sort_values("width")
+    status = [
+        (lower if m < 0 else higher) if d else "not decided"
+        for m, d in zip(rows["mean"], rows["decided"], strict=True)
+    ]
+    runs: list[tuple[str, list[int]]] = []
+    for word, width in zip(status, rows["width"], strict=True):
+        if runs and runs[-1][0] == word:
+            runs[-1][1].append(int(width))
+        else:
+            runs.append((word, [int(width)]))
+    parts = []
+    for word in dict.fromkeys(w for w, _ in runs):
+        bands = ", ".join(_span(widths, n_train) for w, widths in runs if w == word)
+        part = f"{word} at {bands}"
+        if word != "not decided":
+            side = rows[[s == word for s in status]]
+            most = side.loc[side["mean"].abs().idxmax()]
+            part += f" (largest {_signed(most)} at p = {int(most['width'])})"
+        parts.append(part)
+    reverses = lower in status and higher in status
+    return "; ".join(parts) + (" -- the sign reverses along p" if reverses else "")
+
+
+QUESTIONS = (  # claim, question, what lower and higher mean, against what
+    ("a", "(a) Does pruning the large model beat the small model?", "beats it", "worse"),
+    ("b", "(b) Does the curve come back down past p = n?", "lower", "higher"),
+    ("c", "(c) Does refitting after pruning help?", "helps", "hurts"),
+    (
+        "ridge",
+        "Does pruning beat the small model with a validated ridge penalty?",
+        "pruning is better",
+        "the tuned small model is better",
+    ),
+)
+
+
+def _claim(rows: pd.DataFrame, claim: str, n_train: int, lower: str, higher: str) -> str:
+    """One claim's verdicts in a regime, estimator by estimator, in bands of p/n."""
+    parts = []
+    for name, mine in rows.groupby("estimator", sort=False):
+        if (mine["mean"].abs() < 1e-12).all() and (mine["standard_error"] < 1e-12).all():
+            parts.append(f"{name} is the {mine['against'].iloc[0]} model at every width")
+            continue
+        against = mine["against"].iloc[0]
+        label = {
+            "a": name,
+            "b": f"{name} against its best p < n (p = {against.rsplit(' ', 1)[-1]})",
+            "c": f"{name} - {against}",
+            "ridge": f"{name} - small-ridge",
+        }[claim]
+        parts.append(f"{label}: {_bands(mine, n_train, lower, higher)}")
+    return "; ".join(parts)
 
 
 def regime_sentences(curves: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
@@ -247,67 +294,17 @@ def regime_sentences(curves: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
     ]
     if claims.empty:
         return out
-    out[0] += f" Its {int(claims['family_size'].iloc[0])} contrasts are Holm-corrected together."
-    a = [
-        _claim_a(name, rows, n_train)
-        for name, rows in claims[claims["claim"] == "a"].groupby("estimator", sort=False)
-    ]
-    if a:
-        out.append("(a) Does pruning the large model beat the small model? " + "; ".join(a) + ".")
-    b = claims[claims["claim"] == "b"]
-    if len(b):
-        out.append(
-            f"(b) Does the curve come back down past p = n? At the widest p = "
-            f"{int(b['width'].iloc[0])} against its best p < n on validation: "
-            + "; ".join(
-                f"{row['estimator']} {_signed(row)} (vs p = {row['against'].rsplit(' ', 1)[-1]}), "
-                f"{_verdict(row, 'lower', 'higher')}"
-                for _, row in b.iterrows()
-            )
-            + "."
-        )
-    for claim, question, lower, higher in (
-        ("c", "(c) Does refitting after pruning help?", "helps", "hurts"),
-        (
-            "ridge",
-            "Does pruning beat the small model with a validated ridge penalty?",
-            "pruning is better",
-            "the tuned small model is better",
-        ),
-    ):
+    sizes = claims.groupby("claim", sort=False)["family_size"].first()
+    out[0] += (
+        " Each claim's contrasts, one per width and estimator, are Holm-corrected together ("
+        + ", ".join(f"{claim}: {size}" for claim, size in sizes.items())
+        + ")."
+    )
+    for claim, question, lower, higher in QUESTIONS:
         rows = claims[claims["claim"] == claim]
         if len(rows):
-            out.append(
-                f"{question} Over p >= {OVERPARAMETERISED:g}n: "
-                + "; ".join(
-                    f"{row['estimator']} - {row['against']} {_signed(row)}, "
-                    f"{_verdict(row, lower, higher)}"
-                    for _, row in rows.iterrows()
-                )
-                + "."
-            )
+            out.append(f"{question} {_claim(rows, claim, n_train, lower, higher)}.")
     return out
-
-
-def _claim_a(name: str, rows: pd.DataFrame, n_train: int) -> str:
-    """Where one pruned estimator beats the small model (decided widths only)."""
-    wins = rows[rows["decided"] & (rows["mean"] < 0)]
-    losses = rows[rows["decided"] & (rows["mean"] > 0)]
-    if (rows["mean"].abs() < 1e-12).all() and (rows["standard_error"] < 1e-12).all():
-        return f"{name} is the small model at every width (the same regression)"
-    if len(wins):
-        best = wins.loc[wins["mean"].idxmin()]
-        return (
-            f"{name} beats it at p/n = {_where(wins, n_train)} (most at p = "
-            f"{int(best['width'])}: {_signed(best)})"
-        )
-    return f"{name} at no width (worse at {len(losses)} of {len(rows)}, the rest not decided)"
-
-
-def _verdict(row: pd.Series, lower: str, higher: str) -> str:
-    if not row["decided"]:
-        return f"not decided (Holm p {row['p_adjusted']:.2g})"
-    return f"{lower if row['mean'] < 0 else higher} (Holm p {row['p_adjusted']:.2g})"
 
 
 def sentences(compression: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
