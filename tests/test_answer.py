@@ -565,3 +565,29 @@ def test_the_answer_figure_caption_fits_its_width():
     width, _ = figure.theme.getp("figure_size")
     lines = figure.labels.caption.splitlines()
     assert len(lines) > 1 and all(len(line) <= 12 * width for line in lines)
+
+
+def test_the_2x2_asks_question_1_with_neither_side_early_stopped_first():
+    """With the primary method's fixed-budget twin pruned at the IT, question 1 is first
+    asked on equal footing: the twin (every round to its full budget) against the final dense
+    model, at step 1 of the sequence, then the early-stopped model against it."""
+    rows = [
+        row
+        for seed in range(6)
+        for method, gain in (("imp-rewind", 0.04), ("imp-rewind-fixed", 0.01 + 0.002 * seed))
+        for row in trajectory_rows(method, seed, gain)
+    ]
+    per_seed = values(dense=dense_table(6), pruning=pd.DataFrame(rows))
+    tested = comparison_table(per_seed, Primary("imp-rewind", "early-stopped"), 0.05, 0.95, 0.01)
+    validate_table(tested, "comparisons")
+    sequence = tested[tested["family"] == "sequence"].sort_values("step")
+    assert list(sequence["comparison"])[:2] == ["fixed-budget", "vs-final"]
+    fixed = sequence.iloc[0]
+    assert (fixed["method"], fixed["question"], fixed["decision"]) == ("imp-rewind", 1, "lower")
+    assert fixed["mean"] == pytest.approx(-0.015)  # the twin's gain, 1 to 2 points
+    assert set(tested.loc[tested["method"] == "imp-rewind-fixed", "family"]) == {"exploratory"}
+    text = sentences(answer_table(per_seed), tested, [FAMILY], "imp-rewind", str)[0]
+    assert "Neither side early-stopped -- every round of imp-rewind-fixed trained to its" in text
+    assert "Δ -1.5 [-2.0, -1.0] points against the final dense model (6 seeds" in text
+    assert "The 2 x 2 of test error (%): dense " in text
+    assert "Early-stopped, unlike the dense model: Pruned with imp-rewind" in text

@@ -58,3 +58,26 @@ def claimer(lock_dir, gpus: int, runs_per_gpu: int = 1) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", code, str(lock_dir)], stdout=subprocess.PIPE, text=True
     )
+
+
+def test_deterministic_kernels_without_importing_the_compiler():
+    """A job that compiles nothing switches torch to deterministic kernels without
+    importing torch._inductor (about a second of every job's start); one that compiles sets
+    the compiler's flag too."""
+    script = (
+        "import sys, torch\n"
+        "from ddprune.study.hparams import Platform\n"
+        "from ddprune.training.platform import configure\n"
+        "configure(Platform.of(compile=sys.argv[1] == 'on'), threads=1)\n"
+        "print(torch.are_deterministic_algorithms_enabled(),"
+        " torch.is_deterministic_algorithms_warn_only_enabled(),"
+        " 'torch._inductor' in sys.modules)\n"
+    )
+    ran = {
+        mode: subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for mode in ("off", "on")
+    }
+    assert ran["off"] == ["True", "True", "False"]
+    assert ran["on"] == ["True", "True", "True"]

@@ -439,6 +439,12 @@ def test_a_round_reports_its_validation_best_epoch_and_the_next_round_prunes_tho
     arguments = (data, "imp-finetune", fixed, TRAIN, PLATFORM, None, {}, 0, tmp_path / "fixed")
     ended = prune_run(trained_model(data), *arguments, source_epoch=0)
     assert [(r["epochs"], r["epochs_spent"]) for r in ended[1:]] == [(300, 300)] * 3
+    # a method's fixed-budget twin trains its full budget under prune.stop validation too: the
+    # same rounds as the method under prune.stop fixed
+    arguments = (data, "imp-finetune-fixed", config, TRAIN, PLATFORM, None, {}, 0, tmp_path / "t")
+    twin = prune_run(trained_model(data), *arguments, source_epoch=0)
+    columns = ("epochs", "epochs_spent", "val_error", "test_error", "n_prunable_nonzero")
+    assert [[r[c] for c in columns] for r in twin] == [[r[c] for c in columns] for r in ended]
 
 
 def test_a_round_killed_after_its_best_epoch_resumes_to_the_same_rows(data, tmp_path, monkeypatch):

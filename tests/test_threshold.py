@@ -350,6 +350,20 @@ def test_epochwise_without_a_peak_or_a_width_says_so():
     assert all(e["axis"] == "width" for e in family["selection"])
 
 
+def test_a_fixed_budget_twin_is_pruned_from_the_it_model_only(tmp_path):
+    at = {"width": 40, "seed": 0, "role": "at", "offset": 0, "epoch": 100}
+    before = {**at, "width": 20, "role": "before", "offset": -1}
+    entries = [{**e, "checkpoint": "final.pt", "axis": "width"} for e in (at, before)]
+    path = tmp_path / "threshold.yaml"
+    write_threshold(threshold_document(Run("digits", "mlp", 40, 0.2, 0), entries), path)
+    jobs = load_threshold(path).pruning_jobs(["imp-rewind", "imp-rewind-fixed"])
+    assert [(run.width, method) for run, _, method in jobs] == [
+        (20, "imp-rewind"),
+        (40, "imp-rewind"),
+        (40, "imp-rewind-fixed"),
+    ]
+
+
 def test_a_malformed_threshold_file_is_refused_naming_the_field(tmp_path):
     """threshold.yaml drives the DAG: checked on write and on read, every problem named."""
     run = Run("digits", "mlp", 40, 0.2, 0)

@@ -101,11 +101,7 @@ def status(study: Study, layout: Layout) -> str:
         for f in document.families
     ]
     lines.append("  threshold  done: IT " + "; ".join(its))
-    jobs = [
-        (run, epoch, method)
-        for run, epoch in document.selected_runs()
-        for method in study.prune.methods
-    ]
+    jobs = document.pruning_jobs(study.prune.methods)
     log = layout.log(f"prune/{RUN}/epoch{{epoch}}/{{method}}")
 
     def exists(pattern: str, run, epoch: int, method: str) -> bool:

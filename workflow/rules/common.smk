@@ -122,9 +122,13 @@ def selected_paths(pattern, **values):
 
 
 def pruned_paths(pattern):
-    """``pattern`` for every (selected checkpoint, pruning method), once the selection is known."""
-    methods = STUDY.prune.methods
-    return [path for m in methods for path in selected_paths(pattern, method=m)]
+    """``pattern`` for every pruning job (selected checkpoint, method), once the selection
+    is known."""
+    document = load_threshold(checkpoints.threshold.get().output[0])
+    return [
+        pattern.format(**run.wildcards, epoch=epoch, method=method)
+        for run, epoch, method in document.pruning_jobs(STUDY.prune.methods)
+    ]
 
 
 def pruning_table(wildcards):

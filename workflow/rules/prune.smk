@@ -21,7 +21,8 @@ rule prune:
         gpu=GPUS_PER_JOB,
     params:
         rounds=LAYOUT.rounds,  # each round's checkpoint and the resume point inside the next
-        config=config_sections("train", "prune"),
+        config=config_sections("train"),
+        prune=STUDY.prune.job_values(),  # not prune.methods: another method reruns nothing here
         options=dataset_options,
     script:
         "../scripts/prune.py"

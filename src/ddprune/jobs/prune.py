@@ -71,7 +71,7 @@ def prune(
         seed=run.seed,
         identity=identity,
         spec=job_spec(
-            study, run, data, epoch=epoch, method=method.name, prune=study.prune.as_dict()
+            study, run, data, epoch=epoch, method=method.name, prune=study.prune.job_values()
         ),
         directory=Path(rounds),
         layer_counts=layer_counts,

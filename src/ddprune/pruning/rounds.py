@@ -98,6 +98,12 @@ class PruneJob:
     # For a method with ``counts_from``: that job's per-layer kept counts by round.
     layer_counts: dict[int, dict[str, int]] | None = None
 
+    @property
+    def validation_stop(self) -> bool:
+        """Whether a round stops on validation and reports its validation-best model: as
+        ``prune.stop`` says, unless the method trains every round to its full budget."""
+        return self.prune.validation_stop and self.method.stop != "fixed"
+
 
 def _round_files(directory: Path) -> dict[tuple[int, int], Path]:
     """Finished rounds and the resume point inside the next one, keyed (round, epoch) so that
@@ -206,7 +212,7 @@ class Rounds:
             return {**self._saved(index), "model": self.model.state_dict(), "fit": fit}
 
         n_train = len(self.data.y_train)
-        validation_stop = job.prune.validation_stop
+        validation_stop = job.validation_stop
         train(
             accelerate(job.platform, net) if small else self.net,
             session.optimizer,
@@ -217,7 +223,7 @@ class Rounds:
             checkpoint_schedule(job.train, job.platform),
             session.progress,
             max_epochs=job.prune.budget(job.train),
-            patience=job.prune.stop_patience,
+            patience=job.prune.stop_patience if validation_stop else None,
             masks=MaskedWeights(net, masks),
             lr_at=retraining_rates(
                 job.method, job.train, job.source_epoch, job.prune.rewind_epoch, n_train

@@ -113,6 +113,12 @@ class PruneConfig(ConfigSection):
     stop: str
     patience: int | None
 
+    def job_values(self) -> dict[str, Any]:
+        """What one pruning job's numbers depend on: every field but ``methods``. Which other
+        methods the study prunes changes nothing in this job's rounds (its own method is its
+        wildcard), so adding a method neither reruns nor discards the others' rounds."""
+        return {k: v for k, v in self.as_dict().items() if k != "methods"}
+
     def budget(self, train: TrainConfig) -> int:
         """Epochs a retraining round may train: ``epochs``, or the dense runs' budget."""
         return train.max_epochs if self.epochs is None else self.epochs

@@ -14,7 +14,10 @@ A method says
 * which weights a round starts from before masking (``start``): those of the previous round
   (``previous``), the dense checkpoint's (``dense``), or the rewind checkpoint's (``rewind``);
 * which learning rates retraining replays (``rates``): the dense run's final rate
-  (``final``: fine-tuning) or its schedule from ``prune.rewind_epoch``'s step (``rewind``).
+  (``final``: fine-tuning) or its schedule from ``prune.rewind_epoch``'s step (``rewind``);
+* how long a round trains (``stop``): as the study says (``prune.stop``: by default until
+  validation stops improving, reporting the validation-best model), or its full budget,
+  reporting its last epoch (``fixed``).
 
 Methods (He et al. 2022; Frankle & Carbin 2019; Renda et al. 2020):
 
@@ -31,6 +34,13 @@ Methods (He et al. 2022; Frankle & Carbin 2019; Renda et al. 2020):
   round, survivors rewound to ``rewind_epoch`` and retrained as ``imp-rewind``'s are: the
   control that separates the IT's mask from a random one when neither keeps its weights.
 
+Every method has a fixed-budget twin, ``<name>-fixed``, pruned from the IT model only: the
+other row of the 2 x 2 {dense, pruned} x {early-stopped, full budget}, where the pruned IT
+model trained to its full budget meets the final dense model, which is not early-stopped
+either (without the twin, question 1 compares an early-stopped pruned model with a dense one
+that is not). Its random-mask control keeps the twin's counts (``random-rewind-fixed`` keeps
+``imp-rewind-fixed``'s).
+
 Torch-free, so that planning (which checkpoints a job needs) reads the same records that
 pruning runs by; the scores live in :mod:`ddprune.pruning.scores`, the other axes'
 behaviour in :mod:`ddprune.pruning.rounds`. A new method is one more record; the config
@@ -39,13 +49,15 @@ schema names this registry (``x-registry: pruning-methods``), so it accepts the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ddprune.foundations.registry import Registry
 
 StartRule = Literal["previous", "dense", "rewind"]
 RateRule = Literal["final", "rewind"]
+StopRule = Literal["study", "fixed"]
+FIXED = "-fixed"  # the suffix of a method's fixed-budget twin
 
 
 @dataclass(frozen=True)
@@ -56,11 +68,20 @@ class PruneMethod:
     rates: RateRule
     counts_like: str | None = None
     counts_from: str | None = None  # another method, whose job's per-layer counts it keeps
+    stop: StopRule = "study"
+    it_only: bool = False  # pruned from the IT model only, not from the other sources
 
     @property
     def needs_rewind_checkpoint(self) -> bool:
         """Whether its jobs read the run's checkpoint of ``prune.rewind_epoch``."""
         return self.start == "rewind"
+
+    def fixed_twin(self) -> PruneMethod:
+        """The same method trained to its full budget every round, at the IT model only."""
+        counts_from = self.counts_from and self.counts_from + FIXED
+        return replace(
+            self, name=self.name + FIXED, counts_from=counts_from, stop="fixed", it_only=True
+        )
 
 
 PRUNE_METHODS: Registry[PruneMethod] = Registry("pruning method")
@@ -77,3 +98,4 @@ for _method in (
     ),
 ):
     PRUNE_METHODS.add(_method.name, _method)
+    PRUNE_METHODS.add(_method.name + FIXED, _method.fixed_twin())

@@ -8,7 +8,7 @@ Torch-free, because the Snakefile reads both to plan the pruning jobs.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from ddprune.foundations.atomic import write_text
 from ddprune.foundations.schemas import load_schema, problems, schema_file
 from ddprune.study.it_criteria import choosable_names, it_criteria
 from ddprune.study.paths import PERIODIC, Layout, PathLike, fill, matching
+from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study.runs import Run
 
 
@@ -201,6 +202,19 @@ class ThresholdDocument:
             (family.run(entry), entry.epoch)
             for family in self.families
             for entry in family.selection
+        )
+
+    def pruning_jobs(self, methods: Sequence[str]) -> list[tuple[Run, int, str]]:
+        """Every (run, epoch, method) the study prunes: each method from every selected
+        checkpoint, except that a method pruned at the IT only (a fixed-budget twin) skips
+        the other sources."""
+        it_only = {m for m in methods if PRUNE_METHODS[m].it_only}
+        return sorted(
+            (family.run(entry), entry.epoch, method)
+            for family in self.families
+            for entry in family.selection
+            for method in methods
+            if method not in it_only or (entry.role, entry.axis) == ("at", "width")
         )
 
     def entry(self, run: Run, epoch: int) -> Selected:

@@ -84,10 +84,19 @@ def configure(platform: Platform, threads: int | None = None) -> torch.device:
 
     cuBLAS needs its workspace fixed before it starts for that. An operation without a
     deterministic CUDA kernel warns in the job's log instead of failing the job.
+
+    ``torch.use_deterministic_algorithms`` also sets the compiler's own determinism flag,
+    and importing the compiler's config to do so imports ``torch._inductor`` -- some 800
+    modules, about a second of every job's start. Where nothing is compiled
+    (``platform.compile`` off) that flag is never read, so only the switch the kernels read
+    is set; with compilation on, the public call sets both.
     """
     torch.set_num_threads(threads or platform.threads)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    if platform.compile:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        torch._C._set_deterministic_algorithms(True, warn_only=True)
     torch.utils.deterministic.fill_uninitialized_memory = False  # a cost, not a guarantee
     torch.backends.cudnn.benchmark = False
     device = resolve_device(platform.device, platform.runs_per_gpu)

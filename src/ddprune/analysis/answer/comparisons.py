@@ -1,8 +1,11 @@
 """The tested comparisons of a study, paired by seed, and the plan that tests them -- the four
 questions the answer page asks, in order:
 
-1. ``vs-final``: does the pruned IT model (its best round, chosen on validation) beat the
-   final dense model?
+1. ``fixed-budget``: does the pruned IT model beat the final dense model when neither is
+   early-stopped -- its fixed-budget twin (``<method>-fixed``: every round trained to its full
+   budget, the best round chosen on validation) against the dense run trained to its own?
+   ``vs-final``: the early-stopped pruned model against the same final dense model (unequal
+   footing: one side early-stopped, the other not).
 2. ``vs-early-stopped``: does it beat the dense run early-stopped on validation -- the
    baseline that training less, not pruning, gives? And ``vs-best-width`` /
    ``vs-best-dense``: the dense models a user would pick on validation across widths (the
@@ -55,8 +58,10 @@ from ddprune.analysis.answer.inference import (
 )
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.foundations.tables import frame
+from ddprune.study.pruning_methods import FIXED
 
 QUESTIONS = {
+    "fixed-budget": 1,
     "vs-final": 1,
     "vs-early-stopped": 2,
     "vs-best-width": 2,
@@ -165,6 +170,9 @@ def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
 
     for method in methods:
         mine = {"method": method, "role": "at", "axis": "width"}
+        if method + FIXED in methods:  # the 2 x 2's other diagonal: neither side early-stopped
+            twin = _by_seed(values, "delta_best", **{**mine, "method": method + FIXED})
+            add("fixed-budget", method, "final dense, neither early-stopped", twin)
         add("vs-final", method, "final dense", _by_seed(values, "delta_best", **mine))
         # "pruning only matches early stopping" is a claim of no difference; "it matches the
         # best final width" is not one anybody makes (pruning beats it or loses to it)

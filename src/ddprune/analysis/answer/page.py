@@ -17,6 +17,7 @@ from ddprune.analysis.answer.inference import LEVEL
 from ddprune.analysis.answer.statistics import SOURCE_KEYS
 from ddprune.analysis.summaries import FAMILY_KEYS
 from ddprune.catalog import DEFAULT_NOISE_KIND
+from ddprune.study.pruning_methods import FIXED
 from ddprune.study.threshold_file import FamilyThreshold
 
 NONE = "n/a"
@@ -273,8 +274,11 @@ def _question_dense(
     method: str,
     number: int,
     kind: str = "designated",
+    twin: dict[tuple[str, int], pd.Series] | None = None,
 ) -> str:
-    """Questions 1 and 2: the IT model pruned against one dense baseline."""
+    """Questions 1 and 2: the IT model pruned against one dense baseline (question 1 first
+    on equal footing, where the method's fixed-budget twin was pruned: ``twin``, its
+    statistics at the IT)."""
     baseline = (
         "the final dense model"
         if name == "vs-final"
@@ -294,6 +298,10 @@ def _question_dense(
         f"({_tested(row, kind)}): {_verdict(row, 'yes, lower', 'no, higher', stopped)}"
         f"{_also(row)}."
     )
+    if name == "vs-final":
+        text = (
+            head + _equal_footing(comparisons, found, twin or {}, method, kind) + text[len(head) :]
+        )
     if name == "vs-early-stopped":
         text += (
             " The dense run is early-stopped by the rule that stops each pruned round, at "
@@ -309,6 +317,30 @@ def _question_dense(
             + "."
         )
     return text
+
+
+def _equal_footing(
+    comparisons: pd.DataFrame, found: dict, twin: dict, method: str, kind: str
+) -> str:
+    """Question 1 with neither side early-stopped, and the 2 x 2 of test errors ('' where
+    the method's fixed-budget twin was not pruned)."""
+    rows = _pick(comparisons, "fixed-budget", method=method)
+    if rows.empty:
+        return ""
+    row = rows.iloc[0]
+    cells = (
+        f"dense {_points(_mean(found, 'dense_early_stopped_error'))} early-stopped, "
+        f"{_points(_mean(found, 'dense_test_error'))} at its full budget; pruned "
+        f"{_points(_mean(found, 'best_test_error'))} early-stopped, "
+        f"{_points(_mean(twin, 'best_test_error'))} at its full budget"
+    )
+    return (
+        f"Neither side early-stopped -- every round of {method}{FIXED} trained to its full "
+        "budget, as the final dense model was, the best round chosen on validation -- the IT "
+        f"model has Δ {_flip(row)} points against the final dense model ({_tested(row, kind)}): "
+        f"{_verdict(row, 'yes, lower', 'no, higher', _stopped(comparisons))}. The 2 x 2 of test "
+        f"error (%): {cells}. Early-stopped, unlike the dense model: "
+    )
 
 
 def _chosen_widths(
@@ -479,8 +511,9 @@ def sentences(
             continue
         it = rows[(rows["role"] == "at") & (rows["axis"] == "width")]
         found = _statistics(it[it["method"] == primary_method])
+        twin = _statistics(it[it["method"] == primary_method + FIXED])
         out += [
-            head + _question_dense(tested, found, "vs-final", primary_method, 1, registered),
+            head + _question_dense(tested, found, "vs-final", primary_method, 1, registered, twin),
             _question_dense(tested, found, "vs-early-stopped", primary_method, 2, registered),
             _question_start(tested, primary_method),
             _question_walk(tested, found, primary_method),

@@ -318,13 +318,14 @@ def stop_patience(prune: PruneConfig | None) -> int | None:
 
 def footings(prune: PruneConfig | None) -> dict[str, Footing]:
     """Each pruned method's :class:`Footing` under the study's ``prune`` section (None: every
-    method read as fixed-budget and non-rewinding)."""
+    method read as fixed-budget and non-rewinding); a fixed-budget twin stops on nothing."""
     if prune is None:
         return {}
     patience = stop_patience(prune)
     return {
         name: Footing(
-            patience, prune.rewind_epoch if PRUNE_METHODS[name].start == "rewind" else None
+            None if PRUNE_METHODS[name].stop == "fixed" else patience,
+            prune.rewind_epoch if PRUNE_METHODS[name].start == "rewind" else None,
         )
         for name in prune.methods
     }
