@@ -23,7 +23,9 @@ from ddprune.analysis.answer.inference import (
 )
 from ddprune.analysis.answer.page import inference_table, page_table, sentences
 from ddprune.analysis.answer.statistics import (
+    Footing,
     answer_table,
+    footings,
     per_seed_values,
     sparse_threshold,
     walk_score,
@@ -591,3 +593,29 @@ def test_the_2x2_asks_question_1_with_neither_side_early_stopped_first():
     assert "Δ -1.5 [-2.0, -1.0] points against the final dense model (6 seeds" in text
     assert "The 2 x 2 of test error (%): dense " in text
     assert "Early-stopped, unlike the dense model: Pruned with imp-rewind" in text
+
+
+def test_a_full_budget_method_walks_the_curve_of_final_models():
+    """The walk's reference has the rounds' training: early-stopped curves for rounds that
+    stop on validation, the final models for a full-budget twin (its rounds are not)."""
+    prune = PruneConfig.of(methods=["imp-rewind", "imp-rewind-fixed"], patience=50)
+    by_method = footings(prune)
+    assert by_method["imp-rewind"] == Footing(50, 0, early_stopped=True)
+    assert by_method["imp-rewind-fixed"] == Footing(None, 0, early_stopped=False)
+    fixed = footings(PruneConfig.of(methods=["imp-rewind"], stop="fixed", patience=None))
+    assert not fixed["imp-rewind"].early_stopped
+    # a dense run whose early epochs are best on validation: the early-stopped curve differs
+    # from the final one, and only the early-stopped method is walked against it
+    dense = dense_table()
+    early = dense.assign(epoch=50, val_error=dense["val_error"] - 0.05, test_error=0.0)
+    both = pd.concat([early, dense], ignore_index=True)
+    rows = [
+        row
+        for seed in range(3)
+        for method in ("imp-rewind", "imp-rewind-fixed")
+        for row in trajectory_rows(method, seed, 0.0)
+    ]
+    table = answer_table(values(dense=both, pruning=pd.DataFrame(rows), prune=prune))
+    gap = table.set_index(["method", "statistic"])["mean"]
+    assert gap[("imp-rewind-fixed", "walk_gap")] == gap[("imp-rewind-fixed", "final_walk_gap")]
+    assert gap[("imp-rewind", "walk_gap")] != gap[("imp-rewind", "final_walk_gap")]

@@ -100,7 +100,8 @@ STATISTICS: dict[str, Statistic] = {
             (
                 "",
                 "the dense curve as the rounds are chosen: each width's run early-stopped on "
-                "validation by the rule that stops a round, within the same budget",
+                "validation by the rule that stops a round, within the same budget (for a "
+                "full-budget method, whose rounds are not early-stopped, the final models)",
             ),
             (
                 "epoch_",
@@ -196,12 +197,15 @@ def sparse_threshold(trajectory: pd.DataFrame, tolerance: float) -> dict[str, fl
 @dataclass(frozen=True)
 class Footing:
     """How a trajectory's rounds were trained, which its dense references must match:
-    ``patience`` of the validation stop (None: the lowest validation error of the whole run)
-    and, for a rewinding method, the epoch of the dense run its rounds start from (None: the
-    method continues from trained weights, past any dense epoch)."""
+    ``patience`` of the validation stop (None: the lowest validation error of the whole run);
+    for a rewinding method, the epoch of the dense run its rounds start from (None: the
+    method continues from trained weights, past any dense epoch); and whether its rounds are
+    early-stopped at all (``early_stopped``: a full-budget method's are not, so its walk's
+    reference is the dense curve of final models, trained to their full budget too)."""
 
     patience: int | None = None
     start: int | None = None
+    early_stopped: bool = True
 
 
 def _against_dense_run(
@@ -231,8 +235,9 @@ def _walks(pruned: pd.DataFrame, curves: SeedCurves, footing: Footing) -> dict[s
     """The walk against each of the seed's curves that applies (see :data:`STATISTICS`)."""
     counts = pruned["n_nonzero"]
     scores = walk_score(pruned, curve_at(curves.final, counts), "final_")
-    if curves.stopped is not None:
-        scores.update(walk_score(pruned, curve_at(curves.stopped, counts)))
+    reference = curves.stopped if footing.early_stopped else curves.final
+    if reference is not None:
+        scores.update(walk_score(pruned, curve_at(reference, counts)))
     if curves.grid is not None and footing.start is not None:
         epochs = footing.start + pruned["epochs"]
         at = [
@@ -322,10 +327,14 @@ def footings(prune: PruneConfig | None) -> dict[str, Footing]:
     if prune is None:
         return {}
     patience = stop_patience(prune)
+    full_budget = {m for m in prune.methods if PRUNE_METHODS[m].stop == "fixed"}
+    if not prune.validation_stop:
+        full_budget = set(prune.methods)
     return {
         name: Footing(
-            None if PRUNE_METHODS[name].stop == "fixed" else patience,
+            None if name in full_budget else patience,
             prune.rewind_epoch if PRUNE_METHODS[name].start == "rewind" else None,
+            early_stopped=name not in full_budget,
         )
         for name in prune.methods
     }
