@@ -118,6 +118,25 @@ def test_a_damaged_table_names_its_file_and_the_console_says_how_to_rebuild_it(t
     assert f"rm {path} && snakemake --cores N {path} -- then run the study again" in (result.stderr)
 
 
+def test_a_table_of_another_version_is_named_with_its_rebuild(tmp_path):
+    """A table that reads but lacks a column this version writes (results of an earlier
+    ddprune) is refused naming the file and the columns, and ``ddprune`` says how to rebuild
+    it instead of a traceback."""
+    from ddprune.cli import main
+    from ddprune.foundations.tables import OutdatedTable
+
+    path = tmp_path / "labels.parquet"
+    frame(label_rows(), "labels").drop(columns=["noise_kind"]).to_parquet(path)
+    with pytest.raises(OutdatedTable, match=r"missing columns \['noise_kind'\]") as error:
+        read_table(path, "labels")
+    assert error.value.path == str(path) and "written by another version" in str(error.value)
+    results = tmp_path / "results"
+    results.mkdir()
+    frame(label_rows(), "labels").to_parquet(results / "comparisons.parquet")
+    (results / "dense.parquet").write_bytes(b"")
+    assert main(["compare", str(results), str(results)]) == 2
+
+
 def test_identifying_columns_are_defined_once_and_may_only_reword_their_description(tmp_path):
     names = [p.name.removesuffix(".schema.yaml") for p in SCHEMAS.glob("*.schema.yaml")]
     tables = [TableSchema.named(n) for n in names if n not in {"config", "threshold"}]

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from ddprune.analysis.summaries import FAMILY_KEYS, final_rows
-from ddprune.foundations.tables import read_table
+from ddprune.foundations.tables import DamagedFile, read_table
 from ddprune.study import ConfigError, load_study
 from ddprune.study.paths import RUN, Layout, fill
 from ddprune.study.runs import Study
@@ -227,5 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(chosen(*_study(args.configfile, args.config)))
     except (ConfigError, FileNotFoundError) as error:
         print(f"ddprune {args.command}: {error}", file=sys.stderr)
+        return 2
+    except DamagedFile as error:
+        print(
+            f"ddprune {args.command}: {error}\nrebuild it: rm {error.path} && snakemake "
+            f"--cores N {error.path} (with the study's --configfile)",
+            file=sys.stderr,
+        )
         return 2
     return 0

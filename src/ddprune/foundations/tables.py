@@ -42,6 +42,19 @@ class DamagedFile(ValueError):
         self.path = os.fspath(path)
 
 
+class OutdatedTable(DamagedFile):
+    """A result file that reads but does not match its table's schema: written by another
+    version of ddprune (a column added or renamed since), so rebuilt like a damaged one."""
+
+    def __init__(self, path: str | os.PathLike, error: Exception) -> None:
+        ValueError.__init__(
+            self,
+            f"{os.fspath(path)} does not match this version of ddprune ({error}); it was "
+            "written by another version",
+        )
+        self.path = os.fspath(path)
+
+
 @dataclass(frozen=True)
 class TableSchema:
     """Columns (in order) with dtype, optional range and nullability, plus the row key."""
@@ -158,14 +171,18 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, table: Table) -> None
 
 def read_table(path: str | os.PathLike, table: Table) -> pd.DataFrame:
     """Read a Parquet table and validate it against its schema; a file that exists but cannot
-    be read is a :class:`DamagedFile`."""
+    be read is a :class:`DamagedFile`, one that does not match the schema an
+    :class:`OutdatedTable`."""
     try:
         df = pd.read_parquet(path)
     except FileNotFoundError:
         raise
     except Exception as error:  # pyarrow raises several types for truncated or foreign files
         raise DamagedFile(path, error) from error
-    return validate_table(df, table)
+    try:
+        return validate_table(df, table)
+    except SchemaError as error:
+        raise OutdatedTable(path, error) from error
 
 
 def concat_tables(paths: list[str | os.PathLike], table: Table) -> pd.DataFrame:
