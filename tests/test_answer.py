@@ -593,6 +593,7 @@ def test_the_2x2_asks_question_1_with_neither_side_early_stopped_first():
     assert "Δ -1.5 [-2.0, -1.0] points against the final dense model (6 seeds" in text
     assert "The 2 x 2 of test error (%): dense " in text
     assert "Early-stopped, unlike the dense model: Pruned with imp-rewind" in text
+    assert "Other methods" not in text  # the twin's row is the equal-footing sentence
 
 
 def test_a_full_budget_method_walks_the_curve_of_final_models():

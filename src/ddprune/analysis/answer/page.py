@@ -309,7 +309,9 @@ def _question_dense(
             f"Chosen on test instead (an oracle, for comparison only), the best round against "
             f"the dense run's best epoch would read {_interval(found.get(ORACLE_EPOCH))}."
         ) + _chosen_widths(comparisons, found, method, kind)
-    others = rows[rows["method"] != method]
+    # the twin's row against the final model is the equal-footing comparison said above
+    said = {method} | ({method + FIXED} if name == "vs-final" else set())
+    others = rows[~rows["method"].isin(said)]
     if len(others):
         text += (
             " Other methods: "
