@@ -94,9 +94,10 @@ class Registration:
             if self.before_results
             else "after training results existed, so it designates rather than pre-registers"
         )
+        points = None if self.margin is None else round(100 * self.margin, 6)
         margin = (
-            f"the equivalence margin {100 * self.margin:g} points with it"
-            if self.margin is not None
+            f"the equivalence margin, ±{points:g} point{'s' * (points != 1)}, with it"
+            if points is not None
             else "the record predates the equivalence margin, which is the default, "
             "designated rather than registered"
         )
