@@ -17,7 +17,6 @@ from ddprune.analysis.answer.inference import (
     SignFlip,
     fixed_sequence,
     holm,
-    sign_flip_p,
     smallest_p,
     t_interval,
 )
@@ -128,7 +127,7 @@ def centres(d: np.ndarray, flips: SignFlip) -> np.ndarray:
 
 def test_the_sign_flip_p_is_the_exact_enumeration():
     # [1, 2, 3]: only (+,+,+) reaches the sum 6, so each one-sided p is 1/8, the two-sided 1/4
-    assert sign_flip_p(np.array([1.0, 2.0, 3.0])) == 0.25
+    assert SignFlip(np.array([1.0, 2.0, 3.0])).p() == 0.25
     rng = np.random.default_rng(0)
     for n in (4, 7):
         d = rng.normal(0.3, 1.0, n).round(2)
@@ -138,11 +137,11 @@ def test_the_sign_flip_p_is_the_exact_enumeration():
             assert (flips.p_greater(centre), flips.p_less(centre)) == pytest.approx((greater, less))
             assert flips.p(centre) == pytest.approx(both)
     assert smallest_p(3) == 0.25 and smallest_p(6) == pytest.approx(0.03125)
-    assert sign_flip_p(np.full(6, -0.1)) == pytest.approx(smallest_p(6))
+    assert SignFlip(np.full(6, -0.1)).p() == pytest.approx(smallest_p(6))
     # differences that sum to zero exactly (in error counts) are as extreme as any pattern
-    assert sign_flip_p(np.array([0.1, 0.2, -0.3, 0.7, -0.4, -0.3])) == 1.0
+    assert SignFlip(np.array([0.1, 0.2, -0.3, 0.7, -0.4, -0.3])).p() == 1.0
     # a tied seed cannot be flipped: the test is the five others' (p >= 2/2^5)
-    assert sign_flip_p(np.array([0.0, 0.1, 0.2, 0.1, 0.3, 0.2])) == pytest.approx(2 / 2**5)
+    assert SignFlip(np.array([0.0, 0.1, 0.2, 0.1, 0.3, 0.2])).p() == pytest.approx(2 / 2**5)
     # beyond the enumeration the patterns are sampled: the same p every run, near the exact
     many = rng.normal(0.5, 1.0, 22)
     assert SignFlip(many).p() == SignFlip(many).p()

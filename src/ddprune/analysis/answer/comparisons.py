@@ -271,7 +271,7 @@ def comparison_table(
             row.update(
                 dict(zip(["study", *FAMILY_KEYS], key, strict=True)),
                 question=QUESTIONS[row["comparison"]],
-                **paired(d, level),
+                **paired(d, level, flips),
                 flip_low=flip_low,
                 flip_high=flip_high,
                 smallest_p=smallest_p(len(d)),

@@ -131,11 +131,6 @@ class SignFlip:
         return max(self.mean - low, high - self.mean)
 
 
-def sign_flip_p(differences: np.ndarray) -> float:
-    """Two-sided sign-flip p of mean zero (:class:`SignFlip`)."""
-    return SignFlip(differences).p()
-
-
 def smallest_p(seeds: int) -> float:
     """The smallest two-sided sign-flip p that ``seeds`` paired values can give."""
     return min(1.0, 2.0 / 2.0**seeds) if seeds else math.nan
@@ -179,9 +174,12 @@ def holm(p_values: list[float]) -> list[float]:
     return adjusted
 
 
-def paired(differences: np.ndarray, level: float = LEVEL) -> dict[str, float]:
+def paired(
+    differences: np.ndarray, level: float = LEVEL, flips: SignFlip | None = None
+) -> dict[str, float]:
     """What every tested comparison reports of its per-seed differences: seeds, mean, sd,
-    the t interval (low, high) and the sign-flip p."""
+    the t interval (low, high) and the sign-flip p (from ``flips``, the differences'
+    :class:`SignFlip`, where the caller holds it already)."""
     d = np.asarray(differences, dtype=float)
     low, high = t_interval(d, level)
     return {
@@ -190,7 +188,7 @@ def paired(differences: np.ndarray, level: float = LEVEL) -> dict[str, float]:
         "sd": float(d.std(ddof=1)) if len(d) > 1 else math.nan,
         "low": low,
         "high": high,
-        "p": sign_flip_p(d),
+        "p": (flips or SignFlip(d)).p(),
     }
 
 
