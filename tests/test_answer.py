@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 
 from ddprune.analysis.answer.comparisons import Primary, comparison_table
-from ddprune.analysis.answer.dense_references import curve_at, early_stopped
+from ddprune.analysis.answer.dense_references import (
+    curve_at,
+    early_stopped,
+    weight_decay_choices,
+)
 from ddprune.analysis.answer.inference import (
     SignFlip,
     fixed_sequence,
@@ -313,13 +317,14 @@ FAMILY = FamilyThreshold.from_dict(
 BOOT_40 = {"status": "ok", "low": 40, "high": 40}
 
 
-def values(dense=None, pruning=None, prune=None):
+def values(dense=None, pruning=None, prune=None, tuned=None):
     return per_seed_values(
         dense_table() if dense is None else dense,
         pruning_table() if pruning is None else pruning,
         [FAMILY],
         0.01,
         prune,
+        tuned,
     )
 
 
@@ -407,6 +412,64 @@ def test_the_dense_baseline_is_early_stopped_by_the_patience_that_stops_a_round(
     run = pd.DataFrame({"epoch": [200, 0, 50, 100, 150], "val_error": [0.2, 0.5, 0.3, 0.35, 0.36]})
     chosen = {p: early_stopped(run, p)["epoch"] for p in (None, 50, 100, 149, 150)}
     assert chosen == {None: 200, 50: 50, 100: 50, 149: 50, 150: 200}
+
+
+def tuning_table(seeds: int = 3) -> pd.DataFrame:
+    """The IT width (40) trained again with weight decay 0.01 and 0.1, each evaluated at
+    epochs 50 and 100. Validation picks, per seed: 0.1 at epoch 50 for seed 0 (0.12), 0.01
+    at epoch 100 for seed 1 (its own run, 0.21, loses), and for seed 2 the sweep's own run,
+    whose 0.23 ties the tuned ones' best (the smaller weight decay wins a tie)."""
+    val = {  # (seed, weight decay) -> validation error at epochs 50, 100
+        (0, 0.01): (0.30, 0.25),
+        (0, 0.1): (0.12, 0.40),
+        (1, 0.01): (0.30, 0.15),
+        (1, 0.1): (0.30, 0.30),
+        (2, 0.01): (0.23, 0.50),
+        (2, 0.1): (0.23, 0.50),
+    }
+    rows = []
+    for (seed, weight_decay), errors in val.items():
+        if seed >= seeds:
+            continue
+        for epoch, error in zip((50, 100), errors, strict=True):
+            row = dense_table(seeds).query("width == 40 and seed == @seed").iloc[0].to_dict()
+            row.update(
+                weight_decay=weight_decay,
+                epoch=epoch,
+                val_error=error,
+                test_error=error - 0.05,  # test follows validation here
+            )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_the_weight_decay_baseline_is_chosen_on_validation_with_the_sweeps_run_among_it():
+    """Per seed, every candidate early-stopped by the rounds' rule, then the lowest
+    validation error: 0.1 (epoch 50), 0.01 (epoch 100), and the sweep's own 0.0 on a tie."""
+    dense = dense_table()
+    choices = weight_decay_choices(dense, tuning_table(), 0.0, None)
+    family = ("d", "mlp", 0.2, "incorrect-class", 40)
+    picked = {seed: (wd, row["epoch"]) for (*key, seed), (wd, row) in choices.items()}
+    assert set(choices) == {(*family, seed) for seed in range(3)}
+    assert picked == {0: (0.1, 50), 1: (0.01, 100), 2: (0.0, 100)}
+    # with patience 0 a run is read as stopped at its first evaluation after 0 epochs' wait:
+    # seed 1's weight decay 0.01 is then stopped at epoch 50 (0.30) and loses to its own run
+    impatient = weight_decay_choices(dense, tuning_table(), 0.0, 0)
+    assert impatient[(*family, 1)][0] == 0.0
+    table = answer_table(values(dense=dense, prune=None, tuned=choices))
+    row = table.set_index(["statistic", "budget"])["mean"]
+    assert row[("weight_decay_choice", 0)] == pytest.approx((0.1 + 0.01 + 0.0) / 3)
+    best = row[("best_test_error", 0)]
+    # the chosen test errors: 0.07 and 0.10 (validation - 0.05), seed 2's own run 0.22
+    assert row[("delta_weight_decay", 0)] == pytest.approx(best - (0.07 + 0.10 + 0.22) / 3)
+    assert "delta_weight_decay" not in set(answer_table(values())["statistic"])  # not tuned
+    # its comparison closes question 2, and its "no" would be a claim of no difference
+    tested = comparison_table(
+        values(dense=dense, tuned=choices), Primary("imp-rewind", "early-stopped"), 0.05, 0.95, 0.01
+    )
+    order = list(tested.sort_values("step")["comparison"])
+    assert order.index("vs-weight-decay") == order.index("vs-best-dense") + 1
+    assert tested.set_index("comparison").loc["vs-weight-decay", "equivalence_step"] > 0
 
 
 def test_the_walk_compares_each_round_with_the_dense_curves_of_equal_footing():

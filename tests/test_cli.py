@@ -28,6 +28,7 @@ def test_status_counts_every_stage_of_a_finished_study(in_tiny, capsys):
     assert out.splitlines()[0] == "tiny (results/tiny)"
     assert "train      12 done, 0 started, 0 waiting" in out  # 3 widths x 2 noise x 2 seeds
     assert "threshold  done: IT digits/mlp noise 0.0: width 64" in out
+    assert "tune       2 done, 0 started, 0 waiting" in out  # 2 seeds x 1 decay at the one IT
     assert "answer     done: results/tiny/tables/answer.html" in out
 
 

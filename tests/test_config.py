@@ -104,6 +104,16 @@ DELETE = object()
             ["train.eval_every: 1000000 is more than train.max_epochs", "allowed: 1 to 3000"],
         ),
         (edit(["prune", "epochs"], 10**12), ["prune.epochs", "maximum"]),
+        (
+            lambda c: (
+                c["train"].update(weight_decay=0.01) or c.update(baselines={"weight_decay": [0.01]})
+            ),
+            ["baselines.weight_decay", "repeats train.weight_decay (0.01)", "other than it"],
+        ),
+        (
+            lambda c: c.update(baselines={"weight_decay": [2.0]}),
+            ["baselines.weight_decay[0]", "0 < x <= 1"],
+        ),
         (edit(["prune", "stop"], "early"), ["prune.stop", "validation", "fixed"]),
         (
             edit(["prune", "stop"], "fixed"),

@@ -141,7 +141,11 @@ def test_identifying_columns_are_defined_once_and_may_only_reword_their_descript
     names = [p.name.removesuffix(".schema.yaml") for p in SCHEMAS.glob("*.schema.yaml")]
     tables = [TableSchema.named(n) for n in names if n not in {"config", "threshold"}]
     kinds = [t.columns["noise_kind"] for t in tables if "noise_kind" in t.columns]
-    assert len(kinds) == 8 and all(k["allowed"] == kinds[0]["allowed"] for k in kinds)
+    assert len(kinds) == 9 and all(k["allowed"] == kinds[0]["allowed"] for k in kinds)
+    # a table that extends another has its columns, then its own
+    dense, tuning = TableSchema.named("dense"), TableSchema.named("tuning")
+    assert list(tuning.columns) == [*dense.columns, "weight_decay"]
+    assert "weight_decay" in tuning.key and set(dense.key) < set(tuning.key)
     (tmp_path / "columns.yaml").write_text((SCHEMAS / "columns.yaml").read_text())
     (tmp_path / "t.schema.yaml").write_text(
         "title: t\ncolumns:\n  seed: {like: seed, minimum: 5}\n"

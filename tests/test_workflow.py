@@ -19,6 +19,7 @@ import yaml
 from conftest import REPO, SCHEMAS, TINY, snakemake
 from ddprune.foundations.tables import TableSchema, read_table
 from ddprune.study.registration import load_registration
+from ddprune.study.threshold_file import load_threshold
 
 pytestmark = pytest.mark.workflow
 
@@ -134,6 +135,30 @@ def test_the_answer_comes_first(tiny_study):
     assert set(tested["family"]) == {"primary", "sequence", "exploratory"}
     for figure in ("answer.png", "primary_by_noise.png"):
         assert (results / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_weight_decay_baseline_is_tuned_at_the_it_width(tiny_study):
+    """One more run per seed at each family's IT width for each baselines.weight_decay value:
+    the same initialisation as the sweep's run (equal at epoch 0), trained differently."""
+    results = tiny_study / "results/tiny"
+    tuning = read_table(results / "tuning.parquet", "tuning")
+    it_runs = load_threshold(results / "threshold.yaml").it_runs()
+    tuned = zip(tuning["width"], tuning["noise"], tuning["seed"], strict=True)
+    assert it_runs and set(tuned) == {(run.width, run.noise, run.seed) for run in it_runs}
+    assert set(tuning["weight_decay"]) == {0.01}
+    keys = ["width", "noise", "seed", "epoch"]
+    dense = read_table(results / "dense.parquet", "dense")
+    both = tuning.merge(dense, on=keys, suffixes=("", "_sweep"))
+    start, trained = both[both["epoch"] == 0], both[both["epoch"] > 0]
+    assert len(start) == len(it_runs) and (start["test_loss"] == start["test_loss_sweep"]).all()
+    assert (trained["train_loss"] != trained["train_loss_sweep"]).all()
+    tested = read_table(results / "comparisons.parquet", "comparisons")
+    primary = tested[tested["method"] == "imp-rewind"]
+    assert "vs-weight-decay" in set(primary["comparison"])
+    assert (
+        "weight decay and epoch of lowest validation error"
+        in (results / "tables/answer.html").read_text()
+    )
 
 
 def test_the_study_is_registered_before_its_results_and_refuses_another_primary(

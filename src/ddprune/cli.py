@@ -115,6 +115,21 @@ def status(study: Study, layout: Layout) -> str:
         if (run, epoch, method) not in finished and exists(layout.rounds, run, epoch, method)
     ]
     lines += _stage("prune", len(finished), begun, len(jobs) - len(finished) - len(begun))
+    tuned = [
+        (run, repr(weight_decay))
+        for run in (document.it_runs() if study.prune.methods else [])
+        for weight_decay in study.baselines.weight_decay
+    ]
+    if tuned:
+        finished = [
+            t for t in tuned if Path(fill(layout.tuned_metrics, t[0], weight_decay=t[1])).is_file()
+        ]
+        begun = [
+            f"{run.dataset}/{run.model} width {run.width} seed {run.seed} weight decay {wd}"
+            for run, wd in tuned
+            if (run, wd) not in finished and Path(fill(layout.tuned, run, weight_decay=wd)).is_dir()
+        ]
+        lines += _stage("tune", len(finished), begun, len(tuned) - len(finished) - len(begun))
     answered = Path(layout.answer_page).is_file()
     lines.append(f"  answer     {'done: ' + layout.answer_page if answered else 'waiting'}")
     return "\n".join(lines)

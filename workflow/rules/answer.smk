@@ -8,6 +8,7 @@ rule answer:
         dense=LAYOUT.dense,
         threshold=LAYOUT.threshold,
         pruning=pruning_table,
+        tuning=tuning_table,
     output:
         answer=LAYOUT.answer,
         comparisons=LAYOUT.comparisons,
@@ -16,7 +17,7 @@ rule answer:
     conda:
         "../../envs/ddprune.yaml"
     params:
-        config=config_sections("prune", "threshold", "answer"),
+        config=config_sections("prune", "threshold", "baselines", "answer"),
         registration=LAYOUT.registration,  # written before any job (common.smk's onstart)
     script:
         "../scripts/answer.py"

@@ -82,6 +82,7 @@ wildcard_constraints:
     seed=r"[0-9]+",
     epoch=r"[0-9]+",
     method=r"[a-z-]+",
+    weight_decay=r"[0-9.e-]+",
 
 
 def config_sections(*names):
@@ -129,6 +130,22 @@ def pruned_paths(pattern):
         pattern.format(**run.wildcards, epoch=epoch, method=method)
         for run, epoch, method in document.pruning_jobs(STUDY.prune.methods)
     ]
+
+
+def tuned_paths(pattern):
+    """``pattern`` for every run of the tuned dense baseline (each seed at its family's IT
+    width, each value of baselines.weight_decay), once the IT is known."""
+    document = load_threshold(checkpoints.threshold.get().output[0])
+    return [
+        pattern.format(**run.wildcards, weight_decay=repr(weight_decay))
+        for run in document.it_runs()
+        for weight_decay in STUDY.baselines.weight_decay
+    ]
+
+
+def tuning_table(wildcards):
+    """The tuned baseline's table, when the study prunes and tunes at all."""
+    return LAYOUT.tuning if STUDY.prune.methods and STUDY.baselines.weight_decay else []
 
 
 def pruning_table(wildcards):

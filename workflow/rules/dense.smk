@@ -1,5 +1,6 @@
 """Dense training: draw the label noise, train every run, aggregate the sweep (trained runs
-and the closed-form families of closed_form.smk alike)."""
+and the closed-form families of closed_form.smk alike), and the dense baselines tuned at the
+IT width once the threshold is known."""
 
 
 rule labels:
@@ -40,6 +41,46 @@ rule train:
         options=dataset_options,
     script:
         "../scripts/train.py"
+
+
+rule tune:
+    """Train (or resume) one candidate of the tuned dense baseline: a run at the IT width
+    with another weight decay (baselines.weight_decay)."""
+    input:
+        labels=LAYOUT.labels,
+        data=data_file,
+    output:
+        metrics=LAYOUT.tuned_metrics,
+        model=LAYOUT.tuned_checkpoint,
+    log:
+        LAYOUT.log(f"tune/{RUN}/wd{{weight_decay}}"),
+    conda:
+        "../../envs/ddprune.yaml"
+    threads: STUDY.platform.threads
+    resources:
+        gpu=GPUS_PER_JOB,
+    params:
+        checkpoints=LAYOUT.tuned_checkpoints,
+        config=config_sections("train"),
+        options=dataset_options,
+    script:
+        "../scripts/tune.py"
+
+
+rule aggregate_tuning:
+    """Concatenate the tuned baseline's runs into tuning.parquet."""
+    input:
+        lambda wildcards: tuned_paths(LAYOUT.tuned_metrics),
+    output:
+        LAYOUT.tuning,
+    log:
+        LAYOUT.log("aggregate_tuning"),
+    conda:
+        "../../envs/ddprune.yaml"
+    params:
+        table="tuning",
+    script:
+        "../scripts/aggregate.py"
 
 
 rule aggregate_dense:

@@ -6,6 +6,7 @@ answer(
     dense=snakemake.input.dense,
     threshold=snakemake.input.threshold,
     pruning=optional(snakemake.input.pruning),
+    tuning=optional(snakemake.input.tuning),
     answer=snakemake.output.answer,
     comparisons=snakemake.output.comparisons,
     registration=snakemake.params.registration,

@@ -74,6 +74,9 @@ class TableSchema:
         spec["columns"] = {
             column: _shared(rules, path) for column, rules in spec["columns"].items()
         }
+        if "extends" in spec:  # another table's columns first, then this one's
+            base = TableSchema.load(Path(path).parent / f"{spec['extends']}.schema.yaml")
+            spec["columns"] = {**base.columns, **spec["columns"]}
         for column, rules in spec["columns"].items():
             if rules.get("dtype") not in _DTYPE_CHECKS:
                 raise SchemaError(

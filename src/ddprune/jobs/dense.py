@@ -50,9 +50,14 @@ def train(
     final: PathLike,
     checkpoints: PathLike,
     threads: int | None = None,
+    weight_decay: float | None = None,
 ) -> None:
     """Train (or resume) one run on its ``labels``; write its ``metrics`` table and ``final``
-    checkpoint (periodic checkpoints and resume points go to the ``checkpoints`` folder)."""
+    checkpoint (periodic checkpoints and resume points go to the ``checkpoints`` folder).
+    With ``weight_decay``, the run trains with it instead of ``train.weight_decay`` -- one
+    candidate of the tuned dense baseline -- and its table is ``tuning``, with that value."""
+    tuned = {} if weight_decay is None else {"weight_decay": weight_decay}
+    study = study.with_train(**tuned) if tuned else study
     config, platform = study.train, study.platform
     data = run_data(study, run, labels, configure(platform, threads))
     identity = {
@@ -64,6 +69,7 @@ def train(
         "n_test": len(data.y_test),
         "data_sha256": data.sha256,
         "error_metric": "classification_error",
+        **tuned,
     }
     log.info("training %s on %s with %s", run, data.x_train.device, config)
     rows = train_run(
@@ -77,7 +83,8 @@ def train(
         final_path=final,
         keep_epochs=tuple(study.kept_epochs()),
     )
-    write_table(frame(rows, "dense"), metrics, "dense")
+    table = "tuning" if tuned else "dense"
+    write_table(frame(rows, table), metrics, table)
 
 
 def solve(

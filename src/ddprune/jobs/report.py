@@ -14,6 +14,7 @@ from plotnine import ggplot
 
 from ddprune.analysis import summaries
 from ddprune.analysis.answer.comparisons import Primary, comparison_table
+from ddprune.analysis.answer.dense_references import weight_decay_choices
 from ddprune.analysis.answer.page import DECIDED, METHOD, inference_table, page_table, sentences
 from ddprune.analysis.answer.statistics import answer_table, per_seed_values, stop_patience
 from ddprune.analysis.figures import dense as dense_figures
@@ -133,20 +134,28 @@ def answer(
     answer: PathLike,
     comparisons: PathLike,
     registration: PathLike | None = None,
+    tuning: PathLike | None = None,
 ) -> None:
     """Every statistic of every pruned source, summarised over seeds (``answer``), and the
     tested comparisons (``comparisons``), from the same per-seed values; ``pruning`` is None
-    when the study prunes nothing. A study whose config departs from its ``registration``
-    (where it has one) refuses to answer."""
+    when the study prunes nothing, ``tuning`` when it tunes no dense baseline. A study whose
+    config departs from its ``registration`` (where it has one) refuses to answer."""
     if registration is not None and Path(registration).exists():
         register(registration, study)
     prune, config = study.prune, study.answer
+    dense_rows = read_table(dense, "dense")
+    tuned = None
+    if tuning:
+        tuned = weight_decay_choices(
+            dense_rows, read_table(tuning, "tuning"), study.train.weight_decay, stop_patience(prune)
+        )
     values = per_seed_values(
-        read_table(dense, "dense"),
+        dense_rows,
         read_table(pruning, "pruning") if pruning else frame([], "pruning"),
         load_threshold(threshold).families,
         study.threshold.interpolation_tolerance,
         prune,
+        tuned,
     )
     write_table(answer_table(values, config.level), answer, "answer")
     primary = Primary(**config.primary)

@@ -83,6 +83,7 @@ def validate_config(
         [
             *_check_unique_runs(filled),
             *_check_prune(filled),
+            *_check_baselines(filled),
             *_check_threshold(filled),
             *_check_closed_form(filled),
             *_check_splits(filled),
@@ -327,6 +328,18 @@ def _check_prune(config: dict[str, Any]) -> list[str]:
             f"to train.max_epochs ({config['train']['max_epochs']})"
         )
     return problems
+
+
+def _check_baselines(config: dict[str, Any]) -> list[str]:
+    """A weight decay to tune must differ from the sweep's own, which is a candidate already."""
+    own = config["train"]["weight_decay"]
+    if own in config["baselines"]["weight_decay"]:
+        return [
+            f"baselines.weight_decay: {config['baselines']['weight_decay']} repeats "
+            f"train.weight_decay ({own}), whose run the sweep trains already; allowed: values "
+            "other than it"
+        ]
+    return []
 
 
 def _check_threshold(config: dict[str, Any]) -> list[str]:

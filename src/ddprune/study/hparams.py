@@ -171,6 +171,15 @@ class ThresholdConfig(ConfigSection):
 
 
 @dataclass(frozen=True)
+class BaselinesConfig(ConfigSection):
+    """The ``baselines`` section: the dense baselines tuned beside the sweep."""
+
+    SECTION = "baselines"
+
+    weight_decay: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class AnswerConfig(ConfigSection):
     """The ``answer`` section: the primary comparison, the test level, the equivalence
     margin and the t intervals' coverage."""

@@ -102,6 +102,28 @@ class Layout:
     def selection(self) -> str:
         return f"{self.root}/selection.parquet"
 
+    # The dense baselines tuned at the IT width.
+    @property
+    def tuned(self) -> str:
+        """One run at the IT width with another weight decay (``baselines.weight_decay``)."""
+        return f"{self.root}/tune/{RUN}/wd{{weight_decay}}"
+
+    @property
+    def tuned_metrics(self) -> str:
+        return f"{self.tuned}/metrics.parquet"
+
+    @property
+    def tuned_checkpoint(self) -> str:
+        return f"{self.tuned}/final.pt"
+
+    @property
+    def tuned_checkpoints(self) -> str:
+        return f"{self.tuned}/checkpoints"
+
+    @property
+    def tuning(self) -> str:
+        return f"{self.root}/tuning.parquet"
+
     # Pruning.
     @property
     def prune(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from ddprune.catalog import CLOSED_FORM_MODELS, DEFAULT_NOISE_KIND, NOISE_KINDS
 from ddprune.study.hparams import (
     AnswerConfig,
+    BaselinesConfig,
     ClosedFormConfig,
     Platform,
     PruneConfig,
@@ -93,6 +94,10 @@ class Study:
     def train(self) -> TrainConfig:
         return TrainConfig.of(self.config["train"])
 
+    def with_train(self, **values: Any) -> Study:
+        """The study with some ``train`` values replaced (a tuned baseline's run)."""
+        return Study({**self.config, "train": {**self.config["train"], **values}})
+
     @functools.cached_property
     def prune(self) -> PruneConfig:
         return PruneConfig.of(self.config["prune"])
@@ -104,6 +109,10 @@ class Study:
     @functools.cached_property
     def threshold(self) -> ThresholdConfig:
         return ThresholdConfig.of(self.config["threshold"])
+
+    @functools.cached_property
+    def baselines(self) -> BaselinesConfig:
+        return BaselinesConfig.of(self.config["baselines"])
 
     @functools.cached_property
     def answer(self) -> AnswerConfig:

@@ -217,6 +217,16 @@ class ThresholdDocument:
             if method not in it_only or (entry.role, entry.axis) == ("at", "width")
         )
 
+    def it_runs(self) -> list[Run]:
+        """Every seed's run at its family's IT width (none where the IT is undefined): where
+        the dense baselines are tuned."""
+        return sorted(
+            Run(f.dataset, f.model, f.it.width, f.noise, seed, f.noise_kind)
+            for f in self.families
+            if f.it.ok and f.selection
+            for seed in f.seeds
+        )
+
     def entry(self, run: Run, epoch: int) -> Selected:
         """The selection entry of (run, epoch), with the IT of its family."""
         for family in self.families:

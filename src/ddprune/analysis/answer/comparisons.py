@@ -9,7 +9,9 @@ questions the answer page asks, in order:
 2. ``vs-early-stopped``: does it beat the dense run early-stopped on validation -- the
    baseline that training less, not pruning, gives? And ``vs-best-width`` /
    ``vs-best-dense``: the dense models a user would pick on validation across widths (the
-   best final model; the best with every width early-stopped alike)?
+   best final model; the best with every width early-stopped alike)? And
+   ``vs-weight-decay``: the IT width's dense run regularised instead, its weight decay (and
+   epoch) chosen on validation?
 3. ``source``: is the IT a worse starting point than its neighbours and the controls at equal
    budgets (each seed's mean over the budgets both sources reach)? And ``method``: is that
    about the weights or the mask -- imp-finetune minus imp-rewind (the IT's trained weights
@@ -66,6 +68,7 @@ QUESTIONS = {
     "vs-early-stopped": 2,
     "vs-best-width": 2,
     "vs-best-dense": 2,
+    "vs-weight-decay": 2,
     "source": 3,
     "method": 3,
     "walk": 4,
@@ -75,6 +78,7 @@ BASELINES = {
     "early-stopped": "vs-early-stopped",
     "best-width": "vs-best-width",
     "best-dense": "vs-best-dense",
+    "weight-decay": "vs-weight-decay",
 }
 # (a, b, what a - b asks, whether "no difference" would be a claim) for the method contrasts
 # at the IT source: a mask that carries nothing a random one does not is such a claim.
@@ -180,6 +184,12 @@ def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
             ("vs-early-stopped", "early-stopped dense", "delta_early_stopped", True),
             ("vs-best-width", "best dense width (validation)", "delta_best_width", False),
             ("vs-best-dense", "best dense width and epoch (validation)", "delta_best_dense", True),
+            (
+                "vs-weight-decay",
+                "IT width, weight decay tuned (validation)",
+                "delta_weight_decay",
+                True,
+            ),
         ):
             differences = _by_seed(values, statistic, **mine)
             add(name, method, against, differences, 0, no_difference)

@@ -1,6 +1,7 @@
 """What a pruned trajectory is measured against: each seed's dense runs read as curves and
 baselines -- the final models, each run early-stopped by the rule that stops a retraining
-round, every run at a given epoch -- and the dense models a user would pick on validation.
+round, every run at a given epoch -- and the dense models a user would pick on validation:
+across widths, and with weight decay tuned at the IT width.
 
 Every reading is chosen on validation (the early-stopping epoch, the width picked); test
 error is only read at the chosen points. Torch-free, like the rest of the answer.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ddprune.analysis.summaries import FAMILY_KEYS, final_rows, without_diverged_runs
+from ddprune.analysis.summaries import FAMILY_KEYS, RUN_KEYS, final_rows, without_diverged_runs
 
 
 def dense_curves(dense: pd.DataFrame) -> pd.DataFrame:
@@ -124,3 +125,28 @@ def stopped_curves(dense: pd.DataFrame, patience: int | None) -> dict[tuple, pd.
         key: curve[["width", *measured]].sort_values("n_params", ignore_index=True)
         for key, curve in table.groupby([*FAMILY_KEYS, "seed"])
     }
+
+
+def weight_decay_choices(
+    dense: pd.DataFrame, tuning: pd.DataFrame, own: float, patience: int | None
+) -> dict[tuple, tuple[float, pd.Series]]:
+    """Per family, width and seed that the tuned baseline ran at: the weight decay a user
+    picks on validation and its run's chosen evaluation. The candidates are the sweep's own
+    run (at ``own``, train.weight_decay) and every ``tuning`` run; each is early-stopped by
+    the rounds' rule (:func:`early_stopped`), and the lowest validation error wins (the
+    smaller weight decay among ties). A diverged candidate is left out."""
+    tuned = tuning[~tuning.groupby([*RUN_KEYS, "weight_decay"])["diverged"].transform("any")]
+    sweep = {
+        key: run
+        for key, run in without_diverged_runs(dense).groupby([*FAMILY_KEYS, "width", "seed"])
+    }
+    choices = {}
+    for key, runs in tuned.groupby([*FAMILY_KEYS, "width", "seed"]):
+        candidates = [(float(wd), run) for wd, run in runs.groupby("weight_decay")]
+        if key in sweep:
+            candidates.append((own, sweep[key]))
+        stopped = [
+            (wd, early_stopped(run, patience)) for wd, run in sorted(candidates, key=lambda c: c[0])
+        ]
+        choices[key] = min(stopped, key=lambda candidate: candidate[1]["val_error"])
+    return choices

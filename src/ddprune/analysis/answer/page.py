@@ -308,7 +308,7 @@ def _question_dense(
             f"epoch {_mean(found, 'early_stop_epoch'):.0f} on average. "
             f"Chosen on test instead (an oracle, for comparison only), the best round against "
             f"the dense run's best epoch would read {_interval(found.get(ORACLE_EPOCH))}."
-        ) + _chosen_widths(comparisons, found, method, kind)
+        ) + _chosen_baselines(comparisons, found, method, kind)
     # the twin's row against the final model is the equal-footing comparison said above
     said = {method} | ({method + FIXED} if name == "vs-final" else set())
     others = rows[~rows["method"].isin(said)]
@@ -345,29 +345,37 @@ def _equal_footing(
     )
 
 
-def _chosen_widths(
+def _chosen_baselines(
     comparisons: pd.DataFrame, found: dict, method: str, kind: str = "designated"
 ) -> str:
     """Question 2, continued: the dense models a user would pick on validation across
-    widths, rather than the IT width's own run."""
+    widths, and the IT width's run regularised by weight decay instead of early stopping
+    alone."""
     parts = []
     for name, what, choice in (
         (
             "vs-best-width",
             "the final model of the width with the lowest validation error",
-            "best_width_choice",
+            "the chosen width averages {:.0f}",
         ),
         (
             "vs-best-dense",
             "the width and epoch of lowest validation error, every width early-stopped alike",
-            "best_dense_choice",
+            "the chosen width averages {:.0f}",
+        ),
+        (
+            "vs-weight-decay",
+            "the IT width's run with the weight decay and epoch of lowest validation error "
+            "(its own and baselines.weight_decay, each early-stopped alike)",
+            "the chosen weight decay averages {:.2g}",
         ),
     ):
         rows = _pick(comparisons, name, method=method)
         if len(rows):
             row = rows.iloc[0]
+            statistic = f"{name.removeprefix('vs-').replace('-', '_')}_choice"
             parts.append(
-                f"against {what} (the chosen width averages {_mean(found, choice):.0f}), Δ "
+                f"against {what} ({choice.format(_mean(found, statistic))}), Δ "
                 f"{_flip(row)} ({_tested(row, kind)}): "
                 f"{_verdict(row, 'pruned lower', 'pruned higher', _stopped(comparisons))}"
                 f"{_also(row)}"

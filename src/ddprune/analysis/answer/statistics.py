@@ -20,7 +20,7 @@ Torch-free: the answer job reads Parquet and YAML only.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +86,14 @@ STATISTICS: dict[str, Statistic] = {
         False,
     ),
     "delta_best_dense": Statistic("best pruned minus that early-stopped model's test error", True),
+    "weight_decay_choice": Statistic(
+        "the weight decay a user picks on validation at the IT width (train.weight_decay or "
+        "one of baselines.weight_decay, each run early-stopped by the rounds' rule)",
+        False,
+    ),
+    "delta_weight_decay": Statistic(
+        "best pruned minus that run's test error at its early-stopping epoch", True
+    ),
     "delta_best_oracle": Statistic(
         "oracle: the lowest test error over the pruned rounds minus the dense source's", True
     ),
@@ -255,6 +263,7 @@ def trajectory_statistics(
     tolerance: float,
     dense_run: pd.DataFrame | None = None,
     footing: Footing = Footing(),
+    tuned: tuple[float, pd.Series] | None = None,
 ) -> list[tuple[str, int, float]]:
     """Every statistic of one trajectory as (statistic, budget or 0, value); the statistics
     at a budget are at every pruned round's count of prunable weights (with ``prune.budgets``
@@ -266,7 +275,9 @@ def trajectory_statistics(
     stopped by it is the dense curve the rounds walk against on equal footing. A rewinding
     method's round has trained ``footing.start`` + its ``epochs`` from the run's start, so
     the dense runs at that epoch are the references of equal epochs: for the best round (the
-    same-budget control) and for every round (``epoch_walk_*``).
+    same-budget control) and for every round (``epoch_walk_*``). ``tuned`` is the source
+    width's weight-decay baseline where it was tuned: the chosen value and its evaluation
+    (:func:`~ddprune.analysis.answer.dense_references.weight_decay_choices`).
     """
     trajectory = trajectory[~trajectory["diverged"]].sort_values("round")
     dense = trajectory[trajectory["round"] == 0]
@@ -288,9 +299,12 @@ def trajectory_statistics(
     ]
     if dense_run is not None and len(dense_run):
         values += _against_dense_run(dense_run, best, oracle, footing)
-    for name, pick in curves.choices().items():
+    choices = {name: (float(pick["width"]), pick) for name, pick in curves.choices().items()}
+    if tuned is not None:
+        choices["weight_decay"] = tuned
+    for name, (choice, pick) in choices.items():
         values += [
-            (f"{name}_choice", 0, float(pick["width"])),
+            (f"{name}_choice", 0, choice),
             (f"delta_{name}", 0, best_error - float(pick["test_error"])),
         ]
     for budget, error in zip(pruned["n_prunable_nonzero"], pruned["test_error"], strict=True):
@@ -346,11 +360,13 @@ def per_seed_values(
     families: Sequence[FamilyThreshold],
     tolerance: float,
     prune: PruneConfig | None = None,
+    tuned: Mapping[tuple, tuple[float, pd.Series]] | None = None,
 ) -> pd.DataFrame:
     """Every statistic of every trajectory: one row per (study, source keys, seed, statistic,
     budget) with its ``value`` -- what :func:`answer_table` summarises and the comparisons
     pair. ``prune``: the study's section, which says how the rounds were trained (see
-    :func:`footings`)."""
+    :func:`footings`); ``tuned``: the weight-decay baselines by (family, width, seed)
+    (:func:`~ddprune.analysis.answer.dense_references.weight_decay_choices`)."""
     columns = ["study", *SOURCE_KEYS, "seed", "statistic", "budget", "value"]
     if pruning.empty:
         return pd.DataFrame(columns=columns)
@@ -378,6 +394,7 @@ def per_seed_values(
             tolerance,
             runs.get((*family, source["width"], seed)),
             by_method.get(source["method"], Footing()),
+            (tuned or {}).get((*family, source["width"], seed)),
         ):
             rows.append((study, *key, seed, statistic, budget, value))
     return pd.DataFrame(rows, columns=columns)
