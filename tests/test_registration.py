@@ -89,3 +89,14 @@ def test_an_option_added_after_the_registration_is_no_departure_at_its_default(t
         register(path, study(fixed))
     assert "prune.stop: registered (absent), the config says 'fixed'" in str(error.value)
     assert "prune.patience: registered 300, the config says None" in str(error.value)
+    # a whole section added later (baselines) is no departure at its defaults either
+    del record["design"]["baselines"], record["sections"]["baselines"]
+    path.write_text(yaml.safe_dump(record))
+    register(path, study())
+
+    def untuned(config):
+        config["baselines"] = {"weight_decay": []}
+
+    with pytest.raises(RegistrationError) as error:
+        register(path, study(untuned))
+    assert "baselines.weight_decay: registered (absent), the config says []" in str(error.value)

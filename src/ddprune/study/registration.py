@@ -31,7 +31,16 @@ from ddprune.foundations.schemas import section_defaults
 from ddprune.study.runs import Study
 
 # The config sections that decide a study's numbers (platform does not: only rounding).
-DESIGN = ("datasets", "sweep", "train", "threshold", "prune", "closed_form", "answer")
+DESIGN = (
+    "datasets",
+    "sweep",
+    "train",
+    "threshold",
+    "prune",
+    "baselines",
+    "closed_form",
+    "answer",
+)
 
 
 _DEFAULT_MARGIN = section_defaults("answer")["margin"]
@@ -124,7 +133,8 @@ class Registration:
                 if self.design is None:
                     found.append(f"{name}: changed since the registration (its SHA-256)")
                 else:
-                    found += _section_changes(name, self.design.get(name), now.design[name])
+                    # a section added after the record: each of its keys was absent then
+                    found += _section_changes(name, self.design.get(name, {}), now.design[name])
         return found
 
 
