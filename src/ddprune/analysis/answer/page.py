@@ -365,8 +365,8 @@ def _chosen_baselines(
         ),
         (
             "vs-weight-decay",
-            "the IT width's run with the weight decay and epoch of lowest validation error "
-            "(its own and baselines.weight_decay, each early-stopped alike)",
+            "the IT width's run with the weight decay and epoch of lowest validation error, "
+            "its own and every baselines.weight_decay run early-stopped alike",
             "the chosen weight decay averages {:.2g}",
         ),
     ):
