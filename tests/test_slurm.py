@@ -28,22 +28,23 @@ pytestmark = [
 PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 
 
-def test_profile_marks_what_a_user_edits_and_sizes_gpu_jobs_by_attempt():
+def test_profile_marks_what_a_user_edits_and_lets_network_jobs_size_themselves():
     profile = yaml.safe_load(PROFILE.read_text())
     assert profile["executor"] == "slurm"
     assert profile["default-resources"]["slurm_account"].startswith("EDIT")
     assert profile["default-resources"]["slurm_partition"].startswith("EDIT")
-    for rule in ("train", "prune"):
-        resources = profile["set-resources"][rule]
-        assert resources["gpu"] == 1 and "attempt" in resources["mem_mb"]
-        assert profile["set-threads"][rule] == resources["cpus_per_task"]
+    # no GPU, 16 GB and 12 hours forced on a tiny MLP's jobs: they ask for what their model
+    # needs (ddprune.study.resources; tests/test_resources.py)
+    assert not {"train", "tune", "prune", "verify_selected"} & set(profile["set-resources"])
+    assert "set-threads" not in profile
     assert profile["retries"] >= 1 and profile["rerun-incomplete"] and profile["keep-going"]
 
 
 def on_this_cluster(profile: dict) -> dict:
     """The shipped profile with what a user of this one-node cluster edits: no account (there
-    is no slurmdbd), its partition, `gpu: 0` (it has none), resources that fit 2 CPUs; and
-    `squeue` for job status, with a short first wait so that the test is quick."""
+    is no slurmdbd), its partition, resources that fit 2 CPUs (the tiny study's MLP jobs ask
+    for no GPU themselves); and `squeue` for job status, with a short first wait so that the
+    test is quick."""
     profile = {
         **profile,
         "slurm-no-account": True,
@@ -65,7 +66,6 @@ def on_this_cluster(profile: dict) -> dict:
         }
         for rule, resources in profile["set-resources"].items()
     }
-    profile["set-threads"] = dict.fromkeys(profile["set-threads"], 1)
     return profile
 
 
@@ -118,6 +118,12 @@ def test_the_tiny_study_on_slurm_equals_a_local_run(cluster, tiny_study, tmp_pat
         assert ran_in and ran_in.group(1) in slurm_ids, log
     n_jobs = len(list((workdir / "logs/slurm").rglob("*.log")))
     assert n_jobs == len(submitted)
+    # Training jobs asked for what an MLP needs: no GPU, 2 GB, 2 hours (ddprune.study.resources)
+    training = [job for job in submitted if "rule_train" in job.get("Comment", "")]
+    assert len(training) == 12, [job.get("Comment") for job in submitted]
+    for job in training:
+        assert job["MinMemoryNode"] == "2000M" and job["TimeLimit"] == "02:00:00", job
+        assert "gpu" not in job["TRES"], job
 
     # And gave the same numbers as the local run.
     local, remote = tables(tiny_study), tables(workdir)

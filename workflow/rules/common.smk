@@ -20,6 +20,7 @@ from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study import ConfigError, Run, load_study, require_data
 from ddprune.study.config import profile_placeholders
 from ddprune.study.registration import RegistrationError, register
+from ddprune.study.resources import network_resources
 from ddprune.study.runs import NOISE_PATTERN, parse_noise_wildcard
 from ddprune.catalog import (
     CLOSED_FORM_MODELS,
@@ -63,15 +64,20 @@ for placeholder in profile_placeholders(sys.argv, os.environ):
         "(docs/slurm.md, step 1): SLURM refuses such jobs",
         file=sys.stderr,
     )
-# Jobs that train or evaluate networks hold a GPU slot when there may be a GPU, so that
-# `--resources gpu=G` runs G x platform.runs_per_gpu of them at a time (each claims its own
-# slot: ddprune.training.platform). Snakemake's resources are integers, so the GPU count the
-# user gives is turned into slots here; the SLURM executor sets no global limit to scale.
-GPUS_PER_JOB = 0 if STUDY.platform.device == "cpu" else 1
-if workflow.global_resources.get("gpu").value is not None:
+# What a job that trains or evaluates a network asks for, sized from its model
+# (ddprune.study.resources): on a cluster, a GPU only where the model pays for one. With
+# `--resources gpu=G` on a GPU machine, every such job holds a GPU slot instead, and G x
+# platform.runs_per_gpu of them run at a time (each claims its own slot:
+# ddprune.training.platform). Snakemake's resources are integers, so the GPU count the user
+# gives is turned into slots here; the SLURM executor sets no global limit to scale.
+GPU_SLOTS = workflow.global_resources.get("gpu").value is not None
+if GPU_SLOTS:
     workflow.global_resources["gpu"] = (
         workflow.global_resources["gpu"].value * STUDY.platform.runs_per_gpu
     )
+
+
+NETWORK_RESOURCES = network_resources(STUDY.platform, GPU_SLOTS)
 
 
 wildcard_constraints:

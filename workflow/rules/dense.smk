@@ -33,7 +33,7 @@ rule train:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads
     resources:
-        gpu=GPUS_PER_JOB,
+        **NETWORK_RESOURCES,
     params:
         checkpoints=LAYOUT.checkpoints,  # periodic checkpoints and resume points
         config=config_sections("train"),
@@ -44,8 +44,7 @@ rule train:
 
 
 rule tune:
-    """Train (or resume) one candidate of the tuned dense baseline: a run at the IT width
-    with another weight decay (baselines.weight_decay)."""
+    """Train (or resume) one weight-decay candidate at the IT width (baselines.weight_decay)."""
     input:
         labels=LAYOUT.labels,
         data=data_file,
@@ -58,7 +57,7 @@ rule tune:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads
     resources:
-        gpu=GPUS_PER_JOB,
+        **NETWORK_RESOURCES,
     params:
         checkpoints=LAYOUT.tuned_checkpoints,
         config=config_sections("train"),

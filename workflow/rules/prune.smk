@@ -18,7 +18,7 @@ rule prune:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads
     resources:
-        gpu=GPUS_PER_JOB,
+        **NETWORK_RESOURCES,
     params:
         rounds=LAYOUT.rounds,  # each round's checkpoint and the resume point inside the next
         config=config_sections("train"),

@@ -36,7 +36,7 @@ rule verify_selected:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads
     resources:
-        gpu=GPUS_PER_JOB,
+        **NETWORK_RESOURCES,
     params:
         config=config_sections("train"),
         options=dataset_options,
