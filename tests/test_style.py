@@ -1,5 +1,6 @@
 """Formatting and lint gates, run as tests so that CI runs exactly the README's command."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -47,3 +48,16 @@ def test_every_rule_explains_itself_in_list_rules():
     rules = [line for line in result.stdout.splitlines() if line and not line[0].isspace()]
     assert len(rules) > 15
     assert all(line.endswith(")") and " (" in line for line in rules), rules
+
+
+def test_no_function_in_the_package_is_longer_than_60_lines():
+    """A function that does not fit on a screen does several things: split it (the
+    answer's comparisons by question, a figure's layers and caption apart)."""
+    long = [
+        f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})"
+        for path in sorted((REPO / "src/ddprune").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > 60
+    ]
+    assert not long, long

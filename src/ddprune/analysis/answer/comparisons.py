@@ -145,26 +145,40 @@ def _source_order(role: str, width: int, it_width: int) -> tuple[int, float]:
     return rank, abs(math.log(width / it_width))
 
 
-def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
-    """Every comparison of one (dataset, model, noise) family's per-seed values, in the
-    order the page asks them: each with its per-seed ``differences`` (a Series by seed),
-    what it compares, and whether it asks for equivalence (``no_difference``)."""
-    width_sources = values[values["axis"] == "width"]
-    at = width_sources[width_sources["role"] == "at"]
-    if at.empty:
-        return []
-    it_width = int(at["width"].iloc[0])
-    it = source_label("at", it_width)
-    methods = sorted(at["method"].unique())
-    found = []
+# Question 2's baselines: (comparison, what it is against, the statistic, whether its "no"
+# would be a claim of no difference). "Pruning only matches early stopping" (or the best
+# width and epoch, or tuned weight decay) is such a claim; "it matches the best final width"
+# is not one anybody makes (pruning beats it or loses to it).
+EARLY_STOPPED_BASELINES = (
+    ("vs-early-stopped", "early-stopped dense", "delta_early_stopped", True),
+    ("vs-best-width", "best dense width (validation)", "delta_best_width", False),
+    ("vs-best-dense", "best dense width and epoch (validation)", "delta_best_dense", True),
+    ("vs-weight-decay", "IT width, weight decay tuned (validation)", "delta_weight_decay", True),
+)
 
-    def add(name, method, against, differences, budgets=0, no_difference=False):
+
+@dataclass
+class _Found:
+    """The comparisons of one family as they are found, in the page's order."""
+
+    it: str
+    rows: list[dict[str, Any]]
+
+    def add(
+        self,
+        name: str,
+        method: str,
+        against: str,
+        differences: pd.Series,
+        budgets: int = 0,
+        no_difference: bool = False,
+    ) -> None:
         if len(differences):
-            found.append(
+            self.rows.append(
                 {
                     "comparison": name,
                     "method": method,
-                    "source": it,
+                    "source": self.it,
                     "against": against,
                     "budgets": budgets,
                     "differences": differences,
@@ -172,27 +186,25 @@ def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
                 }
             )
 
+
+def _against_dense(found: _Found, values: pd.DataFrame, methods: list[str]) -> None:
+    """Questions 1 and 2: each method's IT model against the dense baselines."""
     for method in methods:
         mine = {"method": method, "role": "at", "axis": "width"}
         if method + FIXED in methods:  # the 2 x 2's other diagonal: neither side early-stopped
             twin = _by_seed(values, "delta_best", **{**mine, "method": method + FIXED})
-            add("fixed-budget", method, "final dense, neither early-stopped", twin)
-        add("vs-final", method, "final dense", _by_seed(values, "delta_best", **mine))
-        # "pruning only matches early stopping" is a claim of no difference; "it matches the
-        # best final width" is not one anybody makes (pruning beats it or loses to it)
-        for name, against, statistic, no_difference in (
-            ("vs-early-stopped", "early-stopped dense", "delta_early_stopped", True),
-            ("vs-best-width", "best dense width (validation)", "delta_best_width", False),
-            ("vs-best-dense", "best dense width and epoch (validation)", "delta_best_dense", True),
-            (
-                "vs-weight-decay",
-                "IT width, weight decay tuned (validation)",
-                "delta_weight_decay",
-                True,
-            ),
-        ):
+            found.add("fixed-budget", method, "final dense, neither early-stopped", twin)
+        found.add("vs-final", method, "final dense", _by_seed(values, "delta_best", **mine))
+        for name, against, statistic, no_difference in EARLY_STOPPED_BASELINES:
             differences = _by_seed(values, statistic, **mine)
-            add(name, method, against, differences, 0, no_difference)
+            found.add(name, method, against, differences, 0, no_difference)
+
+
+def _against_sources(
+    found: _Found, width_sources: pd.DataFrame, methods: list[str], it_width: int
+) -> None:
+    """Question 3: the IT against the other sources at equal budgets, then weights vs mask."""
+    at = width_sources[width_sources["role"] == "at"]
     for method in methods:
         mine = _at_budgets(width_sources, method=method, role="at")
         others = width_sources[
@@ -203,17 +215,33 @@ def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
             theirs = _at_budgets(others, role=role, width=width)
             difference, budgets = _budget_difference(mine, theirs)
             label = source_label(role, int(width))
-            add("source", method, label, difference, budgets, role in NEIGHBOURS)
+            found.add("source", method, label, difference, budgets, role in NEIGHBOURS)
     for a, b, _, no_difference in METHOD_PAIRS:
         if a in methods and b in methods:
             difference, budgets = _budget_difference(
                 _at_budgets(at, method=a), _at_budgets(at, method=b)
             )
-            add("method", a, b, difference, budgets, no_difference)
-    for method in methods:
+            found.add("method", a, b, difference, budgets, no_difference)
+
+
+def family_comparisons(values: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every comparison of one (dataset, model, noise) family's per-seed values, in the
+    order the page asks them: each with its per-seed ``differences`` (a Series by seed),
+    what it compares, and whether it asks for equivalence (``no_difference``)."""
+    width_sources = values[values["axis"] == "width"]
+    at = width_sources[width_sources["role"] == "at"]
+    if at.empty:
+        return []
+    it_width = int(at["width"].iloc[0])
+    methods = sorted(at["method"].unique())
+    found = _Found(source_label("at", it_width), [])
+    _against_dense(found, values, methods)
+    _against_sources(found, width_sources, methods, it_width)
+    for method in methods:  # question 4
         mine = {"method": method, "role": "at", "axis": "width"}
-        add("walk", method, "dense curve", _by_seed(values, "walk_gap", **mine), 0, True)
-    return found
+        walk = _by_seed(values, "walk_gap", **mine)
+        found.add("walk", method, "dense curve", walk, 0, True)
+    return found.rows
 
 
 def _family_plan(found: list[dict[str, Any]], primary: Primary) -> None:

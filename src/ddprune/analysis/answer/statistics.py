@@ -239,6 +239,24 @@ def _against_dense_run(
     return values
 
 
+def _against_choices(
+    best_error: float, curves: SeedCurves, tuned: tuple[float, pd.Series] | None
+) -> list[tuple[str, int, float]]:
+    """The best pruned round against the dense models a user would pick on validation: each
+    choice (a width, or the tuned weight decay) and the difference of test errors."""
+    choices = {name: (float(pick["width"]), pick) for name, pick in curves.choices().items()}
+    if tuned is not None:
+        choices["weight_decay"] = tuned
+    return [
+        value
+        for name, (choice, pick) in choices.items()
+        for value in (
+            (f"{name}_choice", 0, choice),
+            (f"delta_{name}", 0, best_error - float(pick["test_error"])),
+        )
+    ]
+
+
 def _walks(pruned: pd.DataFrame, curves: SeedCurves, footing: Footing) -> dict[str, float]:
     """The walk against each of the seed's curves that applies (see :data:`STATISTICS`)."""
     counts = pruned["n_nonzero"]
@@ -299,14 +317,7 @@ def trajectory_statistics(
     ]
     if dense_run is not None and len(dense_run):
         values += _against_dense_run(dense_run, best, oracle, footing)
-    choices = {name: (float(pick["width"]), pick) for name, pick in curves.choices().items()}
-    if tuned is not None:
-        choices["weight_decay"] = tuned
-    for name, (choice, pick) in choices.items():
-        values += [
-            (f"{name}_choice", 0, choice),
-            (f"delta_{name}", 0, best_error - float(pick["test_error"])),
-        ]
+    values += _against_choices(best_error, curves, tuned)
     for budget, error in zip(pruned["n_prunable_nonzero"], pruned["test_error"], strict=True):
         values += [
             ("test_error_at_budget", int(budget), float(error)),

@@ -189,14 +189,9 @@ def _selected_points(families: list[FamilyThreshold], mean: pd.DataFrame) -> pd.
     return selected.merge(test_error, on=["noise_label", "width"])
 
 
-def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | None = None) -> ggplot:
-    """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
-
-    A run that stopped early keeps its last value (``summaries.epoch_means``) while another
-    seed of its width trains on; once every run of a width has stopped, its column ends
-    (blank above), rather than being drawn as if trained to the last epoch. With
-    ``families`` the checkpoints selected epoch-wise are marked.
-    """
+def _heatmap_table(dense: pd.DataFrame) -> pd.DataFrame:
+    """Seed-mean test error per (noise, width, epoch) up to each width's last trained epoch,
+    with the tiles' labels and height."""
     table = epoch_means(dense)
     trained = (
         without_diverged_runs(dense)
@@ -217,9 +212,11 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | Non
     # Tiles span the gap to the next evaluation (plotnine's own estimate is unreliable here).
     gaps = np.diff(epochs)
     table["tile_height"] = float(gaps.min()) if len(gaps) else 1.0
-    dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
-    figure = ggplot(table, aes("width_label", "epoch", fill="test_error", height="tile_height"))
-    figure += geom_tile()
+    return table
+
+
+def _epochwise_marks(families: list[FamilyThreshold], widths: list[int]) -> pd.DataFrame:
+    """The checkpoints selected epoch-wise, placed on the heatmap's axes."""
     marks = pd.DataFrame(
         [
             {
@@ -228,7 +225,7 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | Non
                 "epoch": e.epoch,
                 "role": e.role,
             }
-            for f in families or []
+            for f in families
             for e in f.selection
             if e.axis == "epoch"
         ],
@@ -236,6 +233,24 @@ def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | Non
     ).drop_duplicates()
     if not marks.empty:
         marks["width_label"] = pd.Categorical(marks["width_label"], [str(w) for w in widths])
+    return marks
+
+
+def epochwise_heatmap(dense: pd.DataFrame, families: list[FamilyThreshold] | None = None) -> ggplot:
+    """Seed-mean test error over width x epoch (Nakkiran et al.'s Fig. 2), a panel per noise.
+
+    A run that stopped early keeps its last value (``summaries.epoch_means``) while another
+    seed of its width trains on; once every run of a width has stopped, its column ends
+    (blank above), rather than being drawn as if trained to the last epoch. With
+    ``families`` the checkpoints selected epoch-wise are marked.
+    """
+    table = _heatmap_table(dense)
+    widths = sorted(table["model_width"].unique())
+    dataset, model = dense["dataset"].iloc[0], dense["model"].iloc[0]
+    figure = ggplot(table, aes("width_label", "epoch", fill="test_error", height="tile_height"))
+    figure += geom_tile()
+    marks = _epochwise_marks(families or [], widths)
+    if not marks.empty:
         figure += rings("width_label", "epoch", marks, color="#00c0ff")
     # Untrained models (~90% error) would take the whole colour range; saturate above the
     # 90th percentile so that differences between trained models stay visible, and say so.

@@ -76,6 +76,20 @@ def _sources(pruning: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
 MOST_COLUMNS = 4
 
 
+def _panel_layout(long: pd.DataFrame) -> pd.DataFrame:
+    """Each value's panel: a row per method, a column per metric and noise level -- up to
+    four columns: wider, the text is unreadable (and eight columns pass plotnine's 25-inch
+    limit), so more noise levels go in the rows, beside the method."""
+    long = long.assign(metric=long["key"].map(PRUNE_METRICS), row=long["method"])
+    if panels(long) > 1:
+        noise = noise_labels(long)
+        if long["metric"].nunique() * panels(long) <= MOST_COLUMNS:
+            long["metric"] = long["metric"] + ", " + noise
+        else:
+            long["row"] = long["method"] + ", " + noise
+    return long
+
+
 def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
     """Metrics vs the remaining fraction of prunable weights, one line per source checkpoint.
 
@@ -96,17 +110,7 @@ def pruning_curves(pruning: pd.DataFrame, metrics: list[str]) -> ggplot:
         long = long[~clean]
         if long["value"].isna().all():
             return message("Nothing to draw: no pruned source was trained on noisy labels.")
-    long["metric"] = long["key"].map(PRUNE_METRICS)
-    # A row per method, a column per metric and noise level -- up to four columns: wider, the
-    # text is unreadable (and eight columns pass plotnine's 25-inch limit), so more noise
-    # levels go in the rows, beside the method.
-    long["row"] = long["method"]
-    if panels(long) > 1:
-        noise = noise_labels(long)
-        if long["metric"].nunique() * panels(long) <= MOST_COLUMNS:
-            long["metric"] = long["metric"] + ", " + noise
-        else:
-            long["row"] = long["method"] + ", " + noise
+    long = _panel_layout(long)
     rows = long["row"].nunique()
     mean = long.groupby([*keys, "metric", "row"], observed=True, as_index=False)[
         ["remaining", "value"]
@@ -166,6 +170,42 @@ def _dense_band(dense: pd.DataFrame, methods: Sequence[str], patience: int | Non
     return pd.concat(bands, ignore_index=True).merge(pd.DataFrame({"method": methods}), how="cross")
 
 
+def _dense_layers(curve: pd.DataFrame, final: pd.DataFrame) -> list:
+    """The dense curves under the trajectories: the early-stopped seed mean (black) with the
+    seeds' range (grey), and the final models' curve (dashed)."""
+    xy = aes("n_params", "test_error")
+    return [
+        geom_ribbon(
+            aes("n_params", ymin="low", ymax="high"),
+            data=curve,
+            fill="#9e9e9e",
+            alpha=0.35,
+            inherit_aes=False,
+        ),
+        geom_line(xy, data=curve, color="black", size=1.1, inherit_aes=False),
+        geom_point(xy, data=curve, color="black", size=1.5, inherit_aes=False),
+        geom_line(xy, data=final, color="#616161", linetype="dashed", size=0.8, inherit_aes=False),
+    ]
+
+
+def _walk_caption(dense: pd.DataFrame, pruning: pd.DataFrame) -> str:
+    return "\n".join(
+        filter(
+            None,
+            [
+                wrap_caption(
+                    "Black: dense seed mean, each width early-stopped by the rule that stops a "
+                    "round (what the walk gap compares with), grey: the seeds' range; dashed: "
+                    "the final dense models; colours: pruned trajectories (seed means).",
+                    4.2 * panels(pruning) + 3.5,
+                ),
+                diverged_caption(final_rows(dense)),
+                diverged_caption(pruning),
+            ],
+        )
+    )
+
+
 def backwards_walk(
     dense: pd.DataFrame, pruning: pd.DataFrame, patience: int | None = None
 ) -> ggplot:
@@ -190,27 +230,7 @@ def backwards_walk(
     walk["noise_label"] = noise_labels(walk)
     return (
         ggplot(walk, aes("n_nonzero", "test_error", color="source"))
-        + geom_ribbon(
-            aes("n_params", ymin="low", ymax="high"),
-            data=curve,
-            fill="#9e9e9e",
-            alpha=0.35,
-            inherit_aes=False,
-        )
-        + geom_line(
-            aes("n_params", "test_error"), data=curve, color="black", size=1.1, inherit_aes=False
-        )
-        + geom_point(
-            aes("n_params", "test_error"), data=curve, color="black", size=1.5, inherit_aes=False
-        )
-        + geom_line(
-            aes("n_params", "test_error"),
-            data=final,
-            color="#616161",
-            linetype="dashed",
-            size=0.8,
-            inherit_aes=False,
-        )
+        + _dense_layers(curve, final)
         + geom_path(aes(group="source"), size=0.8)
         + geom_point(size=1.4)
         + scale_x_continuous(trans="log10")
@@ -221,22 +241,7 @@ def backwards_walk(
             y="test error",
             color="source checkpoint",
             title="Does pruning walk the dense curve backwards?",
-            caption="\n".join(
-                filter(
-                    None,
-                    [
-                        wrap_caption(
-                            "Black: dense seed mean, each width early-stopped by the rule "
-                            "that stops a round (what the walk gap compares with), grey: the "
-                            "seeds' range; dashed: the final dense models; colours: pruned "
-                            "trajectories (seed means).",
-                            4.2 * panels(pruning) + 3.5,
-                        ),
-                        diverged_caption(final_rows(dense)),
-                        diverged_caption(pruning),
-                    ],
-                )
-            ),
+            caption=_walk_caption(dense, pruning),
         )
         + theme_bw()
         + theme(figure_size=(4.2 * panels(pruning) + 3.5, 2.6 * pruning["method"].nunique() + 1.8))
