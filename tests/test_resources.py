@@ -10,7 +10,13 @@ import pytest
 from conftest import REPO, snakemake
 from ddprune.models import MODELS
 from ddprune.study.hparams import Platform
-from ddprune.study.resources import GPU_MODELS, JobSize, network_job, network_resources
+from ddprune.study.resources import (
+    GPU_MODELS,
+    JobSize,
+    job_group,
+    network_job,
+    network_resources,
+)
 
 
 def test_the_models_that_ask_for_a_gpu_are_registered():
@@ -33,6 +39,13 @@ def test_a_gpu_is_asked_for_where_the_model_pays_or_slots_are_shared(
     platform = Platform.of(device=device, threads=2)
     assert network_job(platform, "mlp", slots) == JobSize(mlp_gpu, 2, 2_000, 120)
     assert network_job(platform, "cnn5k", slots) == JobSize(cnn_gpu, 2, 16_000, 720)
+
+
+def test_small_networks_share_a_group_and_convolutional_ones_stay_apart():
+    """On a cluster the profile submits a group's jobs together (group-components): the MLPs'
+    minutes-long jobs, never a convolutional network's hours-long ones."""
+    assert job_group("mlp") == "small-networks"
+    assert {job_group(model) for model in GPU_MODELS} == {"gpu-networks"}
 
 
 def test_memory_and_time_grow_with_each_attempt():

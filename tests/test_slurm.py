@@ -53,6 +53,7 @@ def on_this_cluster(profile: dict) -> dict:
         "slurm-keep-successful-logs": True,
         "latency-wait": 5,
         "jobs": 4,
+        "resources": ["cpus_per_task=2", "mem_mb=8000"],  # what one submission may hold here
     }
     defaults = dict(profile["default-resources"])
     del defaults["slurm_account"]
@@ -118,12 +119,15 @@ def test_the_tiny_study_on_slurm_equals_a_local_run(cluster, tiny_study, tmp_pat
         assert ran_in and ran_in.group(1) in slurm_ids, log
     n_jobs = len(list((workdir / "logs/slurm").rglob("*.log")))
     assert n_jobs == len(submitted)
-    # Training jobs asked for what an MLP needs: no GPU, 2 GB, 2 hours (ddprune.study.resources)
-    training = [job for job in submitted if "rule_train" in job.get("Comment", "")]
-    assert len(training) == 12, [job.get("Comment") for job in submitted]
-    for job in training:
-        assert job["MinMemoryNode"] == "2000M" and job["TimeLimit"] == "02:00:00", job
+    # The 30 network jobs (12 train, 2 tune, their verification and pruning) went grouped
+    # (group-components), a few submissions that each hold at most 2 CPUs here and ask for
+    # what MLPs need: no GPU, 2 GB a job (ddprune.study.resources), 2 jobs side by side
+    grouped = [job for job in submitted if "rule_small-networks" in job.get("Comment", "")]
+    assert 1 <= len(grouped) <= 4, [job.get("Comment") for job in submitted]
+    for job in grouped:
+        assert job["NumCPUs"] == "2" and job["MinMemoryNode"] == "4000M", job
         assert "gpu" not in job["TRES"], job
+    assert len(submitted) <= 25  # of the study's 49 jobs: one SLURM job each without groups
 
     # And gave the same numbers as the local run.
     local, remote = tables(tiny_study), tables(workdir)

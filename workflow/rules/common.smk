@@ -20,7 +20,7 @@ from ddprune.study.pruning_methods import PRUNE_METHODS
 from ddprune.study import ConfigError, Run, load_study, require_data
 from ddprune.study.config import profile_placeholders
 from ddprune.study.registration import RegistrationError, register
-from ddprune.study.resources import network_resources
+from ddprune.study.resources import job_group, network_resources
 from ddprune.study.runs import NOISE_PATTERN, parse_noise_wildcard
 from ddprune.catalog import (
     CLOSED_FORM_MODELS,
@@ -78,6 +78,11 @@ if GPU_SLOTS:
 
 
 NETWORK_RESOURCES = network_resources(STUDY.platform, GPU_SLOTS)
+
+
+def network_group(wildcards):
+    """A network job's group on a cluster (ddprune.study.resources.job_group)."""
+    return job_group(wildcards.model)
 
 
 wildcard_constraints:

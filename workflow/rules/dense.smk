@@ -29,6 +29,8 @@ rule train:
         model=LAYOUT.final_checkpoint,
     log:
         LAYOUT.log(f"train/{RUN}"),
+    group:
+        network_group
     conda:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads
@@ -53,6 +55,8 @@ rule tune:
         model=LAYOUT.tuned_checkpoint,
     log:
         LAYOUT.log(f"tune/{RUN}/wd{{weight_decay}}"),
+    group:
+        network_group
     conda:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads

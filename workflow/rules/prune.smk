@@ -14,6 +14,8 @@ rule prune:
         LAYOUT.rounds_table,
     log:
         LAYOUT.log(f"prune/{RUN}/epoch{{epoch}}/{{method}}"),
+    group:
+        network_group
     conda:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads

@@ -32,6 +32,8 @@ rule verify_selected:
         LAYOUT.verified,
     log:
         LAYOUT.log(f"selected/{RUN}/epoch{{epoch}}"),
+    group:
+        network_group
     conda:
         "../../envs/ddprune.yaml"
     threads: STUDY.platform.threads

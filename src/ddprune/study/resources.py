@@ -6,7 +6,9 @@ that asked for a GPU, 16 GB and 12 hours would wait in the GPU queue for hardwar
 and hold a node slot it does not need. So a job asks for a GPU only where its model pays for one
 -- ``platform.device: cuda``, or ``auto`` with a convolutional model -- except where the user
 shares GPUs out as slots (``--resources gpu=G``): then every network job holds a slot unless
-``platform.device`` is ``cpu``, as docs/gpus.md describes. Torch-free: the Snakefile reads it.
+``platform.device`` is ``cpu``, as docs/gpus.md describes. And on a cluster, the jobs of small
+networks are grouped (:func:`job_group`), so that a study is tens of submissions, not hundreds.
+Torch-free: the Snakefile reads it.
 """
 
 from __future__ import annotations
@@ -61,3 +63,11 @@ def network_resources(platform: Platform, gpu_slots: bool) -> dict[str, Callable
         return value
 
     return {name: resource(field) for name, field in fields.items()}
+
+
+def job_group(model: str) -> str:
+    """The Snakemake group of a network job (used on a cluster only): the jobs of small
+    networks share one, which the SLURM profile submits several at a time as one job
+    (``group-components``); convolutional networks' jobs, hours each, stay one submission
+    each."""
+    return "gpu-networks" if model in GPU_MODELS else "small-networks"
