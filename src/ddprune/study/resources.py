@@ -7,7 +7,8 @@ and hold a node slot it does not need. So a job asks for a GPU only where its mo
 -- ``platform.device: cuda``, or ``auto`` with a convolutional model -- except where the user
 shares GPUs out as slots (``--resources gpu=G``): then every network job holds a slot unless
 ``platform.device`` is ``cpu``, as docs/gpus.md describes. And on a cluster, the jobs of small
-networks are grouped (:func:`job_group`), so that a study is tens of submissions, not hundreds.
+networks are grouped (:func:`job_group`), a few submissions where each was one (the tiny test
+study's 30 network jobs: 3).
 Torch-free: the Snakefile reads it.
 """
 
